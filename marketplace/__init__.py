@@ -1,0 +1,131 @@
+"""Chợ 4.0: the platform that Vietnam's 4.0 market fairs run on."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask, request, session, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from marketplace.config import load_config
+from marketplace.errors import register_error_handlers
+from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+from marketplace.formatting import (
+    format_date,
+    format_datetime_local,
+    format_number,
+    format_vnd,
+)
+
+BLUEPRINT_MODULES = (
+    "main",
+    "accounts",
+    "catalog",
+    "provenance",
+    "fairs",
+    "orders",
+    "payments",
+    "reports",
+    "api",
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def select_locale() -> str:
+    """Pick the user's language: account setting, then session, then Vietnamese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    lang = session.get("lang")
+    return lang if lang in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    import marketplace.models  # noqa: F401  (the whole schema, for Alembic)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
+        compare_type=True,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.refresh_view = "accounts.login"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    limiter.init_app(app)
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Vui lòng đăng nhập để tiếp tục.")
+
+    from marketplace.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        module = importlib.import_module(f"marketplace.{name}.views")
+        app.register_blueprint(module.bp)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Tell templates whether a route exists (navigation shows only what is built)."""
+    from flask import current_app
+
+    return endpoint in current_app.view_functions
+
+
+def safe_url_for(endpoint: str, **values) -> str | None:
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["vnd"] = format_vnd
+    app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["local_dt"] = format_datetime_local
+    app.jinja_env.filters["local_date"] = format_date
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+    app.jinja_env.globals["safe_url_for"] = safe_url_for
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def inject_globals():
+        return {"current_locale": str(get_locale()), "request_path": request.path}
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""Accounts: people who use the platform and how they sign in."""

@@ -1,0 +1,65 @@
+"""User accounts with roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+
+class Role(enum.StrEnum):
+    """What a person may do: shop, run a stall, or organise fairs."""
+
+    SHOPPER = "shopper"
+    SELLER = "seller"
+    ORGANIZER = "organizer"
+
+
+class User(UserMixin, db.Model):
+    """A person with a login: an email and/or a phone number, and a password."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(15), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.SHOPPER.value)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_login"),
+    )
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def is_seller(self) -> bool:
+        return self.role == Role.SELLER
+
+    @property
+    def is_organizer(self) -> bool:
+        return self.role == Role.ORGANIZER
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email or self.phone} {self.role}>"

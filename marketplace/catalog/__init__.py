@@ -1,0 +1,1 @@
+"""Catalog: stalls and their products."""

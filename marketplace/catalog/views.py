@@ -1,0 +1,5 @@
+"""Catalog views."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalog", __name__)

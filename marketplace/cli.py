@@ -1,0 +1,69 @@
+"""Command-line tools: flask create-user, flask seed-demo, and each domain's commands."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from marketplace.accounts import services as accounts
+from marketplace.errors import ValidationError
+from marketplace.extensions import db
+
+# Domains whose demo.py extends `flask seed-demo`, in dependency order.
+DEMO_DOMAINS = ("accounts", "catalog", "provenance", "fairs", "orders", "payments", "reports")
+# Domains that may add their own command groups through a register_cli(app) in cli.py.
+CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "reports", "api")
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(["shopper", "seller", "organizer"]), required=True)
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@click.option("--name", default=None, help="Full name (defaults to the email or phone).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user(role, email, phone, name, password):
+    """Create an account (organizers are made this way)."""
+    try:
+        user = accounts.register_user(
+            name=name or email or phone or "", email=email, phone=phone, password=password,
+            role=role,
+        )
+    except ValidationError as exc:
+        raise click.ClickException(exc.reason) from None
+    click.echo(f"Created {user.role} #{user.id}: {user.email or user.phone}")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load the demo fair's people, stalls, products, orders and campaign (idempotent)."""
+    ctx: dict = {"logins": []}
+    for name in DEMO_DOMAINS:
+        try:
+            module = importlib.import_module(f"marketplace.{name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"marketplace.{name}.demo":
+                raise
+            continue
+        module.seed(ctx)
+        db.session.commit()
+    click.echo("Demo logins (password for all: %s):" % ctx.get("password", "?"))
+    for role, login, label in ctx["logins"]:
+        click.echo(f"  {role:<10} {login:<28} {label}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(seed_demo)
+    for name in CLI_DOMAINS:
+        try:
+            module = importlib.import_module(f"marketplace.{name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"marketplace.{name}.cli":
+                raise
+            continue
+        module.register_cli(app)

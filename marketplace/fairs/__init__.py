@@ -1,0 +1,1 @@
+"""Fairs, the stalls that take part in them, and campaigns."""

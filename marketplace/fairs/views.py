@@ -1,0 +1,5 @@
+"""Fairs views."""
+
+from flask import Blueprint
+
+bp = Blueprint("fairs", __name__)

@@ -1,0 +1,1 @@
+"""Orders: cart, checkout, booth sales and stock."""

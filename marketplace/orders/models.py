@@ -1,0 +1,134 @@
+"""Checkouts, orders (one per stall), order lines and status history."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product, Stall
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.fairs.models import Fair
+
+
+class Channel(enum.StrEnum):
+    ONLINE = "online"
+    FAIR = "fair"
+    LIVESTREAM = "livestream"
+
+
+class Fulfilment(enum.StrEnum):
+    BOOTH_PICKUP = "booth_pickup"
+    STALL_PICKUP = "stall_pickup"
+    DELIVERY = "delivery"
+
+
+class OrderStatus(enum.StrEnum):
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    READY = "ready"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+
+
+class Checkout(db.Model):
+    """One shopper's checkout of a cart; it creates one order per stall."""
+
+    __tablename__ = "checkout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(sa.String(120))
+    customer_phone: Mapped[str] = mapped_column(sa.String(15))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")
+
+
+class Order(db.Model):
+    """An order to one stall, with snapshotted lines and a status history."""
+
+    __tablename__ = "order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(12), unique=True)
+    access_token: Mapped[str] = mapped_column(sa.String(64))
+    checkout_id: Mapped[int | None] = mapped_column(sa.ForeignKey("checkout.id"), index=True)
+    stall_id: Mapped[int] = mapped_column(sa.ForeignKey("stall.id"), index=True)
+    fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    customer_phone: Mapped[str] = mapped_column(sa.String(15), default="")
+    delivery_address: Mapped[str] = mapped_column(sa.String(400), default="")
+    note: Mapped[str] = mapped_column(sa.String(400), default="")
+    channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.ONLINE.value)
+    fulfilment: Mapped[str] = mapped_column(sa.String(16), default=Fulfilment.STALL_PICKUP.value)
+    status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
+    total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
+    paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # net of reversals
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    checkout: Mapped[Checkout | None] = relationship(back_populates="orders")
+    stall: Mapped[Stall] = relationship()
+    fair: Mapped[Fair | None] = relationship()
+    customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[OrderStatusEvent]] = relationship(
+        back_populates="order", order_by="OrderStatusEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_order_stall_placed", "stall_id", "placed_at"),
+        sa.Index("ix_order_fair_placed", "fair_id", "placed_at"),
+    )
+
+    @property
+    def is_paid(self) -> bool:
+        return self.paid_amount >= self.total
+
+
+class OrderLine(db.Model):
+    """A product on an order, with price, unit and weight as they were when ordered."""
+
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    product_name: Mapped[str] = mapped_column(sa.String(160))
+    unit: Mapped[str] = mapped_column(sa.String(16))
+    unit_price: Mapped[int] = mapped_column(sa.BigInteger)
+    net_weight_kg: Mapped[Decimal] = mapped_column(sa.Numeric(10, 3))
+    quantity: Mapped[int]
+    line_total: Mapped[int] = mapped_column(sa.BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+
+class OrderStatusEvent(db.Model):
+    """One change of an order's status: who, when, why."""
+
+    __tablename__ = "order_status_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    order: Mapped[Order] = relationship(back_populates="events")

@@ -1,0 +1,5 @@
+"""Orders views."""
+
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)

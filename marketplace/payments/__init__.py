@@ -1,0 +1,1 @@
+"""Payments: cash, VietQR bank transfer and card through Stripe."""

@@ -1,0 +1,49 @@
+"""Payment ledger rows (never edited, only reversed) and processed Stripe events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+from marketplace.orders.models import Order
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    VIETQR = "vietqr"
+    CARD = "card"
+
+
+class Payment(db.Model):
+    """Money received for an order (positive) or a reversal/refund of it (negative)."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    method: Mapped[str] = mapped_column(sa.String(16))
+    amount: Mapped[int] = mapped_column(sa.BigInteger)  # VND; negative for a reversal
+    kind: Mapped[str] = mapped_column(sa.String(16), default="payment")  # reversal, refund
+    provider_ref: Mapped[str | None] = mapped_column(sa.String(255))
+    reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id"), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    order: Mapped[Order] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("method", "provider_ref", "kind"),)
+
+
+class StripeEvent(db.Model):
+    """A Stripe webhook event already processed, so a replay changes nothing."""
+
+    __tablename__ = "stripe_event"
+
+    id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(80))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,5 @@
+"""Payments views."""
+
+from flask import Blueprint
+
+bp = Blueprint("payments", __name__)

@@ -1,0 +1,1 @@
+"""Provenance: batches, the cultivation diary, certificates, scans and QR labels."""

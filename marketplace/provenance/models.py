@@ -1,0 +1,80 @@
+"""Batches, timeline steps, certificates and label scans."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.catalog.models import Product, Stall
+from marketplace.database import UTCDateTime, utcnow
+from marketplace.extensions import db
+
+
+class Batch(db.Model):
+    """One harvest or production run (lot) of a product."""
+
+    __tablename__ = "batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40))
+    produced_on: Mapped[date | None]  # harvest or production date
+    quantity: Mapped[int | None]
+    best_before: Mapped[date | None]
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("product_id", "code"),)
+
+
+class TimelineStep(db.Model):
+    """A step of the cultivation and processing diary."""
+
+    __tablename__ = "timeline_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    happened_on: Mapped[date]
+    step: Mapped[str] = mapped_column(sa.String(160))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    product: Mapped[Product] = relationship()
+
+
+class Certificate(db.Model):
+    """A certificate (VietGAP, organic, …) held by a stall or by one product."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stall.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    number: Mapped[str] = mapped_column(sa.String(80))
+    issuer: Mapped[str] = mapped_column(sa.String(160))
+    valid_until: Mapped[date | None]
+
+    stall: Mapped[Stall | None] = relationship()
+    product: Mapped[Product | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("stall_id IS NOT NULL OR product_id IS NOT NULL", name="has_holder"),
+    )
+
+    def is_expired(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+
+class ScanEvent(db.Model):
+    """One opening of a label's URL: product, batch, time, fair. No personal data."""
+
+    __tablename__ = "scan_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batch.id"))
+    fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

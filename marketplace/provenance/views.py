@@ -1,0 +1,5 @@
+"""Provenance views."""
+
+from flask import Blueprint
+
+bp = Blueprint("provenance", __name__)

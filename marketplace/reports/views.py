@@ -1,0 +1,5 @@
+"""Reports views."""
+
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)

@@ -1,0 +1,235 @@
+"""Fixtures: every app test runs once on SQLite and once on PostgreSQL, each isolated.
+
+Set TEST_BACKENDS=sqlite (or postgresql) to run one backend only. Under CI=true a missing
+PostgreSQL, Redis or Chromium fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from marketplace import create_app
+from marketplace.extensions import db as _db
+
+CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+PASSWORD = "matkhau-123"
+
+
+def missing(what: str, why: str):
+    """Skip on a developer's machine; fail under CI=true."""
+    message = f"{what} unavailable: {why}"
+    if CI:
+        pytest.fail(message + " (CI=true: required)", pytrace=False)
+    pytest.skip(message)
+
+
+def _admin_engine():
+    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+@pytest.fixture(scope="session")
+def _pg_database():
+    """Create a throwaway PostgreSQL database for this run (runs may overlap)."""
+    engine = _admin_engine()
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        missing("PostgreSQL", str(exc.orig).strip().splitlines()[0])
+    name = f"cho40_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A database URL for the backend under test, with the schema created once."""
+    if request.param == "postgresql":
+        url = request.getfixturevalue("_pg_database")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(_test_config(url))
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+        _db.engine.dispose()
+    return url
+
+
+def _test_config(url: str, **extra) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "PUBLIC_BASE_URL": "https://cho40.test",
+        "SERVER_NAME": None,
+        "STRIPE_SECRET_KEY": None,
+        "STRIPE_WEBHOOK_SECRET": None,
+    }
+    if url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}
+    else:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config.update(extra)
+    return config
+
+
+def _wipe(app) -> None:
+    """Empty every table so the next test starts clean."""
+    with app.app_context():
+        _db.session.remove()
+        tables = _db.metadata.sorted_tables
+        with _db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(tables):
+                    conn.execute(table.delete())
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build extra apps on the same database with config overrides (e.g. CSRF on)."""
+    apps = []
+
+    def factory(**overrides):
+        app = create_app(_test_config(database_url, **overrides))
+        apps.append(app)
+        return app
+
+    yield factory
+    if apps:
+        same_db = [a for a in apps if a.config["SQLALCHEMY_DATABASE_URI"] == database_url]
+        _wipe(same_db[0] if same_db else create_app(_test_config(database_url)))
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return _db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class AuthActions:
+    """Log in and out through the real login form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_login, password: str = PASSWORD):
+        login = user_or_login
+        if not isinstance(login, str):
+            login = user_or_login.email or user_or_login.phone
+        return self._client.post("/login", data={"login": login, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database for tests that need shared storage."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.RedisError as exc:
+        missing("Redis", str(exc))
+    return REDIS_URL
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app over HTTP on a free local port, in a thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
+        missing("Chromium", f"{CHROMIUM} not found (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        missing("Playwright", str(exc))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def unique() -> str:
+    return secrets.token_hex(3)
