@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = (
     "orders",
     "payments",
     "reports",
+    "imports",
     "api",
 )
 

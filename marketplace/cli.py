@@ -13,9 +13,9 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 
 # Domains whose demo.py extends `flask seed-demo`, in dependency order.
-DEMO_DOMAINS = ("accounts", "catalog", "provenance", "fairs", "orders", "payments", "reports")
+DEMO_DOMAINS = ("accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports")
 # Domains that may add their own command groups through a register_cli(app) in cli.py.
-CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "reports", "api")
+CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "imports", "reports", "api")
 
 
 @click.command("create-user")

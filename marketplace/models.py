@@ -7,3 +7,5 @@ from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatusEve
 from marketplace.payments.models import Payment, StripeEvent  # noqa: F401
 from marketplace.provenance.models import Batch, Certificate, ScanEvent, TimelineStep  # noqa: F401
 from marketplace.storage import StoredImage  # noqa: F401
+from marketplace.imports.models import ImportedSaleLine, MarketplaceImport, SkuMapping  # noqa: F401
+from marketplace.api.models import ApiToken  # noqa: F401

@@ -130,3 +130,51 @@ def make_campaign(organizer: User | None = None, **kw) -> Campaign:
     db.session.add(campaign)
     db.session.commit()
     return campaign
+
+
+def make_order(stall=None, lines=None, *, channel: str = "online", status: str = "placed",
+               fair=None, placed_at=None, paid: bool = False, method: str = "cash",
+               customer=None, fulfilment: str = "stall_pickup", **kw):
+    """Write an order row directly (no stock taken): lines is [(product, qty), ...]."""
+    import secrets as _secrets
+
+    from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
+    from marketplace.payments.services import record_payment
+
+    if lines is None:
+        product = make_product(stall)
+        lines = [(product, 1)]
+    stall = stall or lines[0][0].stall
+    n = _n()
+    order = Order(
+        code=kw.pop("code", f"T{n:06d}"),
+        access_token=_secrets.token_urlsafe(16),
+        stall=stall,
+        fair=fair,
+        customer=customer,
+        customer_name=kw.pop("customer_name", f"Khách {n}"),
+        customer_phone=kw.pop("customer_phone", "0987654321"),
+        channel=channel,
+        fulfilment=fulfilment,
+        status=status,
+        total=0,
+        placed_at=placed_at or utcnow(),
+        **kw,
+    )
+    for product, qty in lines:
+        line_total = product.price * qty
+        order.lines.append(OrderLine(
+            product=product, product_name=product.name, unit=product.unit,
+            unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
+            line_total=line_total,
+        ))
+        order.total += line_total
+    order.events.append(OrderStatusEvent(status="placed", at=order.placed_at))
+    if status == "cancelled":
+        order.cancelled_at = order.placed_at
+        order.events.append(OrderStatusEvent(status="cancelled", at=order.placed_at))
+    db.session.add(order)
+    if paid:
+        record_payment(order, method, order.total, provider_ref=None)
+    db.session.commit()
+    return order

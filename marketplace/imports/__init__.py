@@ -1,0 +1,1 @@
+"""Marketplace imports: sales exported from Shopee, Lazada and TikTok Shop."""
