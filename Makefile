@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 STAMP  := $(VENV)/.installed
-CATALOGS := $(wildcard marketplace/translations/*/LC_MESSAGES/messages.po)
+CATALOGS := $(wildcard marketplace/translations/*/LC_MESSAGES/*.po)
 MO := $(CATALOGS:.po=.mo)
 
 .PHONY: demo test install translations extract-messages lint format clean run-prod bench
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 %.mo: %.po $(STAMP)
-	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(VENV)/bin/pybabel compile --use-fuzzy -i $< -o $@ 2>/dev/null
 
 translations: $(MO)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+from pathlib import Path
 
 from flask import Flask, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from marketplace.config import load_config
+from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
 from marketplace.formatting import (
@@ -43,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+        if "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
+            uri = app.config["SQLALCHEMY_DATABASE_URI"]
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(uri)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -121,9 +126,24 @@ def register_template_helpers(app: Flask) -> None:
 
     from flask_babel import get_locale
 
+    @app.before_request
+    def vietnamese_form_messages():
+        # WTForms ships no Vietnamese; Flask-WTF reads this request attribute first.
+        if str(get_locale()) == "vi":
+            request.wtforms_translations = _wtforms_vi()
+
     @app.context_processor
     def inject_globals():
         return {"current_locale": str(get_locale()), "request_path": request.path}
+
+
+@functools.cache
+def _wtforms_vi():
+    from babel.support import Translations
+
+    return Translations.load(
+        str(Path(__file__).parent / "translations"), ["vi"], domain="wtforms"
+    )
 
 
 def register_commands(app: Flask) -> None:

@@ -18,6 +18,13 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def engine_options_for(database_url: str) -> dict:
+    """Pre-ping PostgreSQL connections (survive a database restart); wait on SQLite locks."""
+    if database_url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
+
+
 class ConfigError(RuntimeError):
     """Raised when the environment does not describe a runnable app."""
 
@@ -43,14 +50,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         secret_key = _instance_secret_key(instance)
 
     redis_url = env.get("REDIS_URL", "").strip() or None
-    engine_options: dict = {"pool_pre_ping": True}
-    if database_url.startswith("sqlite"):
-        engine_options = {"connect_args": {"timeout": 15}}
 
     return {
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options_for(database_url),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",

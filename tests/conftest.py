@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from marketplace import create_app
 from marketplace.extensions import db as _db
@@ -96,6 +98,20 @@ def _test_config(url: str, **extra) -> dict:
     return config
 
 
+class TestClient(FlaskClient):
+    """A test client whose every request starts with a fresh `g`.
+
+    Tests keep an app context pushed (for factories and queries); Flask reuses it for
+    requests, so Flask-Babel's locale and Flask-Login's user cached in `g` would leak from
+    one request into the next. Real requests never share `g`.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 def _wipe(app) -> None:
     """Empty every table so the next test starts clean."""
     with app.app_context():
@@ -118,6 +134,7 @@ def make_app(database_url):
 
     def factory(**overrides):
         app = create_app(_test_config(database_url, **overrides))
+        app.test_client_class = TestClient
         apps.append(app)
         return app
 
@@ -183,11 +200,12 @@ def redis_url():
 
 
 @pytest.fixture
-def live_server(app):
-    """Serve the test app over HTTP on a free local port, in a thread."""
+def live_server(app, make_app):
+    """Serve the app (CSRF on, as in production) over HTTP on a free local port, in a thread."""
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    served = make_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -18,7 +18,10 @@ class RegisterForm(FlaskForm):
     )
     role = RadioField(
         _l("Bạn là"),
-        choices=[("shopper", _l("Người mua")), ("seller", _l("Người bán (chủ gian hàng)"))],
+        choices=[
+            SelectChoice("shopper", _l("Người mua")),
+            SelectChoice("seller", _l("Người bán (chủ gian hàng)")),
+        ],
         default="shopper",
         validators=[DataRequired()],
     )
