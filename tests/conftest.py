@@ -119,8 +119,10 @@ def _wipe(app) -> None:
         tables = _db.metadata.sorted_tables
         with _db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # One round trip of DELETEs: far cheaper than TRUNCATE on small tables.
+                conn.exec_driver_sql(
+                    "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(tables))
+                )
             else:
                 for table in reversed(tables):
                     conn.execute(table.delete())

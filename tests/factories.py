@@ -178,3 +178,126 @@ def make_order(stall=None, lines=None, *, channel: str = "online", status: str =
         record_payment(order, method, order.total, provider_ref=None)
     db.session.commit()
     return order
+
+
+def make_application(fair, stall) -> FairStall:
+    """A stall's pending application to a fair (no booth yet)."""
+    fs = FairStall(fair=fair, stall=stall, status="applied")
+    db.session.add(fs)
+    db.session.commit()
+    return fs
+
+
+def make_batch(product: Product | None = None, **kw):
+    """A batch (lot) of a product, produced ten days ago."""
+    from marketplace.provenance.models import Batch
+
+    n = _n()
+    product = product or make_product()
+    values = {
+        "code": f"LO-{n}",
+        "produced_on": date.today() - timedelta(days=10),
+        "quantity": 100,
+        "best_before": date.today() + timedelta(days=90),
+        "note": "",
+    }
+    values.update(kw)
+    batch = Batch(product=product, **values)
+    db.session.add(batch)
+    db.session.commit()
+    return batch
+
+
+def make_step(product: Product | None = None, **kw):
+    """A step of a product's cultivation and processing diary."""
+    from marketplace.provenance.models import TimelineStep
+
+    n = _n()
+    product = product or make_product()
+    values = {"happened_on": date.today() - timedelta(days=30), "step": f"Bước {n}", "note": ""}
+    values.update(kw)
+    step = TimelineStep(product=product, **values)
+    db.session.add(step)
+    db.session.commit()
+    return step
+
+
+def make_certificate(product: Product | None = None, *, stall: Stall | None = None, **kw):
+    """A certificate of a product (or, with stall=, of a whole stall), valid for a year."""
+    from marketplace.provenance.models import Certificate
+
+    n = _n()
+    if product is None and stall is None:
+        product = make_product()
+    values = {
+        "kind": "vietgap",
+        "number": f"VG-{n:05d}",
+        "issuer": "Trung tâm Chứng nhận VietGAP",
+        "valid_until": date.today() + timedelta(days=365),
+    }
+    values.update(kw)
+    cert = Certificate(product=product, stall=stall, **values)
+    db.session.add(cert)
+    db.session.commit()
+    return cert
+
+
+def make_checkout(orders, *, customer=None, code: str | None = None):
+    """Group existing orders under one checkout (as a multi-stall cart's checkout does)."""
+    from marketplace.orders.models import Checkout
+
+    n = _n()
+    first = orders[0]
+    checkout = Checkout(
+        code=code or f"C{n:06d}", customer_id=customer.id if customer else None,
+        customer_name=first.customer_name, customer_phone=first.customer_phone,
+    )
+    db.session.add(checkout)
+    for order in orders:
+        order.checkout = checkout
+        if customer is not None:
+            order.customer_id = customer.id
+    db.session.commit()
+    return checkout
+
+
+def make_imported_line(stall, product=None, *, platform: str = "shopee", status: str = "sale",
+                       qty: int = 1, returned_qty: int = 0, net_amount: int = 100000,
+                       created_at=None, net_weight_kg=None, **kw):
+    """An imported marketplace sale line written directly (as an import would leave it)."""
+    from marketplace.imports.models import ImportedSaleLine
+
+    n = _n()
+    line = ImportedSaleLine(
+        stall_id=stall.id, platform=platform, external_order_id=kw.pop("external_order_id",
+                                                                       f"EXT{n:08d}"),
+        line_key=kw.pop("line_key", f"EXT{n:08d}-1"), created_at_source=created_at or utcnow(),
+        status_class=status, status_raw=kw.pop("status_raw", status), qty=qty,
+        returned_qty=returned_qty, net_amount=net_amount,
+        product_id=product.id if product is not None else None, net_weight_kg=net_weight_kg,
+        **kw,
+    )
+    db.session.add(line)
+    db.session.commit()
+    return line
+
+
+def make_scan_event(product, *, fair=None, scanned_at=None):
+    """A label scan of a product (optionally at a fair)."""
+    import secrets as _secrets
+
+    from marketplace.provenance.models import ScanEvent
+
+    scan = ScanEvent(uid=_secrets.token_hex(16), product_id=product.id,
+                     fair_id=fair.id if fair is not None else None,
+                     scanned_at=scanned_at or utcnow())
+    db.session.add(scan)
+    db.session.commit()
+    return scan
+
+
+def make_api_token(user: User | None = None, *, name: str = "Bảng tính") -> tuple:
+    """An API token for an organizer: returns (ApiToken, the clear token)."""
+    from marketplace.api.services import create_token
+
+    return create_token(user or make_organizer(), name)

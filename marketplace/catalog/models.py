@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.catalog.text import search_key
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 
@@ -42,6 +43,8 @@ class Stall(ProducerFields, db.Model):
     bank_account_name: Mapped[str | None] = mapped_column(sa.String(120))
     logo_image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_image.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # Name folded without accents ("vai thieu" finds "Vải thiều"); kept by a mapper event.
+    search_text: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     owner: Mapped[User] = relationship()  # noqa: F821
@@ -81,6 +84,8 @@ class Product(ProducerFields, db.Model):
     harvest_end: Mapped[date | None]
     ocop_stars: Mapped[int | None]
     ocop_year: Mapped[int | None]
+    # Name and variety folded without accents, for search; kept by a mapper event.
+    search_text: Mapped[str] = mapped_column(sa.String(400), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -117,6 +122,21 @@ class ProductImage(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+def _fill_stall_search_text(_mapper, _connection, stall: Stall) -> None:
+    stall.search_text = search_key(stall.name)[:400]
+
+
+def _fill_product_search_text(_mapper, _connection, product: Product) -> None:
+    product.search_text = search_key(f"{product.name} {product.variety or ''}")[:400]
+
+
+# Every writer (forms, CSV import, demo, tests) gets the search column right.
+sa.event.listen(Stall, "before_insert", _fill_stall_search_text)
+sa.event.listen(Stall, "before_update", _fill_stall_search_text)
+sa.event.listen(Product, "before_insert", _fill_product_search_text)
+sa.event.listen(Product, "before_update", _fill_product_search_text)
 
 
 from marketplace.accounts.models import User  # noqa: E402,F401

@@ -61,7 +61,11 @@ class ImportedSaleLine(db.Model):
     stall: Mapped[Stall] = relationship()
     product: Mapped[Product | None] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("platform", "stall_id", "line_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "stall_id", "line_key"),
+        # Shopee lines are replaced order by order on re-import.
+        sa.Index("ix_imported_sale_line_order", "stall_id", "platform", "external_order_id"),
+    )
 
     @property
     def net_qty(self) -> int:
@@ -82,3 +86,19 @@ class SkuMapping(db.Model):
     product: Mapped[Product] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("stall_id", "platform", "seller_sku"),)
+
+
+class PendingImportFile(db.Model):
+    """An uploaded export kept between the preview and the confirmation (never trusted twice)."""
+
+    __tablename__ = "pending_import_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(sa.String(32), index=True)  # one upload of 1+ files
+    stall_id: Mapped[int] = mapped_column(sa.ForeignKey("stall.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    stall: Mapped[Stall] = relationship()

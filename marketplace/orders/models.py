@@ -36,6 +36,12 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# Codes are Crockford base32 (catalog.codes): an order code is 7 characters, a checkout code 8,
+# so both can be read aloud or typed by hand (normalize_code reads any case, I/L as 1, O as 0).
+ORDER_CODE_LENGTH = 7
+CHECKOUT_CODE_LENGTH = 8
+
+
 class Checkout(db.Model):
     """One shopper's checkout of a cart; it creates one order per stall."""
 
@@ -69,6 +75,12 @@ class Order(db.Model):
     note: Mapped[str] = mapped_column(sa.String(400), default="")
     channel: Mapped[str] = mapped_column(sa.String(16), default=Channel.ONLINE.value)
     fulfilment: Mapped[str] = mapped_column(sa.String(16), default=Fulfilment.STALL_PICKUP.value)
+    # The fair whose booth a booth-pickup order is collected at (for packing lists); fair_id
+    # above says which fair the sale counts for (it was reached through that fair).
+    pickup_fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)
+    # How the shopper chose to pay: cash (on pickup/delivery/at the booth), vietqr or card.
+    # Unpaid online vietqr/card orders expire (flask orders expire); cash ones never do.
+    payment_method: Mapped[str] = mapped_column(sa.String(16), default="cash")
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
     total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
     paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # net of reversals
@@ -79,7 +91,8 @@ class Order(db.Model):
 
     checkout: Mapped[Checkout | None] = relationship(back_populates="orders")
     stall: Mapped[Stall] = relationship()
-    fair: Mapped[Fair | None] = relationship()
+    fair: Mapped[Fair | None] = relationship(foreign_keys=[fair_id])
+    pickup_fair: Mapped[Fair | None] = relationship(foreign_keys=[pickup_fair_id])
     customer: Mapped[User | None] = relationship(foreign_keys=[customer_id])
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
@@ -91,6 +104,7 @@ class Order(db.Model):
     __table_args__ = (
         sa.Index("ix_order_stall_placed", "stall_id", "placed_at"),
         sa.Index("ix_order_fair_placed", "fair_id", "placed_at"),
+        sa.Index("ix_order_expiry", "status", "channel", "placed_at"),
     )
 
     @property

@@ -1,5 +1,376 @@
-"""Orders views."""
+"""Cart, checkout, tracking, my orders; the seller's inbox, packing lists, booth sale, entry."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from marketplace.auth import is_safe_next, role_required
+from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
+from marketplace.fairs.services import current_booth, visited_fair_id
+from marketplace.formatting import format_vnd
+from marketplace.forms import EmptyForm
+from marketplace.orders import labels
+from marketplace.orders import services as svc
+from marketplace.orders.forms import CancelForm, checkout_form_for, manual_form_for, sale_form_for
 
 bp = Blueprint("orders", __name__)
+
+RECENT_CHECKOUTS = 10  # checkout codes a guest's session may reopen
+
+
+@bp.app_template_filter("order_status")
+def _status_filter(value):
+    return labels.label(labels.STATUS, value)
+
+
+@bp.app_template_filter("order_channel")
+def _channel_filter(value):
+    return labels.label(labels.CHANNEL, value)
+
+
+@bp.app_template_filter("order_fulfilment")
+def _fulfilment_filter(value):
+    return labels.label(labels.FULFILMENT, value)
+
+
+@bp.app_template_filter("payment_method")
+def _payment_filter(value):
+    return labels.label(labels.PAYMENT, value)
+
+
+@bp.app_template_global("order_tracking_url")
+def order_tracking_url(order) -> str:
+    """The secret tracking link of an order, on the public site address."""
+    path = url_for("orders.track", code=order.code, t=order.access_token)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _cart() -> dict:
+    cart = session.get("cart")
+    return cart if isinstance(cart, dict) else {}
+
+
+def _save_cart(cart: dict) -> None:
+    session["cart"] = cart
+
+
+def _back(default: str):
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else default, code=303)
+
+
+# --- shopper ----------------------------------------------------------------------------------
+
+
+@bp.get("/cart")
+def cart():
+    view = svc.review_cart(_cart())
+    for notice in view.notices:
+        flash(notice, "warning")
+    if view.notices:
+        _save_cart(view.cart)
+    return render_template("orders/cart.html", view=view, form=EmptyForm())
+
+
+@bp.post("/cart/add")
+def cart_add():
+    try:
+        new_cart, product, qty = svc.add_to_cart(
+            _cart(), request.form.get("product_id"), request.form.get("quantity", "1")
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _back(url_for("orders.cart"))
+    _save_cart(new_cart)
+    flash(_("Đã thêm %(n)s × %(name)s vào giỏ.", n=qty, name=product.name), "success")
+    return _back(url_for("orders.cart"))
+
+
+@bp.post("/cart/update")
+def cart_update():
+    quantities = {k[4:]: v for k, v in request.form.items() if k.startswith("qty_")}
+    try:
+        _save_cart(svc.update_cart(_cart(), quantities))
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Đã cập nhật giỏ hàng."), "success")
+    return redirect(url_for("orders.cart"), code=303)
+
+
+@bp.post("/cart/remove")
+def cart_remove():
+    try:
+        _save_cart(svc.remove_from_cart(_cart(), request.form.get("product_id")))
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("orders.cart"), code=303)
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    view = svc.review_cart(_cart())
+    if view.notices and request.method == "GET":
+        for notice in view.notices:
+            flash(notice, "warning")
+        _save_cart(view.cart)
+    if not view.groups:
+        flash(_("Giỏ hàng đang trống."), "info")
+        return redirect(url_for("orders.cart"), code=303)
+    form = checkout_form_for(view.groups)
+    if request.method == "GET" and current_user.is_authenticated:
+        form.customer_name.data = form.customer_name.data or current_user.name
+        form.customer_phone.data = form.customer_phone.data or current_user.phone
+    status = 200
+    if form.validate_on_submit():
+        details = svc.CustomerDetails(form.customer_name.data, form.customer_phone.data,
+                                      form.delivery_address.data, form.note.data)
+        choices = {g.stall.id: (form[f"fulfilment_{g.stall.id}"].data,
+                                form[f"payment_{g.stall.id}"].data) for g in view.groups}
+        try:
+            placed = svc.place_checkout(
+                _cart(), details, choices, view=view, via_fair_id=visited_fair_id(),
+                customer_id=current_user.id if current_user.is_authenticated else None,
+            )
+        except svc.StaleCart as exc:
+            _save_cart(exc.cart)
+            for notice in exc.notices:
+                flash(notice, "warning")
+            flash(_("Giỏ hàng vừa thay đổi, vui lòng kiểm tra lại trước khi đặt."), "warning")
+            return redirect(url_for("orders.cart"), code=303)
+        except ValidationError as exc:
+            populate_errors(form, exc)
+            status = 400
+        except OutOfStock as exc:
+            form.form_errors.append(exc.message)
+            status = 409
+        else:
+            session.pop("cart", None)
+            session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
+                :RECENT_CHECKOUTS]
+            flash(_("Đặt hàng thành công!"), "success")
+            return redirect(url_for("orders.checkout_done", code=placed.checkout_code), code=303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("orders/checkout.html", view=view, form=form), status
+
+
+@bp.get("/checkout/<code>")
+def checkout_done(code: str):
+    orders = svc.checkout_orders(code.upper())
+    mine = current_user.is_authenticated and orders and orders[0].customer_id == current_user.id
+    if not orders or not (code.upper() in session.get("checkouts", []) or mine):
+        abort(404)
+    return render_template("orders/checkout_done.html", orders=orders, code=code.upper())
+
+
+@bp.get("/orders/<code>")
+def track(code: str):
+    order = svc.tracked_order(code, request.args.get("t"))
+    if order is None:
+        abort(404)
+    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order))
+
+
+@bp.get("/my/orders")
+@login_required
+def my_orders():
+    return render_template("orders/my_orders.html", orders=svc.customer_orders(current_user.id))
+
+
+# --- seller -----------------------------------------------------------------------------------
+
+
+def _seller_stall():
+    """The seller's stall chosen by ?stall= (default: their first), or None if they have none."""
+    stalls = svc.owned_stalls(current_user.id)
+    wanted = request.values.get("stall", type=int)
+    if wanted is not None:
+        chosen = next((s for s in stalls if s.id == wanted), None)
+        if chosen is None:
+            abort(404)
+        return chosen, stalls
+    return (stalls[0] if stalls else None), stalls
+
+
+def _no_stall():
+    return render_template("orders/no_stall.html"), 200
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@bp.get("/seller/orders")
+@role_required("seller")
+def seller_inbox():
+    flt = svc.InboxFilter(
+        status=request.args.get("status") if request.args.get("status") in labels.STATUS
+        else None,
+        fair_id=request.args.get("fair", type=int),
+        day_from=_parse_day(request.args.get("from")),
+        day_to=_parse_day(request.args.get("to")),
+        page=request.args.get("page", 1, type=int),
+    )
+    orders, more = svc.seller_inbox(current_user.id, flt)
+    return render_template("orders/seller_inbox.html", orders=orders, more=more, flt=flt,
+                           fairs=svc.seller_fairs(current_user.id))
+
+
+@bp.get("/seller/orders/<code>")
+@role_required("seller")
+def seller_order(code: str):
+    order = svc.seller_order(code, current_user.id) or abort(404)
+    return render_template("orders/seller_order.html", order=order, form=EmptyForm(),
+                           cancel_form=CancelForm(), booth=svc.booth_fairs_of(order))
+
+
+@bp.post("/seller/orders/<code>/status")
+@role_required("seller")
+def seller_order_status(code: str):
+    order = svc.seller_order(code, current_user.id) or abort(404)
+    new_status = request.form.get("status", "")
+    if new_status not in ("confirmed", "ready", "fulfilled"):
+        abort(400)
+    try:
+        svc.change_status(order, new_status, by_id=current_user.id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Đơn %(code)s: %(status)s.", code=order.code,
+                status=labels.label(labels.STATUS, new_status)), "success")
+    return redirect(url_for("orders.seller_order", code=order.code), code=303)
+
+
+@bp.post("/seller/orders/<code>/cancel")
+@role_required("seller")
+def seller_order_cancel(code: str):
+    order = svc.seller_order(code, current_user.id) or abort(404)
+    form = CancelForm()
+    try:
+        svc.change_status(order, "cancelled", by_id=current_user.id, reason=form.reason.data)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Đã huỷ đơn %(code)s, hàng đã được trả lại kho.", code=order.code), "success")
+    return redirect(url_for("orders.seller_order", code=order.code), code=303)
+
+
+@bp.get("/seller/orders/packing")
+@role_required("seller")
+def packing():
+    fairs = svc.seller_fairs(current_user.id)
+    fair_id = request.args.get("fair", type=int) or (fairs[0].id if fairs else None)
+    plist = svc.packing_list(current_user.id, fair_id) if fair_id else None
+    if fair_id and plist is None:
+        abort(404)
+    return render_template("orders/packing.html", plist=plist, fairs=fairs)
+
+
+def _quantities() -> dict[int, str]:
+    return {int(k[4:]): v for k, v in request.form.items()
+            if k.startswith("qty_") and k[4:].isdigit()}
+
+
+@bp.get("/seller/pos")
+@role_required("seller")
+def pos():
+    stall, stalls = _seller_stall()
+    if stall is None:
+        return _no_stall()
+    return render_template("orders/pos.html", stall=stall, stalls=stalls,
+                           products=svc.sellable_products(stall), quantities={},
+                           form=EmptyForm(), booth=current_booth(stall.id))
+
+
+def _pos_again(stall, stalls, message: str, code: int):
+    flash(message, "error")
+    return render_template("orders/pos.html", stall=stall, stalls=stalls,
+                           products=svc.sellable_products(stall), quantities=_quantities(),
+                           form=EmptyForm(), booth=current_booth(stall.id)), code
+
+
+@bp.post("/seller/pos/confirm")
+@role_required("seller")
+def pos_confirm():
+    stall, stalls = _seller_stall()
+    if stall is None:
+        return _no_stall()
+    try:
+        quote = svc.quote_sale(stall, _quantities())
+    except DomainError as exc:
+        return _pos_again(stall, stalls, exc.message, exc.status_code)
+    form = sale_form_for(svc.sale_payment_options(stall))
+    return render_template("orders/pos_confirm.html", stall=stall, quote=quote, form=form)
+
+
+@bp.post("/seller/pos/sell")
+@role_required("seller")
+def pos_sell():
+    stall, stalls = _seller_stall()
+    if stall is None:
+        return _no_stall()
+    method = request.form.get("method", "cash")
+    try:
+        placed = svc.record_booth_sale(stall, _quantities(), method, seller_id=current_user.id)
+    except DomainError as exc:
+        return _pos_again(stall, stalls, exc.message, exc.status_code)
+    if placed.payment_method == svc.VIETQR:
+        if "payments.order_vietqr" in current_app.view_functions:
+            return redirect(url_for("payments.order_vietqr", code=placed.code,
+                                    t=placed.access_token), code=303)
+        flash(_("Đơn %(code)s chờ chuyển khoản %(total)s.", code=placed.code,
+                total=format_vnd(placed.total)), "info")
+        return redirect(url_for("orders.seller_order", code=placed.code), code=303)
+    flash(_("Đã bán, thu tiền mặt %(total)s (đơn %(code)s).", total=format_vnd(placed.total),
+            code=placed.code), "success")
+    return redirect(url_for("orders.pos", stall=stall.id), code=303)
+
+
+@bp.route("/seller/orders/new", methods=["GET", "POST"])
+@role_required("seller")
+def manual_new():
+    stall, stalls = _seller_stall()
+    if stall is None:
+        return _no_stall()
+    form = manual_form_for(svc.manual_fulfilment_options(stall), svc.sale_payment_options(stall))
+    status = 200
+    if form.validate_on_submit():
+        details = svc.CustomerDetails(form.customer_name.data, form.customer_phone.data,
+                                      form.delivery_address.data, form.note.data)
+        try:
+            placed = svc.create_manual_order(
+                stall, _quantities(), details, channel=form.channel.data,
+                fulfilment=form.fulfilment.data, method=form.method.data,
+                paid=bool(form.paid.data), seller_id=current_user.id,
+            )
+        except ValidationError as exc:
+            populate_errors(form, exc)
+            status = 400
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = exc.status_code
+        else:
+            flash(_("Đã ghi đơn %(code)s (%(total)s).", code=placed.code,
+                    total=format_vnd(placed.total)), "success")
+            return redirect(url_for("orders.seller_order", code=placed.code), code=303)
+    return render_template("orders/manual_new.html", form=form, stall=stall, stalls=stalls,
+                           products=svc.sellable_products(stall),
+                           quantities=_quantities()), status

@@ -47,3 +47,30 @@ class StripeEvent(db.Model):
     id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
     type: Mapped[str] = mapped_column(sa.String(80))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CardCheckoutStatus(enum.StrEnum):
+    OPEN = "open"
+    PROCESSING = "processing"  # completed, an async payment method is still settling
+    PAID = "paid"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class CardCheckout(db.Model):
+    """A Stripe Checkout Session opened to pay one checkout's (or one order's) orders by card."""
+
+    __tablename__ = "card_checkout"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(12), index=True)  # checkout or order code
+    session_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    idempotency_key: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)  # VND, zero-decimal for Stripe too
+    # JSON {"ORDERCODE": amount, ...}: what each order receives when the session is paid.
+    order_amounts: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default=CardCheckoutStatus.OPEN.value)
+    payment_intent: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

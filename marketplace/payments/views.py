@@ -1,5 +1,248 @@
-"""Payments views."""
+"""Payments views: VietQR screens, the seller's ledger, reconciliation, Stripe card checkout."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import base64
+import secrets
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.auth import role_required
+from marketplace.catalog.models import Stall
+from marketplace.errors import ValidationError, populate_errors
+from marketplace.extensions import csrf, db
+from marketplace.forms import EmptyForm
+from marketplace.orders.models import Order
+from marketplace.payments import card as cards
+from marketplace.payments import gateway, reconcile, services
+from marketplace.payments.forms import CardForm, CashForm, ConfirmStatementForm, StatementForm
+from marketplace.provenance.qr import qr_png, qr_svg
 
 bp = Blueprint("payments", __name__)
+
+
+@bp.app_context_processor
+def inject_card_flag():
+    return {"card_payments_enabled": gateway.is_configured}
+
+
+def qr_data_uri(payload: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(payload).encode()).decode()
+
+
+def _order_or_404(code: str) -> Order:
+    order = db.session.scalar(sa.select(Order).where(Order.code == (code or "").upper()))
+    if order is None:
+        abort(404)
+    return order
+
+
+def _is_stall_seller(order: Order) -> bool:
+    return current_user.is_authenticated and order.stall.owner_id == current_user.id
+
+
+def _seller_order(code: str) -> Order:
+    """Load an order of one of the current seller's stalls (404 for anyone else's)."""
+    order = _order_or_404(code)
+    if not _is_stall_seller(order):
+        abort(404)
+    return order
+
+
+# --- VietQR -----------------------------------------------------------------------------------
+
+
+@bp.get("/pay/<code>/vietqr")
+def order_vietqr(code: str):
+    order = _order_or_404(code)
+    token = request.args.get("t", "")
+    seller = _is_stall_seller(order)
+    customer = current_user.is_authenticated and order.customer_id == current_user.id
+    if not (seller or customer or (token and secrets.compare_digest(token, order.access_token))):
+        abort(404)
+    qr = services.order_vietqr(order) if order.stall.has_bank_account else None
+    return render_template(
+        "payments/order_vietqr.html", order=order, qr=qr, seller=seller, token=token,
+        qr_image=qr_data_uri(qr["payload"]) if qr and qr["payload"] else None, form=EmptyForm(),
+    )
+
+
+@bp.post("/pay/<code>/vietqr/received")
+@role_required("seller")
+def mark_received(code: str):
+    order = _seller_order(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    payment = services.mark_transfer_received(order, current_user.id)
+    if payment is None:
+        flash(_("Đơn %(code)s đã được thanh toán trước đó.", code=order.code), "warning")
+    else:
+        flash(_("Đã ghi nhận chuyển khoản cho đơn %(code)s.", code=order.code))
+    return redirect(url_for("payments.order_vietqr", code=order.code))
+
+
+def _my_stalls() -> list[Stall]:
+    return list(db.session.scalars(
+        sa.select(Stall).where(Stall.owner_id == current_user.id).order_by(Stall.id)
+    ))
+
+
+@bp.get("/seller/vietqr-sign")
+@role_required("seller")
+def vietqr_sign():
+    signs = []
+    for stall in _my_stalls():
+        sign = services.stall_sign(stall) if stall.has_bank_account else None
+        signs.append((stall, sign, qr_data_uri(sign["payload"]) if sign else None))
+    return render_template("payments/vietqr_sign.html", signs=signs)
+
+
+@bp.get("/seller/vietqr-sign/<int:stall_id>.png")
+@role_required("seller")
+def vietqr_sign_png(stall_id: int):
+    stall = db.get_or_404(Stall, stall_id)
+    if stall.owner_id != current_user.id:
+        abort(404)
+    sign = services.stall_sign(stall)
+    return Response(qr_png(sign["payload"]), mimetype="image/png",
+                    headers={"Content-Disposition": f"inline; filename=vietqr-{stall.slug}.png"})
+
+
+# --- The seller's ledger of an order ----------------------------------------------------------
+
+
+def _ledger_page(order: Order, form: CashForm | None = None, status: int = 200):
+    form = form or CashForm(formdata=None, amount=services.outstanding(order) or None)
+    form.nonce.data = secrets.token_urlsafe(12)
+    rows = services.ledger(order)
+    return render_template(
+        "payments/order_payments.html", order=order, rows=rows,
+        recorders=services.recorder_names(rows), reversed_ids=services.reversed_ids(order),
+        owed=services.outstanding(order), form=form, button=EmptyForm(),
+    ), status
+
+
+@bp.get("/seller/orders/<code>/payments")
+@role_required("seller")
+def order_payments(code: str):
+    return _ledger_page(_seller_order(code))
+
+
+@bp.post("/seller/orders/<code>/payments/cash")
+@role_required("seller")
+def record_cash(code: str):
+    order = _seller_order(code)
+    form = CashForm()
+    if not form.validate_on_submit():
+        return _ledger_page(order, form, 400)
+    try:
+        services.record_cash(order, form.amount.data, current_user.id, form.nonce.data)
+    except ValidationError as exc:
+        populate_errors(form, exc)
+        return _ledger_page(order, form, 400)
+    flash(_("Đã ghi nhận tiền mặt cho đơn %(code)s.", code=order.code))
+    return redirect(url_for("payments.order_payments", code=order.code))
+
+
+@bp.post("/seller/orders/<code>/payments/<int:payment_id>/reverse")
+@role_required("seller")
+def reverse(code: str, payment_id: int):
+    order = _seller_order(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.reverse_payment(order, payment_id, current_user.id)
+    flash(_("Đã đảo khoản thanh toán."))
+    return redirect(url_for("payments.order_payments", code=order.code))
+
+
+# --- Bank statement reconciliation ------------------------------------------------------------
+
+
+@bp.route("/payments/reconcile", methods=["GET", "POST"])
+@role_required("seller", "organizer")
+def reconcile_upload():
+    form = StatementForm()
+    statement, text = None, None
+    if form.validate_on_submit():
+        raw = form.statement.data.read()
+        text = reconcile.decode(raw)
+        try:
+            statement = reconcile.prepare(text, current_user)
+        except ValidationError as exc:
+            populate_errors(form, exc)
+    status = 400 if request.method == "POST" and statement is None else 200
+    return render_template(
+        "payments/reconcile.html", form=form, statement=statement,
+        confirm_form=ConfirmStatementForm(formdata=None, statement_text=text),
+        columns=reconcile.COLUMNS,
+    ), status
+
+
+@bp.post("/payments/reconcile/confirm")
+@role_required("seller", "organizer")
+def reconcile_confirm():
+    form = ConfirmStatementForm()
+    if not form.validate_on_submit():
+        abort(400)
+    count = reconcile.confirm(form.statement_text.data, request.form.getlist("ref"), current_user)
+    flash(_("Đã ghi nhận %(n)s khoản chuyển khoản.", n=count))
+    return redirect(url_for("payments.reconcile_upload"))
+
+
+# --- Card through Stripe Checkout -------------------------------------------------------------
+
+
+@bp.post("/pay/<code>/card")
+def card_checkout(code: str):
+    form = CardForm()
+    orders = cards.orders_for_code(code)
+    token = form.t.data or request.args.get("t")
+    if not cards.may_pay(orders, token, current_user):
+        abort(404)
+    if not form.validate_on_submit():
+        abort(400)
+    checkout = cards.start_card_checkout(code.upper(), orders)
+    return redirect(checkout.url, code=303)
+
+
+@bp.get("/pay/card/success")
+def card_success():
+    card = cards.card_checkout_by_session(request.args.get("session_id", ""))
+    if card is None:
+        abort(404)
+    try:
+        card = cards.confirm_from_success_page(card)
+    except gateway.GatewayError:
+        flash(_("Chưa xác nhận được với cổng thanh toán, vui lòng tải lại trang sau ít phút."),
+              "warning")
+    return render_template("payments/card_success.html", card=card, orders=cards.orders_of(card))
+
+
+@bp.get("/pay/<code>/card/cancel")
+def card_cancel(code: str):
+    return render_template("payments/card_cancel.html", code=code.upper())
+
+
+@bp.post("/payments/stripe/webhook")
+def stripe_webhook():
+    try:
+        event = gateway.verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+    except gateway.InvalidWebhook as exc:
+        return jsonify(error={"code": 400, "message": str(exc)}), 400
+    return jsonify(received=True, outcome=cards.handle_event(event))
+
+
+csrf.exempt(stripe_webhook)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.models import Product, Stall
@@ -44,6 +45,17 @@ class TimelineStep(db.Model):
     product: Mapped[Product] = relationship()
 
 
+# Certificate kinds: stored key -> label shown to people.
+CERTIFICATE_KINDS: dict[str, str] = {
+    "vietgap": _l("VietGAP"),
+    "globalgap": _l("GlobalGAP"),
+    "organic": _l("Hữu cơ"),
+    "food_safety": _l("An toàn thực phẩm"),
+    "ocop": _l("OCOP"),
+    "other": _l("Khác"),
+}
+
+
 class Certificate(db.Model):
     """A certificate (VietGAP, organic, …) held by a stall or by one product."""
 
@@ -67,6 +79,15 @@ class Certificate(db.Model):
     def is_expired(self, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
 
+    @property
+    def kind_label(self) -> str:
+        return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
+
+    @property
+    def holder_stall(self) -> Stall:
+        """The stall this certificate belongs to (directly or through its product)."""
+        return self.stall if self.stall is not None else self.product.stall
+
 
 class ScanEvent(db.Model):
     """One opening of a label's URL: product, batch, time, fair. No personal data."""
@@ -74,6 +95,9 @@ class ScanEvent(db.Model):
     __tablename__ = "scan_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Random id given when the scan is buffered: a batch inserted twice (a worker died between
+    # the INSERT and trimming the Redis queue) still counts once.
+    uid: Mapped[str] = mapped_column(sa.String(32), unique=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batch.id"))
     fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)

@@ -1,5 +1,239 @@
-"""Reports views."""
+"""Reports views: organizer reports, exports, tally boards and the seller's own summary."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from marketplace.auth import role_required
+from marketplace.database import utcnow
+from marketplace.errors import ValidationError
+from marketplace.reports import presenters
+from marketplace.reports import services as svc
+from marketplace.reports.exports import CSV_MIME, XLSX_MIME, csv_chunks, xlsx_chunks
+from marketplace.reports.tables import TABLES
 
 bp = Blueprint("reports", __name__)
+
+
+@bp.context_processor
+def _report_globals() -> dict:
+    return {"TABLES": TABLES, "generated_at": utcnow()}
+
+
+@bp.get("/organizer/reports")
+@role_required("organizer")
+def index():
+    first, last = svc.default_period()
+    return render_template(
+        "reports/index.html",
+        fairs=svc.organizer_fairs(current_user.id),
+        campaigns=svc.organizer_campaigns(current_user.id),
+        first=first, last=last,
+    )
+
+
+def _own_fair(slug: str):
+    fair = svc.fair_by_slug(slug)
+    if fair is None or fair.organizer_id != current_user.id:
+        abort(404)
+    return fair
+
+
+def _own_campaign(slug: str):
+    campaign = svc.campaign_by_slug(slug)
+    if campaign is None or campaign.organizer_id != current_user.id:
+        abort(404)
+    return campaign
+
+
+@bp.get("/organizer/reports/fairs/<slug>")
+@role_required("organizer")
+def fair(slug: str):
+    fair = _own_fair(slug)
+    report = svc.build_report(svc.fair_target(fair))
+    return render_template(
+        "reports/report.html", report=report, title=fair.name, fair=fair,
+        export_endpoint="reports.fair_export", export_args={"slug": slug},
+        board_url=presenters.url("reports.fair_board", slug=slug),
+        charts=presenters.charts(report),
+    )
+
+
+@bp.get("/organizer/reports/campaigns/<slug>")
+@role_required("organizer")
+def campaign(slug: str):
+    campaign = _own_campaign(slug)
+    report = svc.build_report(svc.campaign_target(campaign))
+    return render_template(
+        "reports/report.html", report=report, title=campaign.name, campaign=campaign,
+        export_endpoint="reports.campaign_export", export_args={"slug": slug},
+        board_url=presenters.url("reports.campaign_board", slug=slug),
+        charts=presenters.charts(report, campaign),
+        progress=presenters.progress_view(report["progress"], campaign),
+    )
+
+
+def _period(default_all: bool = False):
+    """Read ?from=&to= (Vietnam days); None, None for all time when allowed and empty."""
+    try:
+        return svc.parse_period(request.args.get("from"), request.args.get("to"),
+                                allow_empty=default_all)
+    except ValidationError as exc:
+        flash(exc.reason, "error")
+        return None
+
+
+@bp.get("/organizer/reports/range")
+@role_required("organizer")
+def range_report():
+    period = _period() or svc.default_period()
+    first, last = period
+    report = svc.build_report(svc.range_target(current_user.id, first, last))
+    return render_template(
+        "reports/report.html", report=report,
+        title=_("Từ %(a)s đến %(b)s", a=first.strftime("%d/%m/%Y"), b=last.strftime("%d/%m/%Y")),
+        first=first, last=last, export_endpoint="reports.range_export",
+        export_args={"from": first.isoformat(), "to": last.isoformat()},
+        charts=presenters.charts(report),
+    )
+
+
+def _export(target: svc.Target, table: str, fmt: str, name: str) -> Response:
+    if table in svc.DETAIL_TABLES:
+        rows = svc.stream_detail(target, table)
+    elif table in target.tables:
+        rows = svc.table_rows(target, table)
+    else:
+        abort(404)
+    chunks = (csv_chunks if fmt == "csv" else xlsx_chunks)(TABLES[table], rows)
+    return Response(
+        stream_with_context(chunks),
+        mimetype=CSV_MIME if fmt == "csv" else XLSX_MIME,
+        headers={"Content-Disposition": f'attachment; filename="{name}-{table}.{fmt}"'},
+    )
+
+
+@bp.get("/organizer/reports/fairs/<slug>/<table>.<any(csv, xlsx):fmt>")
+@role_required("organizer")
+def fair_export(slug: str, table: str, fmt: str):
+    return _export(svc.fair_target(_own_fair(slug)), table, fmt, slug)
+
+
+@bp.get("/organizer/reports/campaigns/<slug>/<table>.<any(csv, xlsx):fmt>")
+@role_required("organizer")
+def campaign_export(slug: str, table: str, fmt: str):
+    return _export(svc.campaign_target(_own_campaign(slug)), table, fmt, slug)
+
+
+@bp.get("/organizer/reports/range/<table>.<any(csv, xlsx):fmt>")
+@role_required("organizer")
+def range_export(table: str, fmt: str):
+    first, last = _period() or svc.default_period()
+    target = svc.range_target(current_user.id, first, last)
+    return _export(target, table, fmt, f"{first.isoformat()}_{last.isoformat()}")
+
+
+# --- tally boards ----------------------------------------------------------------------------
+
+
+def _board_visible(thing) -> bool:
+    """Public when the organizer allowed it; otherwise only the organizer who runs it."""
+    if thing.public_board and thing.published:
+        return True
+    return current_user.is_authenticated and current_user.id == thing.organizer_id
+
+
+def _board_fair(slug: str):
+    fair = svc.fair_by_slug(slug)
+    if fair is None or not _board_visible(fair):
+        abort(404)
+    return fair
+
+
+def _board_campaign(slug: str):
+    campaign = svc.campaign_by_slug(slug)
+    if campaign is None or not _board_visible(campaign):
+        abort(404)
+    return campaign
+
+
+@bp.get("/board/fairs/<slug>")
+def fair_board(slug: str):
+    fair = _board_fair(slug)
+    figures = svc.board_figures(svc.fair_target(fair))
+    return render_template(
+        "reports/board.html", title=fair.name, figures=figures,
+        data_url=presenters.url("reports.fair_board_data", slug=slug),
+        charts=presenters.board_charts(figures),
+    )
+
+
+@bp.get("/board/campaigns/<slug>")
+def campaign_board(slug: str):
+    campaign = _board_campaign(slug)
+    figures = svc.board_figures(svc.campaign_target(campaign))
+    return render_template(
+        "reports/board.html", title=campaign.name, figures=figures, campaign=campaign,
+        data_url=presenters.url("reports.campaign_board_data", slug=slug),
+        progress=presenters.progress_view(figures["progress"], campaign),
+        charts=presenters.board_charts(figures, campaign),
+    )
+
+
+@bp.get("/board/fairs/<slug>/data.json")
+def fair_board_data(slug: str):
+    figures = svc.board_figures(svc.fair_target(_board_fair(slug)))
+    return jsonify(presenters.board_json(figures))
+
+
+@bp.get("/board/campaigns/<slug>/data.json")
+def campaign_board_data(slug: str):
+    campaign = _board_campaign(slug)
+    figures = svc.board_figures(svc.campaign_target(campaign))
+    return jsonify(presenters.board_json(figures, campaign))
+
+
+# --- the seller's own summary ----------------------------------------------------------------
+
+
+def _own_stall():
+    stalls = svc.seller_stalls(current_user.id)
+    wanted = request.args.get("stall")
+    chosen = next((s for s in stalls if s.slug == wanted), stalls[0] if stalls else None)
+    return stalls, chosen
+
+
+@bp.get("/seller/summary")
+@role_required("seller")
+def seller_summary():
+    stalls, stall = _own_stall()
+    period = _period(default_all=True) or (None, None)
+    report = None
+    if stall is not None:
+        report = svc.build_report(svc.seller_target(stall.id, *period))
+    return render_template(
+        "reports/seller_summary.html", stalls=stalls, stall=stall, report=report,
+        first=period[0], last=period[1],
+        charts=presenters.charts(report) if report else {},
+    )
+
+
+@bp.get("/seller/summary/<table>.<any(csv, xlsx):fmt>")
+@role_required("seller")
+def seller_export(table: str, fmt: str):
+    _stalls, stall = _own_stall()
+    if stall is None:
+        abort(404)
+    period = _period(default_all=True) or (None, None)
+    return _export(svc.seller_target(stall.id, *period), table, fmt, stall.slug)

@@ -1,0 +1,141 @@
+"""Demo fairs and campaign: the Yên Dũng fair of March 2023, a fair open now, the lychee drive."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from marketplace.catalog.models import Stall
+from marketplace.database import utcnow
+from marketplace.extensions import db
+from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.services import fold
+from marketplace.formatting import local_to_utc
+
+PAST_FAIR = {
+    "slug": "phien-cho-4-0-yen-dung-2023",
+    "name": "Phiên chợ 4.0 Yên Dũng — Lễ hội chùa Vĩnh Nghiêm 2023",
+    "venue": "Chùa Vĩnh Nghiêm",
+    "address": "Chùa Vĩnh Nghiêm, xã Trí Yên, huyện Yên Dũng, Bắc Giang",
+    "description": (
+        "Phiên chợ của đoàn viên thanh niên huyện Yên Dũng nhân dịp khai hội chùa Vĩnh Nghiêm: "
+        "18 gian hàng đặc sản của huyện — gạo thơm Yên Dũng, tương La - Trí Yên, bánh đa Cảnh "
+        "Thụy, tinh bột nghệ Thuỳ Dương… Mỗi sản phẩm có mã QR để khách quét, xem nguồn gốc "
+        "và đặt mua."
+    ),
+    # 14 tháng Giêng âm lịch 2023 fell on 5/3/2023; the fair ran three days around it.
+    "starts_local": datetime(2023, 3, 4, 7, 0),
+    "ends_local": datetime(2023, 3, 6, 21, 0),
+}
+
+OPEN_FAIR = {
+    "slug": "phien-cho-4-0-bac-giang",
+    "name": "Phiên chợ 4.0 nông sản Bắc Giang",
+    "venue": "Quảng trường 3/2",
+    "address": "Quảng trường 3/2, phường Hoàng Văn Thụ, TP Bắc Giang",
+    "description": (
+        "Phiên chợ nông sản, đặc sản của các huyện trong tỉnh. Quét mã QR trên từng sản phẩm "
+        "để xem nguồn gốc, thanh toán bằng tiền mặt, chuyển khoản QR hoặc thẻ."
+    ),
+}
+
+UPCOMING_FAIR = {
+    "slug": "phien-cho-mua-vai-luc-ngan",
+    "name": "Phiên chợ mùa vải Lục Ngạn",
+    "venue": "Nhà văn hoá huyện Lục Ngạn",
+    "address": "Thị trấn Chũ, huyện Lục Ngạn, Bắc Giang",
+    "description": "Phiên chợ đầu mùa vải thiều, cùng các gian nông sản Lục Ngạn.",
+}
+
+CAMPAIGN = {
+    "slug": "vai-chuan-tu-tam-2023",
+    "name": "Lục Ngạn - Bắc Giang: Vải chuẩn từ tâm - Nâng tầm nông sản",
+    "description": (
+        "Tuổi trẻ Bắc Giang đưa vải thiều Lục Ngạn lên sàn thương mại điện tử: bán trực tuyến, "
+        "livestream và tại các phiên chợ, mục tiêu 50 tấn vải."
+    ),
+    "starts_on": date(2023, 6, 15),
+    "ends_on": date(2023, 7, 2),
+    "goal_kg": Decimal("50000"),
+    "categories": "trai-cay",
+    "channels": "fair,online,livestream,imported",
+    "published": True,
+    "public_board": True,
+}
+
+
+def _fair(organizer, values: dict, starts, ends) -> Fair:
+    fair = db.session.scalar(sa.select(Fair).where(Fair.slug == values["slug"]))
+    if fair is None:
+        fair = Fair(organizer=organizer, starts_at=starts, ends_at=ends, published=True,
+                    public_board=True,
+                    **{k: v for k, v in values.items() if not k.endswith("_local")})
+        db.session.add(fair)
+        db.session.flush()
+    return fair
+
+
+def _take_part(fair: Fair, stall: Stall, booth: str | None) -> None:
+    """Accept the stall at a booth (or leave it applied when booth is None), once."""
+    exists = db.session.scalar(
+        sa.select(FairStall.id).where(FairStall.fair_id == fair.id, FairStall.stall_id == stall.id)
+    )
+    if exists is not None:
+        return
+    taken = db.session.scalar(
+        sa.select(FairStall.id).where(FairStall.fair_id == fair.id,
+                                      FairStall.booth_number == booth)
+    ) if booth else None
+    if taken is not None:
+        return
+    db.session.add(FairStall(
+        fair_id=fair.id, stall_id=stall.id, booth_number=booth,
+        status="accepted" if booth else "applied",
+        applied_at=min(fair.starts_at - timedelta(days=10), utcnow()),
+        decided_at=min(fair.starts_at - timedelta(days=7), utcnow()) if booth else None,
+    ))
+    db.session.flush()
+
+
+def _lychee_stalls(stalls: list[Stall]) -> list[Stall]:
+    return [s for s in stalls if re.search(r"\bvai\b", fold(s.name))]
+
+
+def seed(ctx: dict) -> None:
+    """Create the past Yên Dũng fair, a fair open now, an upcoming one and the lychee campaign."""
+    organizer = ctx["organizer"]
+    stalls: list[Stall] = list(ctx.get("stalls") or [])
+    now = utcnow()
+
+    past = _fair(organizer, PAST_FAIR, local_to_utc(PAST_FAIR["starts_local"]),
+                 local_to_utc(PAST_FAIR["ends_local"]))
+    for n, stall in enumerate(stalls[:18], start=1):
+        _take_part(past, stall, str(n))
+
+    # The open fair always started yesterday and ends in three days, so the demo has one open.
+    open_fair = _fair(organizer, OPEN_FAIR, now - timedelta(days=1), now + timedelta(days=3))
+    if open_fair.state(now) != "open":
+        open_fair.published = True
+        open_fair.starts_at, open_fair.ends_at = now - timedelta(days=1), now + timedelta(days=3)
+    # Most stalls have a booth; the last two wait for the organizer's decision.
+    waiting = 2 if len(stalls) >= 4 else 0
+    for n, stall in enumerate(stalls, start=1):
+        _take_part(open_fair, stall, str(n) if n <= len(stalls) - waiting else None)
+
+    upcoming = _fair(organizer, UPCOMING_FAIR, now + timedelta(days=30),
+                     now + timedelta(days=32))
+    if upcoming.state(now) != "upcoming":
+        upcoming.starts_at, upcoming.ends_at = now + timedelta(days=30), now + timedelta(days=32)
+
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == CAMPAIGN["slug"]))
+    if campaign is None:
+        campaign = Campaign(organizer=organizer, **CAMPAIGN)
+        campaign.stalls = _lychee_stalls(stalls)
+        db.session.add(campaign)
+        db.session.flush()
+
+    ctx["past_fair"], ctx["open_fair"], ctx["upcoming_fair"] = past, open_fair, upcoming
+    ctx["campaign"] = campaign

@@ -1,0 +1,521 @@
+"""Preview and save marketplace exports: map SKUs, upsert lines by key, count once."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.accounts.models import User
+from marketplace.catalog.models import Product, Stall
+from marketplace.database import utcnow
+from marketplace.errors import Conflict, ValidationError
+from marketplace.extensions import db
+from marketplace.fairs.models import Campaign, Fair, FairStall, campaign_stall
+from marketplace.imports.models import (
+    ImportedSaleLine,
+    MarketplaceImport,
+    PendingImportFile,
+    SkuMapping,
+)
+from marketplace.imports.parsers import (
+    STATUS_CLASSES,
+    ImportFileError,
+    ParsedLine,
+    ParseResult,
+    _,
+    parse_file,
+)
+
+MAX_FILES = 20
+PENDING_TTL = timedelta(days=1)
+CHUNK = 500
+
+UploadedFile = tuple[str, bytes]
+SkuKey = tuple[str, str]  # (platform, seller SKU)
+
+
+# ---------------------------------------------------------------- who may import where
+
+
+def importable_stalls(user: User) -> list[Stall]:
+    """Stalls the user may import into: their own, or stalls at fairs/campaigns they run."""
+    if user.role == "seller":
+        stmt = sa.select(Stall).where(Stall.owner_id == user.id)
+    elif user.role == "organizer":
+        at_fairs = (
+            sa.select(FairStall.stall_id)
+            .join(Fair, Fair.id == FairStall.fair_id)
+            .where(Fair.organizer_id == user.id, FairStall.status == "accepted")
+        )
+        in_campaigns = (
+            sa.select(campaign_stall.c.stall_id)
+            .join(Campaign, Campaign.id == campaign_stall.c.campaign_id)
+            .where(Campaign.organizer_id == user.id)
+        )
+        stmt = sa.select(Stall).where(
+            sa.or_(Stall.id.in_(at_fairs), Stall.id.in_(in_campaigns))
+        )
+    else:
+        return []
+    return list(db.session.scalars(stmt.order_by(Stall.name)))
+
+
+def can_import(user: User, stall: Stall) -> bool:
+    return any(s.id == stall.id for s in importable_stalls(user))
+
+
+# ---------------------------------------------------------------- preview
+
+
+@dataclass
+class ClassTotals:
+    """Lines, quantities, VND and kg of one status class."""
+
+    lines: int = 0
+    qty: int = 0
+    returned_qty: int = 0
+    amount: int = 0  # the kept units' share of the line amount
+    kg: Decimal = Decimal("0.000")
+
+    @property
+    def net_qty(self) -> int:
+        return self.qty - self.returned_qty
+
+
+@dataclass
+class SkuRow:
+    """A seller SKU found in the files, with the product it maps to (or None)."""
+
+    platform: str
+    sku: str
+    product_name: str
+    lines: int
+    qty: int
+    product_id: int | None
+
+
+@dataclass
+class Preview:
+    """What an import would save, computed before anything is written."""
+
+    stall: Stall
+    files: list[ParseResult]
+    lines: list[ParsedLine]
+    totals: dict[str, ClassTotals]
+    skus: list[SkuRow]
+    unknown_statuses: list[tuple[str, str, int]]  # platform, status, lines
+    skipped: list[tuple[str, int, str]]  # file, row, reason
+    duplicates: int  # lines that appear in several files of the upload
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    products: list[Product] = field(default_factory=list)
+    mapping: dict[SkuKey, int | None] = field(default_factory=dict)
+
+    @property
+    def unmapped(self) -> list[SkuRow]:
+        return [s for s in self.skus if s.product_id is None]
+
+    @property
+    def counted(self) -> ClassTotals:
+        """Sales and in-progress lines: what campaign tallies count (provisionally)."""
+        total = ClassTotals()
+        for cls in ("sale", "in_progress"):
+            t = self.totals[cls]
+            total.lines += t.lines
+            total.qty += t.qty
+            total.returned_qty += t.returned_qty
+            total.amount += t.amount
+            total.kg += t.kg
+        return total
+
+
+def _parse_all(files: Sequence[UploadedFile]) -> list[ParseResult]:
+    if not files:
+        raise ValidationError("files", _("Hãy chọn ít nhất một tệp xuất đơn hàng."))
+    if len(files) > MAX_FILES:
+        raise ValidationError("files", _("Tối đa %(n)s tệp mỗi lần.", n=MAX_FILES))
+    return [parse_file(name, data) for name, data in files]
+
+
+def _dedupe(results: list[ParseResult]) -> tuple[list[ParsedLine], int]:
+    """Keep one line per key across files; the last file wins (Shopee: whole orders)."""
+    by_key: dict[tuple[str, str], ParsedLine] = {}
+    shopee_orders: dict[str, list[ParsedLine]] = {}
+    total = 0
+    for result in results:
+        groups: dict[str, list[ParsedLine]] = defaultdict(list)
+        for line in result.lines:
+            total += 1
+            if line.platform == "shopee":
+                groups[line.order_id].append(line)
+            else:
+                by_key[(line.platform, line.line_key)] = line
+        shopee_orders.update(groups)
+    lines = list(by_key.values()) + [x for group in shopee_orders.values() for x in group]
+    return lines, total - len(lines)
+
+
+def _stall_products(stall: Stall) -> list[Product]:
+    return list(db.session.scalars(
+        sa.select(Product).where(Product.stall_id == stall.id).order_by(Product.name)
+    ))
+
+
+def _resolve_mapping(stall: Stall, products: list[Product], keys: Iterable[SkuKey],
+                     overrides: dict[SkuKey, str | int | None] | None) -> dict[SkuKey, int | None]:
+    saved = {
+        (m.platform, m.seller_sku): m.product_id
+        for m in db.session.scalars(sa.select(SkuMapping).where(SkuMapping.stall_id == stall.id))
+    }
+    product_ids = {p.id for p in products}
+    mapping: dict[SkuKey, int | None] = {}
+    for key in keys:
+        if overrides is not None and key in overrides:
+            value = overrides[key]
+            if value in (None, ""):
+                mapping[key] = None
+                continue
+            try:
+                product_id = int(value)
+            except (TypeError, ValueError):
+                product_id = -1
+            if product_id not in product_ids:
+                raise ValidationError(None, _(
+                    "Mã SKU “%(sku)s” được ghép với một sản phẩm không thuộc gian hàng này.",
+                    sku=key[1]))
+            mapping[key] = product_id
+        else:
+            mapping[key] = saved.get(key)
+    return mapping
+
+
+def _fingerprint(line) -> tuple:
+    """The values that make a stored line differ from a parsed one."""
+    if isinstance(line, ImportedSaleLine):
+        return (line.status_raw, line.qty, line.returned_qty, int(line.net_amount),
+                line.seller_sku, line.product_name, line.variation, line.created_at_source,
+                line.paid_at, line.buyer_province)
+    return (line.status_raw, line.qty, line.returned_qty, line.net_amount, line.seller_sku,
+            line.product_name, line.variation, line.created_at, line.paid_at,
+            line.buyer_province)
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _existing(stall: Stall, lines: list[ParsedLine]) -> dict[tuple[str, str], ImportedSaleLine]:
+    """Load the stored lines these parsed lines would replace, keyed by (platform, key)."""
+    found: dict[tuple[str, str], ImportedSaleLine] = {}
+    by_platform: dict[str, set[str]] = defaultdict(set)
+    shopee_orders: set[str] = set()
+    for line in lines:
+        if line.platform == "shopee":
+            shopee_orders.add(line.order_id)
+        else:
+            by_platform[line.platform].add(line.line_key)
+    base = sa.select(ImportedSaleLine).where(ImportedSaleLine.stall_id == stall.id)
+    for platform, keys in by_platform.items():
+        for chunk in _chunks(sorted(keys)):
+            for row in db.session.scalars(base.where(
+                ImportedSaleLine.platform == platform, ImportedSaleLine.line_key.in_(chunk)
+            )):
+                found[(platform, row.line_key)] = row
+    for chunk in _chunks(sorted(shopee_orders)):
+        for row in db.session.scalars(base.where(
+            ImportedSaleLine.platform == "shopee",
+            ImportedSaleLine.external_order_id.in_(chunk),
+        )):
+            found[("shopee", row.line_key)] = row
+    return found
+
+
+def build_preview(stall: Stall, files: Sequence[UploadedFile],
+                  overrides: dict[SkuKey, str | int | None] | None = None) -> Preview:
+    """Parse the files and tell what saving them would count; write nothing."""
+    results = _parse_all(files)
+    lines, duplicates = _dedupe(results)
+    products = _stall_products(stall)
+    weight = {p.id: Decimal(p.net_weight_kg or 0) for p in products}
+    sku_lines: dict[SkuKey, list[ParsedLine]] = defaultdict(list)
+    for line in lines:
+        sku_lines[(line.platform, line.seller_sku)].append(line)
+    mapping = _resolve_mapping(stall, products, sku_lines.keys(), overrides)
+
+    totals = {cls: ClassTotals() for cls in STATUS_CLASSES}
+    for line in lines:
+        t = totals[line.status_class]
+        t.lines += 1
+        t.qty += line.qty
+        t.returned_qty += line.returned_qty
+        t.amount += line.net_amount * line.net_qty // line.qty if line.qty else 0
+        product_id = mapping[(line.platform, line.seller_sku)]
+        if product_id is not None:
+            t.kg += weight[product_id] * line.net_qty
+
+    skus = [
+        SkuRow(platform=k[0], sku=k[1], product_name=group[0].product_name, lines=len(group),
+               qty=sum(x.qty for x in group), product_id=mapping[k])
+        for k, group in sorted(sku_lines.items())
+    ]
+    unknown: Counter = Counter()
+    for result in results:
+        for status, n in result.unknown_statuses.items():
+            unknown[(result.platform, status)] += n
+    preview = Preview(
+        stall=stall, files=results, lines=lines, totals=totals, skus=skus,
+        unknown_statuses=[(p, s, n) for (p, s), n in sorted(unknown.items())],
+        skipped=[(r.filename, row, reason) for r in results for row, reason in r.skipped],
+        duplicates=duplicates, products=products, mapping=mapping,
+    )
+    existing = _existing(stall, lines)
+    for line in lines:
+        stored = existing.get((line.platform, line.line_key))
+        if stored is None:
+            preview.new += 1
+        elif _fingerprint(stored) == _fingerprint(line):
+            preview.unchanged += 1
+        else:
+            preview.changed += 1
+    return preview
+
+
+# ---------------------------------------------------------------- saving
+
+
+@dataclass
+class ImportOutcome:
+    """What a confirmed import changed."""
+
+    preview: Preview
+    imports: list[MarketplaceImport]
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0  # Shopee lines gone from a re-exported order
+
+
+def _apply(row: ImportedSaleLine, line: ParsedLine, product_id: int | None,
+           weight: dict[int, Decimal], import_id: int) -> None:
+    row.external_order_id = line.order_id
+    row.import_id = import_id
+    row.created_at_source = line.created_at
+    row.paid_at = line.paid_at
+    row.status_raw = line.status_raw
+    row.status_class = line.status_class
+    row.product_name = line.product_name
+    row.seller_sku = line.seller_sku
+    row.variation = line.variation
+    row.qty = line.qty
+    row.returned_qty = line.returned_qty
+    row.net_amount = line.net_amount
+    row.buyer_province = line.buyer_province
+    row.product_id = product_id
+    row.net_weight_kg = weight.get(product_id) if product_id is not None else None
+    row.source_file = line.source_file
+    row.source_row = line.source_row
+
+
+def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, object]) -> None:
+    saved = {
+        (m.platform, m.seller_sku): m
+        for m in db.session.scalars(sa.select(SkuMapping).where(SkuMapping.stall_id == stall.id))
+    }
+    weight = {p.id: Decimal(p.net_weight_kg or 0) for p in preview.products}
+    for key in overrides:
+        if key not in preview.mapping:
+            continue
+        product_id = preview.mapping[key]
+        current = saved.get(key)
+        if product_id is None and current is not None:
+            db.session.delete(current)
+        elif product_id is not None and current is None:
+            db.session.add(SkuMapping(stall_id=stall.id, platform=key[0], seller_sku=key[1],
+                                      product_id=product_id))
+        elif product_id is not None:
+            current.product_id = product_id
+        # Lines imported earlier under this SKU follow the new mapping too.
+        db.session.execute(
+            sa.update(ImportedSaleLine)
+            .where(ImportedSaleLine.stall_id == stall.id, ImportedSaleLine.platform == key[0],
+                   ImportedSaleLine.seller_sku == key[1])
+            .values(product_id=product_id,
+                    net_weight_kg=weight.get(product_id) if product_id is not None else None)
+        )
+
+
+def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | None,
+                overrides: dict[SkuKey, str | int | None] | None = None,
+                pending_batch: str | None = None) -> ImportOutcome:
+    """Save the files' lines in one transaction: upsert by key, newest export wins."""
+    preview = build_preview(stall, files, overrides)
+    try:
+        if overrides:
+            _save_mappings(stall, preview, overrides)
+        outcome = _write_lines(stall, preview, user)
+        if pending_batch:
+            db.session.execute(sa.delete(PendingImportFile).where(
+                PendingImportFile.batch == pending_batch))
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(_("Tệp đang được nhập ở nơi khác. Vui lòng thử lại.")) from exc
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOutcome:
+    weight = {p.id: Decimal(p.net_weight_kg or 0) for p in preview.products}
+    imports: dict[str, MarketplaceImport] = {}
+    skipped = Counter(r.filename for r in preview.files for _row in r.skipped)
+    for result in preview.files:
+        record = MarketplaceImport(
+            stall_id=stall.id, platform=result.platform, filename=result.filename[:255],
+            uploaded_by_id=user.id if user else None, rows_counted=0,
+            rows_skipped=skipped[result.filename],
+        )
+        db.session.add(record)
+        imports[result.filename] = record
+    db.session.flush()
+
+    outcome = ImportOutcome(preview=preview, imports=list(imports.values()))
+    existing = _existing(stall, preview.lines)
+    shopee: dict[str, list[ParsedLine]] = defaultdict(list)
+    for line in preview.lines:
+        imports[line.source_file].rows_counted += 1
+        if line.platform == "shopee":
+            shopee[line.order_id].append(line)
+            continue
+        _upsert(stall, line, existing.get((line.platform, line.line_key)), preview, weight,
+                imports[line.source_file].id, outcome)
+
+    stored_by_order: dict[str, list[ImportedSaleLine]] = defaultdict(list)
+    for (platform, _key), row in existing.items():
+        if platform == "shopee":
+            stored_by_order[row.external_order_id].append(row)
+    replace = []
+    for order_id, group in shopee.items():
+        stored = {row.line_key: row for row in stored_by_order.get(order_id, [])}
+        same = stored.keys() == {x.line_key for x in group} and all(
+            _fingerprint(stored[x.line_key]) == _fingerprint(x)
+            and stored[x.line_key].product_id == preview.mapping[(x.platform, x.seller_sku)]
+            for x in group
+        )
+        if same:
+            outcome.unchanged += len(group)
+            continue
+        replace.append(order_id)
+        outcome.removed += max(len(stored) - len(group), 0)
+        outcome.updated += min(len(stored), len(group))
+        outcome.inserted += max(len(group) - len(stored), 0)
+    # Shopee has no line id: drop the order's stored lines, then write the new ones.
+    for chunk in _chunks(replace):
+        db.session.execute(sa.delete(ImportedSaleLine).where(
+            ImportedSaleLine.stall_id == stall.id, ImportedSaleLine.platform == "shopee",
+            ImportedSaleLine.external_order_id.in_(chunk),
+        ).execution_options(synchronize_session=False))
+    for row in existing.values():
+        if row.platform == "shopee" and row.external_order_id in set(replace):
+            db.session.expunge(row)
+    for order_id in replace:
+        for line in shopee[order_id]:
+            row = ImportedSaleLine(stall_id=stall.id, platform="shopee", line_key=line.line_key)
+            _apply(row, line, preview.mapping[("shopee", line.seller_sku)], weight,
+                   imports[line.source_file].id)
+            db.session.add(row)
+    db.session.flush()
+    return outcome
+
+
+def _upsert(stall: Stall, line: ParsedLine, row: ImportedSaleLine | None, preview: Preview,
+            weight: dict[int, Decimal], import_id: int, outcome: ImportOutcome) -> None:
+    product_id = preview.mapping[(line.platform, line.seller_sku)]
+    if row is None:
+        row = ImportedSaleLine(stall_id=stall.id, platform=line.platform, line_key=line.line_key)
+        db.session.add(row)
+        outcome.inserted += 1
+    elif _fingerprint(row) == _fingerprint(line) and row.product_id == product_id:
+        outcome.unchanged += 1
+        return
+    else:
+        outcome.updated += 1
+    _apply(row, line, product_id, weight, import_id)
+
+
+# ---------------------------------------------------------------- pending uploads (web)
+
+
+def stash_upload(stall: Stall, user: User, files: Sequence[UploadedFile]) -> str:
+    """Check the files parse, keep their bytes for the preview, return the batch id."""
+    if not can_import(user, stall):
+        raise ValidationError("stall", _("Bạn không thể nhập đơn cho gian hàng này."))
+    _parse_all(files)  # a bad file is refused before anything is kept
+    db.session.execute(sa.delete(PendingImportFile).where(
+        PendingImportFile.uploaded_by_id == user.id,
+        PendingImportFile.created_at < utcnow() - PENDING_TTL,
+    ))
+    batch = secrets.token_urlsafe(18)
+    for name, data in files:
+        db.session.add(PendingImportFile(batch=batch, stall_id=stall.id, uploaded_by_id=user.id,
+                                         filename=name[:255], data=data))
+    db.session.commit()
+    return batch
+
+
+def load_pending(batch: str, user: User) -> tuple[Stall, list[UploadedFile]] | None:
+    """Return the stall and files of the user's pending upload, or None."""
+    rows = list(db.session.scalars(
+        sa.select(PendingImportFile)
+        .where(PendingImportFile.batch == batch, PendingImportFile.uploaded_by_id == user.id)
+        .order_by(PendingImportFile.id)
+    ))
+    if not rows or not can_import(user, rows[0].stall):
+        return None
+    return rows[0].stall, [(r.filename, r.data) for r in rows]
+
+
+def discard_pending(batch: str, user: User) -> None:
+    """Forget a pending upload."""
+    db.session.execute(sa.delete(PendingImportFile).where(
+        PendingImportFile.batch == batch, PendingImportFile.uploaded_by_id == user.id))
+    db.session.commit()
+
+
+def confirm_pending(batch: str, user: User,
+                    overrides: dict[SkuKey, str | int | None] | None) -> ImportOutcome:
+    """Save a pending upload with the user's SKU choices."""
+    pending = load_pending(batch, user)
+    if pending is None:
+        raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
+    stall, files = pending
+    return save_import(stall, files, user=user, overrides=overrides, pending_batch=batch)
+
+
+def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImport]:
+    """The latest imports into these stalls."""
+    if not stalls:
+        return []
+    return list(db.session.scalars(
+        sa.select(MarketplaceImport)
+        .where(MarketplaceImport.stall_id.in_([s.id for s in stalls]))
+        .order_by(MarketplaceImport.created_at.desc(), MarketplaceImport.id.desc())
+        .limit(limit)
+    ))
+
+
+__all__ = [
+    "ImportFileError", "ImportOutcome", "Preview", "build_preview", "can_import",
+    "confirm_pending", "discard_pending", "importable_stalls", "load_pending", "recent_imports",
+    "save_import", "stash_upload",
+]

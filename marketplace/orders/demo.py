@@ -1,0 +1,235 @@
+"""Demo order history: booth sales and online orders of the past Yên Dũng fair, a shopper's own."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from marketplace.catalog.codes import new_code
+from marketplace.catalog.models import Product, Stall
+from marketplace.database import utcnow
+from marketplace.extensions import db
+from marketplace.fairs.models import Fair, FairStall
+from marketplace.formatting import local_to_utc, to_local
+from marketplace.orders.models import (
+    CHECKOUT_CODE_LENGTH,
+    ORDER_CODE_LENGTH,
+    Checkout,
+    Order,
+    OrderLine,
+    OrderStatusEvent,
+)
+from marketplace.payments.models import Payment
+
+BOOTH_CASH_TARGET = 212_000_000  # "over 200 million VND in cash" at the real fair
+ONLINE_ORDERS = 330
+VIA_FAIR_ORDERS = 90  # ordered online from the fair's page: counted for the fair
+LIVESTREAM_ORDERS = 45
+OPEN_HOUR, CLOSE_HOUR = 7, 21  # the fair's daily hours, Vietnam time
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô"]
+MIDDLE = ["Thị", "Văn", "Minh", "Thu", "Đức", "Ngọc", "Quang", "Thanh"]
+GIVEN = ["Hoa", "Nam", "Trang", "Đức", "Lan", "Anh", "Mai", "Huy", "Hà", "Long", "Dũng", "Yến"]
+PLACES = ["TP Bắc Giang", "Yên Dũng", "Lạng Giang", "Việt Yên", "Hiệp Hoà", "Bắc Ninh",
+          "Hà Nội", "Hải Dương"]
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+
+
+def _phone(rng: random.Random) -> str:
+    return "09" + "".join(rng.choice("0123456789") for _ in range(8))
+
+
+def _moment(rng: random.Random, fair: Fair) -> datetime:
+    """A time within the fair's opening hours on one of its days."""
+    first = to_local(fair.starts_at).date()
+    last = to_local(fair.ends_at - timedelta(seconds=1)).date()
+    day = first + timedelta(days=rng.randrange((last - first).days + 1))
+    local = datetime.combine(day, time(OPEN_HOUR)) + timedelta(
+        seconds=rng.randrange((CLOSE_HOUR - OPEN_HOUR) * 3600))
+    return min(max(local_to_utc(local), fair.starts_at), fair.ends_at - timedelta(minutes=1))
+
+
+class _Writer:
+    """Collects order rows with unique codes; write() inserts them in a few bulk statements."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.codes: set[str] = set(db.session.scalars(sa.select(Order.code)))
+        self.orders: list[dict] = []
+        self.children: dict[str, tuple[list[dict], list[dict], list[dict]]] = {}
+
+    def code(self, length: int = ORDER_CODE_LENGTH) -> str:
+        while True:
+            code = new_code(length)
+            if code not in self.codes:
+                self.codes.add(code)
+                return code
+
+    def order(self, stall_id: int, items: list[tuple[Product, int]], *, at: datetime,
+              statuses: list[str], paid_with: str | None = None, recorded_by: int | None = None,
+              gap_minutes: tuple[int, int] = (20, 600), **fields) -> dict:
+        total = sum(p.price * q for p, q in items)
+        steps = [at + timedelta(minutes=i * self.rng.randint(*gap_minutes))
+                 for i in range(len(statuses))]
+        row = {"code": self.code(), "access_token": secrets.token_urlsafe(16),
+               "stall_id": stall_id, "placed_at": at, "status": statuses[-1], "total": total,
+               "paid_amount": total if paid_with else 0, "customer_id": None,
+               "customer_name": "", "customer_phone": "", "delivery_address": "", "note": "",
+               "fair_id": None, "pickup_fair_id": None, "checkout_id": None,
+               "created_by_id": None, "cancelled_at": None, "cancel_reason": None, **fields}
+        if statuses[-1] == "cancelled":
+            row["cancelled_at"], row["cancel_reason"] = steps[-1], "Khách đổi ý"
+        lines = [{"product_id": p.id, "product_name": p.name, "unit": p.unit,
+                  "unit_price": p.price, "net_weight_kg": p.net_weight_kg, "quantity": q,
+                  "line_total": p.price * q} for p, q in items]
+        events = [{"status": st, "at": t, "by_id": recorded_by, "note": ""}
+                  for st, t in zip(statuses, steps, strict=True)]
+        payments = [{"method": paid_with, "amount": total, "kind": "payment",
+                     "recorded_by_id": recorded_by,
+                     "created_at": steps[-1] if statuses[-1] == "fulfilled" else at}
+                    ] if paid_with else []
+        self.orders.append(row)
+        self.children[row["code"]] = (lines, events, payments)
+        return row
+
+    def write(self) -> int:
+        """Insert every collected order, then its lines, events and payments, in bulk."""
+        if not self.orders:
+            return 0
+        ids = dict(db.session.execute(
+            sa.insert(Order).returning(Order.code, Order.id, sort_by_parameter_order=True),
+            self.orders,
+        ).all())
+        tables = ((OrderLine, 0), (OrderStatusEvent, 1), (Payment, 2))
+        for model, index in tables:
+            rows = [{**child, "order_id": ids[code]}
+                    for code, kids in self.children.items() for child in kids[index]]
+            if rows:
+                db.session.execute(sa.insert(model), rows)
+        return len(self.orders)
+
+
+def _items(rng: random.Random, products: list[Product], most: int = 3) -> list[tuple[Product, int]]:
+    chosen = rng.sample(products, k=min(len(products), rng.randint(1, most)))
+    return [(p, rng.choice((1, 1, 1, 2, 2, 3))) for p in chosen]
+
+
+def _fair_history(ctx: dict, fair: Fair, writer: _Writer) -> None:
+    rng = writer.rng
+    stalls = list(db.session.scalars(
+        sa.select(Stall).join(FairStall, FairStall.stall_id == Stall.id)
+        .where(FairStall.fair_id == fair.id, FairStall.status == "accepted")
+    ))
+    by_stall: dict[int, list[Product]] = {}
+    for product in db.session.scalars(
+        sa.select(Product).where(Product.stall_id.in_([s.id for s in stalls]), Product.active)
+        .order_by(Product.id)
+    ):
+        by_stall.setdefault(product.stall_id, []).append(product)
+    if not by_stall:
+        return
+    stall_ids = sorted(by_stall)
+    owners = {s.id: s.owner_id for s in stalls}
+    # Booth sales, paid in cash and handed over, until the booths took the real fair's cash.
+    cash = 0
+    while cash < BOOTH_CASH_TARGET:
+        sid = rng.choice(stall_ids)
+        order = writer.order(
+            sid, _items(rng, by_stall[sid], 4), at=_moment(rng, fair),
+            statuses=["placed", "fulfilled"], paid_with="cash", recorded_by=owners[sid],
+            gap_minutes=(0, 0),
+            channel="fair", fair_id=fair.id, pickup_fair_id=fair.id, fulfilment="booth_pickup",
+            payment_method="cash", created_by_id=owners[sid],
+        )
+        cash += order["total"]
+    # Online orders during the fair: from the fair's page (counted for it) and from elsewhere.
+    for n in range(VIA_FAIR_ORDERS + ONLINE_ORDERS):
+        via_fair = n < VIA_FAIR_ORDERS
+        sid = rng.choice(stall_ids)
+        roll = rng.random()
+        fulfilment = rng.choice(["delivery", "delivery", "stall_pickup"] +
+                                (["booth_pickup"] if via_fair else []))
+        method = rng.choice(["vietqr", "vietqr", "cash"])
+        if roll < 0.08:
+            statuses, paid = ["placed", "cancelled"], None
+        elif roll < 0.15:
+            statuses = ["placed", "confirmed", "ready"]
+            paid = method if method != "cash" else None
+        else:
+            statuses, paid = ["placed", "confirmed", "fulfilled"], method
+        writer.order(
+            sid, _items(rng, by_stall[sid]), at=_moment(rng, fair), statuses=statuses,
+            paid_with=paid, channel="fair" if via_fair else "online",
+            fair_id=fair.id if via_fair else None,
+            pickup_fair_id=fair.id if fulfilment == "booth_pickup" else None,
+            fulfilment=fulfilment, payment_method=method, customer_name=_name(rng),
+            customer_phone=_phone(rng),
+            delivery_address=f"Thôn {rng.randint(1, 12)}, {rng.choice(PLACES)}"
+            if fulfilment == "delivery" else "",
+        )
+    # Orders taken during the fair's livestreams.
+    for _ in range(LIVESTREAM_ORDERS):
+        sid = rng.choice(stall_ids)
+        writer.order(
+            sid, _items(rng, by_stall[sid]), at=_moment(rng, fair),
+            statuses=["placed", "confirmed", "fulfilled"], paid_with="vietqr",
+            recorded_by=owners[sid], channel="livestream", fulfilment="delivery",
+            payment_method="vietqr", created_by_id=owners[sid], customer_name=_name(rng),
+            customer_phone=_phone(rng), delivery_address=f"{rng.choice(PLACES)}",
+        )
+
+
+def _shopper_orders(ctx: dict, writer: _Writer) -> None:
+    shopper = ctx.get("shopper")
+    products = [p for p in ctx.get("products") or [] if p.active and p.stall.active]
+    if shopper is None or len(products) < 2:
+        return
+    now = utcnow()
+    plans = [  # (days ago, statuses, paid with, fulfilment)
+        (40, ["placed", "confirmed", "fulfilled"], "vietqr", "delivery"),
+        (12, ["placed", "cancelled"], None, "stall_pickup"),
+        (2, ["placed", "confirmed"], None, "stall_pickup"),
+        (0, ["placed"], None, "delivery"),
+    ]
+    for n, (days, statuses, paid, fulfilment) in enumerate(plans):
+        product = products[(n * 5) % len(products)]
+        at = now - timedelta(days=days, hours=3)
+        checkout = Checkout(code=writer.code(CHECKOUT_CODE_LENGTH), customer_id=shopper.id,
+                            customer_name=shopper.name, customer_phone=shopper.phone or "",
+                            created_at=at)
+        db.session.add(checkout)
+        db.session.flush()
+        writer.order(
+            product.stall_id, [(product, 1 + n % 2)], at=at, statuses=statuses, paid_with=paid,
+            checkout_id=checkout.id, channel="online", fulfilment=fulfilment,
+            payment_method=paid or "cash", customer_id=shopper.id, customer_name=shopper.name,
+            customer_phone=shopper.phone or "",
+            delivery_address="Số 5 Nguyễn Văn Cừ, TP Bắc Giang" if fulfilment == "delivery" else "",
+        )
+
+
+def seed(ctx: dict) -> None:
+    """Write the fair's sales history and the demo shopper's orders, once (no stock taken)."""
+    rng = random.Random(2023)
+    writer = _Writer(rng)
+    fair = ctx.get("past_fair")
+    _seed(ctx, fair, writer)
+    # Historical orders leave live stock as the catalog set it.
+    ctx["demo_orders"] = writer.write()
+
+
+def _seed(ctx: dict, fair: Fair | None, writer: _Writer) -> None:
+    if fair is not None and not db.session.scalar(
+        sa.select(Order.id).where(Order.fair_id == fair.id).limit(1)
+    ):
+        _fair_history(ctx, fair, writer)
+    shopper = ctx.get("shopper")
+    if shopper is not None and not db.session.scalar(
+        sa.select(Order.id).where(Order.customer_id == shopper.id).limit(1)
+    ):
+        _shopper_orders(ctx, writer)

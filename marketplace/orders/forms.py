@@ -1,0 +1,79 @@
+"""Checkout, manual order, sale and cancel forms (shape only; services check the rules)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
+
+from marketplace.orders.labels import FULFILMENT, PAYMENT, PAYMENT_AT_CHECKOUT
+
+
+class CheckoutForm(FlaskForm):
+    customer_name = StringField(_l("Họ tên người nhận"))
+    customer_phone = StringField(_l("Số điện thoại"))
+    delivery_address = TextAreaField(_l("Địa chỉ giao hàng (khi chọn giao tận nơi)"))
+    note = TextAreaField(_l("Ghi chú cho người bán"))
+
+
+def checkout_form_for(groups, formdata=None, **kwargs) -> CheckoutForm:
+    """A checkout form with a fulfilment and a payment choice for each stall in the cart."""
+
+    class StallCheckoutForm(CheckoutForm):
+        pass
+
+    for group in groups:
+        sid = group.stall.id
+        setattr(StallCheckoutForm, f"fulfilment_{sid}", RadioField(
+            _l("Cách nhận hàng"),
+            choices=[SelectChoice(k, FULFILMENT[k]) for k in group.fulfilment_options],
+            default=group.fulfilment_options[0], validate_choice=False,
+        ))
+        setattr(StallCheckoutForm, f"payment_{sid}", RadioField(
+            _l("Cách thanh toán"),
+            choices=[SelectChoice(k, PAYMENT_AT_CHECKOUT[k]) for k in group.payment_options],
+            default=group.payment_options[0], validate_choice=False,
+        ))
+    if formdata is not None:
+        return StallCheckoutForm(formdata=formdata, **kwargs)
+    return StallCheckoutForm(**kwargs)
+
+
+class SaleForm(FlaskForm):
+    """The confirm step of a booth sale: how the buyer pays."""
+
+    method = RadioField(_l("Khách trả bằng"), choices=[], validate_choice=False, default="cash")
+
+
+def sale_form_for(options: list[str], **kwargs) -> SaleForm:
+    form = SaleForm(**kwargs)
+    form.method.choices = [SelectChoice(k, PAYMENT[k]) for k in options]
+    return form
+
+
+class ManualOrderForm(FlaskForm):
+    customer_name = StringField(_l("Họ tên khách"))
+    customer_phone = StringField(_l("Số điện thoại"))
+    delivery_address = TextAreaField(_l("Địa chỉ giao hàng"))
+    note = TextAreaField(_l("Ghi chú"))
+    channel = RadioField(_l("Khách đặt qua"), choices=[
+        SelectChoice("livestream", _l("Livestream / Zalo / điện thoại")),
+        SelectChoice("online", _l("Trực tuyến (mạng xã hội, tin nhắn)")),
+    ], default="livestream", validate_choice=False)
+    fulfilment = RadioField(_l("Cách nhận hàng"), choices=[], validate_choice=False)
+    method = RadioField(_l("Cách thanh toán"), choices=[], validate_choice=False, default="cash")
+    paid = BooleanField(_l("Khách đã trả tiền"))
+
+
+def manual_form_for(fulfilment_options: list[str], payment_options: list[str],
+                    **kwargs) -> ManualOrderForm:
+    form = ManualOrderForm(**kwargs)
+    form.fulfilment.choices = [SelectChoice(k, FULFILMENT[k]) for k in fulfilment_options]
+    if not form.fulfilment.data:
+        form.fulfilment.data = fulfilment_options[0]
+    form.method.choices = [SelectChoice(k, PAYMENT[k]) for k in payment_options]
+    return form
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Lý do huỷ"))

@@ -1,0 +1,830 @@
+"""Cart, checkout, booth sales, seller order handling and the one honest stock."""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.catalog.codes import new_code, normalize_code
+from marketplace.catalog.models import Product, Stall
+from marketplace.database import utcnow
+from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
+from marketplace.extensions import db
+from marketplace.fairs.models import Fair, FairStall
+from marketplace.formatting import format_number, format_vnd, local_day_bounds
+from marketplace.orders.models import (
+    CHECKOUT_CODE_LENGTH,
+    ORDER_CODE_LENGTH,
+    Channel,
+    Checkout,
+    Fulfilment,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusEvent,
+)
+from marketplace.payments.services import record_payment, refund_on_cancel
+
+MAX_QUANTITY = 10_000
+CASH, VIETQR, CARD = "cash", "vietqr", "card"
+UNPAID_METHODS = (VIETQR, CARD)  # online orders paid this way expire when left unpaid
+_PHONE_RE = re.compile(r"^0\d{9,10}$")
+_WRITE_ATTEMPTS = 3  # a random code may collide with an existing one: try again
+
+# Which statuses an order may move to, from which.
+_FROM = {
+    OrderStatus.CONFIRMED: (OrderStatus.PLACED,),
+    OrderStatus.READY: (OrderStatus.PLACED, OrderStatus.CONFIRMED),
+    OrderStatus.FULFILLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
+    OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
+}
+
+
+class StaleCart(DomainError):
+    """The cart changed under the shopper (price, availability): they must look again."""
+
+    status_code = 409
+
+    def __init__(self, notices: list[str], cart: dict):
+        super().__init__(" ".join(notices))
+        self.notices = notices
+        self.cart = cart
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) -> int:
+    """Read a typed quantity of whole selling units (1..10 000), or explain what is wrong."""
+    text = str(raw if raw is not None else "").strip()
+    if text == "":
+        if allow_zero:
+            return 0
+        raise ValidationError(field, _("Vui lòng nhập số lượng."))
+    if re.fullmatch(r"[+-]?\d*[.,]\d*", text) and any(c.isdigit() for c in text):
+        raise ValidationError(field, _("Số lượng phải là số nguyên (tính theo đơn vị bán)."))
+    if not re.fullmatch(r"[+-]?\d+", text):
+        raise ValidationError(field, _("Số lượng phải là một số."))
+    if text.startswith("-"):
+        raise ValidationError(field, _("Số lượng không được âm."))
+    digits = text.lstrip("+").lstrip("0") or "0"
+    if len(digits) > 6 or int(digits) > MAX_QUANTITY:
+        raise ValidationError(
+            field, _("Số lượng tối đa là %(n)s.", n=format_number(MAX_QUANTITY))
+        )
+    qty = int(digits)
+    if qty == 0 and not allow_zero:
+        raise ValidationError(field, _("Số lượng phải lớn hơn 0."))
+    return qty
+
+
+def parse_id(raw, field: str = "product_id") -> int:
+    """Read a row id posted by a form."""
+    text = str(raw or "").strip()
+    if not text.isdigit() or len(text) > 12:
+        raise ValidationError(field, _("Sản phẩm không hợp lệ."))
+    return int(text)
+
+
+def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
+    """Read a Vietnamese phone number (spaces, dots, +84 allowed) as 0xxxxxxxxx."""
+    text = re.sub(r"[\s.\-()]", "", raw or "")
+    if text.startswith("+84"):
+        text = "0" + text[3:]
+    elif text.startswith("84") and len(text) in (11, 12):
+        text = "0" + text[2:]
+    if not _PHONE_RE.match(text):
+        raise ValidationError(field, _("Số điện thoại không hợp lệ (ví dụ 0912345678)."))
+    return text
+
+
+def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
+          missing: str | None = None) -> str:
+    text = " ".join((raw or "").split())
+    if required and not text:
+        raise ValidationError(field, missing or _("Vui lòng điền thông tin này."))
+    if len(text) > max_len:
+        raise ValidationError(field, _("Tối đa %(n)s ký tự.", n=max_len))
+    return text
+
+
+def _not_sellable_reason(product: Product | None) -> str | None:
+    if product is None:
+        return _("Sản phẩm không tồn tại.")
+    if not product.stall.active:
+        return _("Gian hàng của “%(name)s” đang tạm đóng.", name=product.name)
+    if not product.active:
+        return _("“%(name)s” hiện không còn bán.", name=product.name)
+    return None
+
+
+# --- cart (kept in the session as {"<product id>": [quantity, price when added]}) -------------
+
+
+@dataclass
+class CartLine:
+    product: Product
+    quantity: int
+    line_total: int
+
+
+@dataclass
+class CartGroup:
+    """The part of a cart bought from one stall, with how it may be fulfilled and paid."""
+
+    stall: Stall
+    lines: list[CartLine]
+    subtotal: int
+    booth: FairStall | None
+    fulfilment_options: list[str]
+    payment_options: list[str]
+
+
+@dataclass
+class CartView:
+    groups: list[CartGroup]
+    total: int
+    count: int
+    notices: list[str]
+    cart: dict
+
+
+def payment_options(stall: Stall) -> list[str]:
+    """Payment methods a shopper may choose for an order to this stall."""
+    options = [CASH]
+    if stall.has_bank_account:
+        options.append(VIETQR)
+    if current_app.config.get("STRIPE_SECRET_KEY") and (
+        "payments.card_checkout" in current_app.view_functions
+    ):
+        options.append(CARD)
+    return options
+
+
+def _open_booths(stall_ids, now: datetime) -> dict[int, FairStall]:
+    """Accepted booths at fairs open now, one per stall (the earliest fair)."""
+    if not stall_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(FairStall)
+        .join(Fair)
+        .options(joinedload(FairStall.fair))
+        .where(
+            FairStall.stall_id.in_(stall_ids),
+            FairStall.status == "accepted",
+            Fair.published,
+            Fair.starts_at <= now,
+            Fair.ends_at > now,
+        )
+        .order_by(Fair.starts_at)
+    )
+    booths: dict[int, FairStall] = {}
+    for row in rows:
+        booths.setdefault(row.stall_id, row)
+    return booths
+
+
+def add_to_cart(cart: dict, product_id, quantity) -> tuple[dict, Product, int]:
+    """Add units of a product to a cart; return the new cart, the product and the quantity."""
+    pid = parse_id(product_id)
+    qty = parse_quantity(quantity)
+    product = db.session.get(Product, pid, options=[joinedload(Product.stall)])
+    reason = _not_sellable_reason(product)
+    if reason:
+        raise ValidationError("product_id", reason)
+    in_cart = int((cart.get(str(pid)) or [0])[0])
+    wanted = in_cart + qty
+    if wanted > MAX_QUANTITY:
+        raise ValidationError(
+            "quantity", _("Số lượng tối đa là %(n)s.", n=format_number(MAX_QUANTITY))
+        )
+    if wanted > product.stock:
+        raise OutOfStock(product.name, product.stock)
+    new_cart = dict(cart)
+    new_cart[str(pid)] = [wanted, product.price]
+    return new_cart, product, qty
+
+
+def update_cart(cart: dict, quantities: dict[str, str]) -> dict:
+    """Set new quantities (0 removes a line); all are checked before any is applied."""
+    new_cart = dict(cart)
+    for key, raw in quantities.items():
+        if key not in cart:
+            continue
+        qty = parse_quantity(raw, field=f"qty_{key}", allow_zero=True)
+        if qty == 0:
+            new_cart.pop(key, None)
+        else:
+            new_cart[key] = [qty, cart[key][1]]
+    return new_cart
+
+
+def remove_from_cart(cart: dict, product_id) -> dict:
+    """Drop a product from the cart."""
+    new_cart = dict(cart)
+    new_cart.pop(str(parse_id(product_id)), None)
+    return new_cart
+
+
+def review_cart(cart: dict, now: datetime | None = None) -> CartView:
+    """Price the cart by stall from today's products, noting and fixing anything stale."""
+    now = now or utcnow()
+    entries: dict[int, tuple[int, int | None]] = {}
+    for key, value in (cart or {}).items():
+        try:
+            qty, price = int(value[0]), (int(value[1]) if value[1] is not None else None)
+            pid = int(key)
+        except (TypeError, ValueError, IndexError):
+            continue  # a damaged cookie entry is simply dropped
+        if 0 < qty <= MAX_QUANTITY:
+            entries[pid] = (qty, price)
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Product)
+            .options(joinedload(Product.stall))
+            .where(Product.id.in_(entries))
+        )
+    } if entries else {}
+    notices: list[str] = []
+    clean: dict = {}
+    by_stall: dict[int, list[CartLine]] = defaultdict(list)
+    for pid in sorted(entries):
+        qty, seen_price = entries[pid]
+        product = products.get(pid)
+        reason = _not_sellable_reason(product)
+        if reason:
+            notices.append(reason + " " + _("Đã bỏ khỏi giỏ."))
+            continue
+        if product.stock <= 0:
+            notices.append(_("“%(name)s” đã hết hàng. Đã bỏ khỏi giỏ.", name=product.name))
+            continue
+        if qty > product.stock:
+            notices.append(_("“%(name)s” chỉ còn %(n)s, giỏ đã được cập nhật.",
+                             name=product.name, n=product.stock))
+            qty = product.stock
+        if seen_price is not None and seen_price != product.price:
+            notices.append(_("Giá “%(name)s” đã đổi từ %(old)s thành %(new)s.", name=product.name,
+                             old=format_vnd(seen_price), new=format_vnd(product.price)))
+        clean[str(pid)] = [qty, product.price]
+        by_stall[product.stall_id].append(CartLine(product, qty, product.price * qty))
+    booths = _open_booths(list(by_stall), now)
+    groups = []
+    for lines in sorted(by_stall.values(), key=lambda ls: ls[0].product.stall.name):
+        stall = lines[0].product.stall
+        booth = booths.get(stall.id)
+        options = [Fulfilment.STALL_PICKUP.value, Fulfilment.DELIVERY.value]
+        if booth is not None:
+            options.insert(0, Fulfilment.BOOTH_PICKUP.value)
+        groups.append(CartGroup(stall, lines, sum(ln.line_total for ln in lines), booth,
+                                options, payment_options(stall)))
+    return CartView(groups, sum(g.subtotal for g in groups),
+                    sum(ln.quantity for g in groups for ln in g.lines), notices, clean)
+
+
+# --- writing orders ---------------------------------------------------------------------------
+
+
+@dataclass
+class OrderDraft:
+    """Everything needed to write one order, already validated."""
+
+    stall_id: int
+    lines: list[tuple[Product, int]]
+    channel: str
+    fulfilment: str
+    payment_method: str = CASH
+    fair_id: int | None = None
+    pickup_fair_id: int | None = None
+    customer_id: int | None = None
+    customer_name: str = ""
+    customer_phone: str = ""
+    delivery_address: str = ""
+    note: str = ""
+    created_by_id: int | None = None
+    paid_method: str | None = None  # record a payment of the whole total with this method
+    statuses: list[str] = field(default_factory=lambda: [OrderStatus.PLACED.value])
+
+
+@dataclass
+class PlacedOrder:
+    id: int
+    code: str
+    access_token: str
+    total: int
+    payment_method: str
+    stall_name: str
+
+
+@dataclass
+class Placed:
+    checkout_code: str | None
+    orders: list[PlacedOrder]
+
+
+def _take_stock(quantities: dict[int, int], names: dict[int, str]) -> None:
+    """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks)."""
+    for pid in sorted(quantities):
+        qty = quantities[pid]
+        result = db.session.execute(
+            sa.update(Product)
+            .where(Product.id == pid, Product.stock >= qty, Product.active.is_(True))
+            .values(stock=Product.stock - qty)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            row = db.session.execute(
+                sa.select(Product.stock, Product.active).where(Product.id == pid)
+            ).first()
+            if row is None or not row.active:
+                raise ValidationError(None, _("“%(name)s” hiện không còn bán.", name=names[pid]))
+            raise OutOfStock(names[pid], row.stock)
+
+
+def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
+    """Take stock and write the checkout, orders, lines, events and payments in one commit."""
+    quantities: dict[int, int] = defaultdict(int)
+    names: dict[int, str] = {}
+    snapshots = []
+    for draft in drafts:
+        for product, qty in draft.lines:
+            quantities[product.id] += qty
+            names[product.id] = product.name
+        snapshots.append([
+            (product.id, product.name, product.unit, product.price, product.net_weight_kg, qty)
+            for product, qty in draft.lines
+        ])
+    stall_names = {d.stall_id: "" for d in drafts}
+    for draft in drafts:
+        stall_names[draft.stall_id] = draft.lines[0][0].stall.name
+    for attempt in range(_WRITE_ATTEMPTS):
+        _take_stock(quantities, names)
+        now = utcnow()
+        checkout = None
+        if checkout_fields is not None:
+            checkout = Checkout(code=new_code(CHECKOUT_CODE_LENGTH), created_at=now,
+                                **checkout_fields)
+            db.session.add(checkout)
+        placed = []
+        for draft, snapshot in zip(drafts, snapshots, strict=True):
+            order = Order(
+                code=new_code(ORDER_CODE_LENGTH), access_token=secrets.token_urlsafe(16),
+                checkout=checkout, stall_id=draft.stall_id, fair_id=draft.fair_id,
+                pickup_fair_id=draft.pickup_fair_id, customer_id=draft.customer_id,
+                customer_name=draft.customer_name, customer_phone=draft.customer_phone,
+                delivery_address=draft.delivery_address, note=draft.note, channel=draft.channel,
+                fulfilment=draft.fulfilment, payment_method=draft.payment_method,
+                status=draft.statuses[-1], placed_at=now, paid_amount=0,
+                created_by_id=draft.created_by_id,
+                total=sum(price * qty for _pid, _n, _u, price, _w, qty in snapshot),
+            )
+            order.lines = [
+                OrderLine(product_id=pid, product_name=name, unit=unit, unit_price=price,
+                          net_weight_kg=weight, quantity=qty, line_total=price * qty)
+                for pid, name, unit, price, weight, qty in snapshot
+            ]
+            by_id = draft.created_by_id or draft.customer_id
+            order.events = [OrderStatusEvent(status=s, at=now, by_id=by_id)
+                            for s in draft.statuses]
+            db.session.add(order)
+            if draft.paid_method:
+                record_payment(order, draft.paid_method, order.total,
+                               recorded_by_id=draft.created_by_id)
+            placed.append(order)
+        try:
+            db.session.flush()
+        except sa.exc.IntegrityError:
+            db.session.rollback()  # a code collided: stock is back too; draw new codes
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
+            continue
+        result = Placed(
+            checkout.code if checkout else None,
+            [PlacedOrder(o.id, o.code, o.access_token, o.total, o.payment_method,
+                         stall_names[o.stall_id]) for o in placed],
+        )
+        db.session.commit()
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- shopper checkout -------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerDetails:
+    name: str
+    phone: str
+    address: str = ""
+    note: str = ""
+
+
+def _fair_participants(fair_id: int | None, stall_ids) -> set[int]:
+    if fair_id is None or not stall_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(FairStall.stall_id).where(
+            FairStall.fair_id == fair_id, FairStall.status == "accepted",
+            FairStall.stall_id.in_(stall_ids),
+        )
+    ))
+
+
+def place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tuple[str, str]], *,
+                   customer_id: int | None = None, via_fair_id: int | None = None,
+                   view: CartView | None = None) -> Placed:
+    """Turn the cart into one order per stall under one checkout code, all or nothing.
+
+    choices maps a stall id to (fulfilment, payment method). via_fair_id is the open fair the
+    shopper came through: orders to stalls taking part in it count for it (channel "fair").
+    view is the cart as just reviewed for the same request (saves querying it twice).
+    """
+    view = view or review_cart(cart)
+    if view.notices:
+        raise StaleCart(view.notices, view.cart)
+    if not view.groups:
+        raise ValidationError(None, _("Giỏ hàng đang trống."))
+    name = _text(details.name, "customer_name", 120, required=True,
+                 missing=_("Vui lòng nhập họ tên người nhận."))
+    phone = normalize_phone(details.phone)
+    note = _text(details.note, "note", 400)
+    address = _text(details.address, "delivery_address", 400)
+    at_fair = _fair_participants(via_fair_id, [g.stall.id for g in view.groups])
+    drafts = []
+    for group in view.groups:
+        fulfilment, method = choices.get(group.stall.id, ("", ""))
+        if fulfilment not in group.fulfilment_options:
+            raise ValidationError(f"fulfilment_{group.stall.id}",
+                                  _("Vui lòng chọn cách nhận hàng."))
+        if method not in group.payment_options:
+            raise ValidationError(f"payment_{group.stall.id}",
+                                  _("Vui lòng chọn cách thanh toán."))
+        if fulfilment == Fulfilment.DELIVERY and not address:
+            raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
+        counted = via_fair_id if group.stall.id in at_fair else None
+        drafts.append(OrderDraft(
+            stall_id=group.stall.id,
+            lines=[(ln.product, ln.quantity) for ln in group.lines],
+            channel=Channel.FAIR.value if counted else Channel.ONLINE.value,
+            fair_id=counted,
+            fulfilment=fulfilment,
+            pickup_fair_id=group.booth.fair_id if fulfilment == Fulfilment.BOOTH_PICKUP else None,
+            payment_method=method,
+            customer_id=customer_id,
+            customer_name=name,
+            customer_phone=phone,
+            delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
+            note=note,
+        ))
+    return _write(drafts, {"customer_id": customer_id, "customer_name": name,
+                           "customer_phone": phone})
+
+
+# --- seller sales: booth (POS) and manual entry ----------------------------------------------
+
+
+@dataclass
+class Quote:
+    lines: list[CartLine]
+    total: int
+    quantities: dict[int, int]
+
+
+def sellable_products(stall: Stall) -> list[Product]:
+    """The stall's active products, by name, for the sale screens."""
+    return list(db.session.scalars(
+        sa.select(Product).where(Product.stall_id == stall.id, Product.active.is_(True))
+        .order_by(Product.name)
+    ))
+
+
+def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
+    """Check the quantities typed on a sale screen and price them."""
+    wanted = {}
+    for pid, raw in raw_quantities.items():
+        qty = parse_quantity(raw, field=f"qty_{pid}", allow_zero=True)
+        if qty:
+            wanted[pid] = qty
+    if not wanted:
+        raise ValidationError(None, _("Chọn ít nhất một sản phẩm."))
+    products = {p.id: p for p in db.session.scalars(
+        sa.select(Product).options(joinedload(Product.stall))
+        .where(Product.id.in_(wanted), Product.stall_id == stall.id)
+    )}
+    if not stall.active:
+        raise ValidationError(None, _("Gian hàng đang tạm đóng."))
+    lines = []
+    for pid in sorted(wanted, key=lambda i: products[i].name if i in products else ""):
+        product = products.get(pid)
+        if product is None or not product.active:
+            raise ValidationError(f"qty_{pid}", _("Sản phẩm này không còn bán."))
+        if wanted[pid] > product.stock:
+            raise OutOfStock(product.name, product.stock)
+        lines.append(CartLine(product, wanted[pid], product.price * wanted[pid]))
+    return Quote(lines, sum(ln.line_total for ln in lines), wanted)
+
+
+def sale_payment_options(stall: Stall) -> list[str]:
+    """Ways a buyer standing at the booth can pay."""
+    return [CASH, VIETQR] if stall.has_bank_account else [CASH]
+
+
+def record_booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, *,
+                      seller_id: int, now: datetime | None = None) -> PlacedOrder:
+    """Record a sale at the booth: paid in cash now (fulfilled), or awaiting a transfer QR."""
+    quote = quote_sale(stall, raw_quantities)
+    if method not in sale_payment_options(stall):
+        raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
+    booth = _open_booths([stall.id], now or utcnow()).get(stall.id)
+    fair_id = booth.fair_id if booth else None
+    cash = method == CASH
+    draft = OrderDraft(
+        stall_id=stall.id, lines=[(ln.product, ln.quantity) for ln in quote.lines],
+        channel=Channel.FAIR.value, fair_id=fair_id, pickup_fair_id=fair_id,
+        fulfilment=Fulfilment.BOOTH_PICKUP.value, payment_method=method,
+        created_by_id=seller_id, paid_method=CASH if cash else None,
+        statuses=[OrderStatus.PLACED.value, OrderStatus.FULFILLED.value] if cash
+        else [OrderStatus.PLACED.value],
+    )
+    return _write([draft], None).orders[0]
+
+
+def manual_fulfilment_options(stall: Stall) -> list[str]:
+    options = [Fulfilment.STALL_PICKUP.value, Fulfilment.DELIVERY.value]
+    if _open_booths([stall.id], utcnow()).get(stall.id):
+        options.insert(0, Fulfilment.BOOTH_PICKUP.value)
+    return options
+
+
+def create_manual_order(stall: Stall, raw_quantities: dict[int, str], details: CustomerDetails,
+                        *, channel: str, fulfilment: str, method: str, paid: bool,
+                        seller_id: int) -> PlacedOrder:
+    """Record an order taken by phone, Zalo or livestream, paid or not yet."""
+    quote = quote_sale(stall, raw_quantities)
+    if channel not in (Channel.LIVESTREAM, Channel.ONLINE):
+        raise ValidationError("channel", _("Vui lòng chọn kênh bán."))
+    booth = _open_booths([stall.id], utcnow()).get(stall.id)
+    options = manual_fulfilment_options(stall)
+    if fulfilment not in options:
+        raise ValidationError("fulfilment", _("Vui lòng chọn cách nhận hàng."))
+    if method not in sale_payment_options(stall):
+        raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
+    name = _text(details.name, "customer_name", 120, required=True,
+                 missing=_("Vui lòng nhập họ tên khách."))
+    phone = normalize_phone(details.phone)
+    address = _text(details.address, "delivery_address", 400)
+    if fulfilment == Fulfilment.DELIVERY and not address:
+        raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
+    draft = OrderDraft(
+        stall_id=stall.id, lines=[(ln.product, ln.quantity) for ln in quote.lines],
+        channel=channel, fulfilment=fulfilment, payment_method=method,
+        pickup_fair_id=booth.fair_id if booth and fulfilment == Fulfilment.BOOTH_PICKUP else None,
+        customer_name=name, customer_phone=phone,
+        delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
+        note=_text(details.note, "note", 400), created_by_id=seller_id,
+        paid_method=method if paid else None,
+        statuses=[OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value],
+    )
+    return _write([draft], None).orders[0]
+
+
+# --- status changes ---------------------------------------------------------------------------
+
+
+def change_status(order: Order, new_status: str, *, by_id: int | None, reason: str = "",
+                  only_unpaid: bool = False) -> None:
+    """Move an order to a new status once; cancelling returns stock and reverses payments.
+
+    The status is changed by a conditional UPDATE, so of two racing changes only one wins and
+    stock comes back exactly once.
+    """
+    new_status = OrderStatus(new_status)
+    if new_status not in _FROM:
+        raise ValidationError(None, _("Trạng thái không hợp lệ."))
+    values: dict = {"status": new_status.value}
+    now = utcnow()
+    if new_status == OrderStatus.CANCELLED:
+        reason = _text(reason, "reason", 255, required=True,
+                       missing=_("Vui lòng ghi lý do huỷ đơn."))
+        values.update(cancelled_at=now, cancel_reason=reason)
+    stmt = (
+        sa.update(Order)
+        .where(Order.id == order.id, Order.status.in_([s.value for s in _FROM[new_status]]))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if only_unpaid:
+        stmt = stmt.where(Order.paid_amount < Order.total)
+    if db.session.execute(stmt).rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(order)
+        raise Conflict(_("Đơn %(code)s đang ở trạng thái “%(status)s”, không đổi được.",
+                         code=order.code, status=status_label(order.status)))
+    if new_status == OrderStatus.CANCELLED:
+        for line in sorted(order.lines, key=lambda ln: ln.product_id):
+            db.session.execute(
+                sa.update(Product).where(Product.id == line.product_id)
+                .values(stock=Product.stock + line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+        refund_on_cancel(order, by_id)
+    elif (new_status == OrderStatus.FULFILLED and order.payment_method == CASH
+          and order.paid_amount < order.total):
+        # Handing over a cash order means the money was taken.
+        record_payment(order, CASH, order.total - order.paid_amount, recorded_by_id=by_id)
+    db.session.add(OrderStatusEvent(order_id=order.id, status=new_status.value, at=now,
+                                    by_id=by_id, note=reason))
+    db.session.commit()
+    db.session.refresh(order)
+
+
+def expire_unpaid_orders(now: datetime | None = None) -> int:
+    """Cancel online orders left unpaid (transfer/card) past the TTL; return how many."""
+    now = now or utcnow()
+    cutoff = now - timedelta(minutes=current_app.config.get("ORDER_UNPAID_TTL_MINUTES", 60))
+    ids = list(db.session.scalars(
+        sa.select(Order.id).where(
+            Order.status == OrderStatus.PLACED.value,
+            Order.channel == Channel.ONLINE.value,
+            Order.payment_method.in_(UNPAID_METHODS),
+            Order.created_by_id.is_(None),
+            Order.paid_amount < Order.total,
+            Order.placed_at < cutoff,
+        ).order_by(Order.id)
+    ))
+    done = 0
+    for order_id in ids:
+        order = db.session.get(Order, order_id)
+        try:
+            change_status(order, OrderStatus.CANCELLED, by_id=None, only_unpaid=True,
+                          reason=_("Quá hạn thanh toán, đơn tự huỷ."))
+        except Conflict:
+            continue  # paid or changed meanwhile (another run, the seller): leave it
+        done += 1
+    return done
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def status_label(status: str) -> str:
+    from marketplace.orders.labels import STATUS
+
+    return str(STATUS.get(status, status))
+
+
+def tracked_order(code: str, token: str | None) -> Order | None:
+    """The order behind a tracking link, or None when the code or secret token is wrong."""
+    normal = normalize_code(code or "")
+    if not normal or not token:
+        return None
+    order = db.session.scalar(
+        sa.select(Order).options(selectinload(Order.lines), selectinload(Order.events))
+        .where(Order.code == normal)
+    )
+    if order is None or not hmac.compare_digest(order.access_token.encode(),
+                                                str(token).encode()):
+        return None
+    return order
+
+
+def checkout_orders(code: str) -> list[Order]:
+    """Orders of a checkout, by stall."""
+    return list(db.session.scalars(
+        sa.select(Order).join(Checkout).options(selectinload(Order.lines))
+        .where(Checkout.code == code).order_by(Order.id)
+    ))
+
+
+def customer_orders(user_id: int) -> list[Order]:
+    """A shopper's own orders, newest first."""
+    return list(db.session.scalars(
+        sa.select(Order).options(joinedload(Order.stall))
+        .where(Order.customer_id == user_id).order_by(Order.placed_at.desc(), Order.id.desc())
+        .limit(200)
+    ))
+
+
+def owned_stalls(owner_id: int) -> list[Stall]:
+    return list(db.session.scalars(
+        sa.select(Stall).where(Stall.owner_id == owner_id).order_by(Stall.id)
+    ))
+
+
+def seller_order(code: str, owner_id: int) -> Order | None:
+    """An order to one of the seller's stalls, or None (another seller's order is not found)."""
+    normal = normalize_code(code or "")
+    if not normal:
+        return None
+    return db.session.scalar(
+        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+        .where(Order.code == normal, Stall.owner_id == owner_id)
+    )
+
+
+@dataclass
+class InboxFilter:
+    status: str | None = None
+    fair_id: int | None = None
+    day_from: date | None = None
+    day_to: date | None = None
+    page: int = 1
+
+
+PAGE_SIZE = 50
+
+
+def seller_inbox(owner_id: int, flt: InboxFilter) -> tuple[list[Order], bool]:
+    """A page of orders to the seller's stalls, newest first; and whether more follow."""
+    stmt = (
+        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        .options(joinedload(Order.fair))
+        .where(Stall.owner_id == owner_id)
+    )
+    if flt.status:
+        stmt = stmt.where(Order.status == flt.status)
+    if flt.fair_id:
+        stmt = stmt.where(sa.or_(Order.fair_id == flt.fair_id,
+                                 Order.pickup_fair_id == flt.fair_id))
+    if flt.day_from:
+        stmt = stmt.where(Order.placed_at >= local_day_bounds(flt.day_from)[0])
+    if flt.day_to:
+        stmt = stmt.where(Order.placed_at <= local_day_bounds(flt.day_to)[1])
+    page = max(1, flt.page)
+    rows = list(db.session.scalars(
+        stmt.order_by(Order.placed_at.desc(), Order.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    ))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+
+
+def seller_fairs(owner_id: int) -> list[Fair]:
+    """Fairs the seller's stalls took part in, newest first."""
+    return list(db.session.scalars(
+        sa.select(Fair).join(FairStall).join(Stall, Stall.id == FairStall.stall_id)
+        .where(Stall.owner_id == owner_id, FairStall.status == "accepted")
+        .order_by(Fair.starts_at.desc()).distinct()
+    ))
+
+
+@dataclass
+class PackedProduct:
+    name: str
+    unit: str
+    quantity: int
+    orders: int
+
+
+@dataclass
+class PackingList:
+    fair: Fair
+    orders: list[Order]
+    products: list[PackedProduct]
+
+
+def packing_list(owner_id: int, fair_id: int) -> PackingList | None:
+    """What to bring to a fair for orders still to hand over: by customer and by product."""
+    fair = db.session.get(Fair, fair_id)
+    if fair is None:
+        return None
+    orders = list(db.session.scalars(
+        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        .options(selectinload(Order.lines))
+        .where(
+            Stall.owner_id == owner_id,
+            sa.or_(Order.fair_id == fair_id, Order.pickup_fair_id == fair_id),
+            Order.status.in_([OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value,
+                              OrderStatus.READY.value]),
+        ).order_by(Order.customer_name, Order.placed_at)
+    ))
+    totals: dict[tuple[int, str], PackedProduct] = {}
+    for order in orders:
+        for line in order.lines:
+            key = (line.product_id, line.unit)
+            packed = totals.setdefault(key, PackedProduct(line.product_name, line.unit, 0, 0))
+            packed.quantity += line.quantity
+            packed.orders += 1
+    products = sorted(totals.values(), key=lambda p: p.name)
+    return PackingList(fair, orders, products)
+
+
+def booth_fairs_of(order: Order) -> FairStall | None:
+    """The booth where a booth-pickup order is collected."""
+    if not order.pickup_fair_id:
+        return None
+    return db.session.scalar(
+        sa.select(FairStall).options(joinedload(FairStall.fair)).where(
+            FairStall.fair_id == order.pickup_fair_id, FairStall.stall_id == order.stall_id
+        )
+    )

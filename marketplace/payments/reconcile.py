@@ -1,0 +1,317 @@
+"""Match a bank statement's credits to unpaid orders and record the confirmed ones.
+
+Accepted file: a CSV export of the account's statement (UTF-8, with or without BOM, or
+Windows-1258), separated by commas, semicolons or tabs. Lines above the header (bank name,
+account, period) are skipped. Header names are matched ignoring case, accents and punctuation:
+
+- date:        "Ngày", "Ngày giao dịch", "Date", "Transaction date", "Posting date"
+- credit:      "Ghi có", "Số tiền ghi có", "Có", "Tiền vào", "Credit", "Credit amount"
+- debit:       "Ghi nợ", "Số tiền ghi nợ", "Nợ", "Tiền ra", "Debit" (optional; lines with a
+               debit are ignored)
+- amount:      "Số tiền", "Amount" (signed; used when there is no credit column: only
+               positive amounts are credits)
+- description: "Nội dung", "Nội dung giao dịch", "Diễn giải", "Mô tả", "Description",
+               "Note", "Details", "Remark"
+- reference:   "Số tham chiếu", "Mã giao dịch", "Số giao dịch", "Số bút toán", "Reference",
+               "Ref", "Transaction ID" (optional; without it a line's reference is made from its
+               date, amount and description)
+
+Amounts may be written the Vietnamese way ("1.250.000", "1.250.000,00") or the English way
+("1,250,000", "1250000.00"), with or without "VND"/"₫". A credit matches an order when the
+order's code appears in the description AND the amount equals what is still owed. The bank
+reference becomes the payment's provider reference, so the same line is never counted twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from marketplace.catalog.models import Stall
+from marketplace.errors import Conflict, ValidationError
+from marketplace.extensions import db
+from marketplace.fairs.models import Fair, FairStall
+from marketplace.orders.models import Order, OrderStatus
+from marketplace.payments.models import Payment, PaymentMethod
+from marketplace.payments.services import lock_order, outstanding, record_payment
+
+MAX_LINES = 5000
+
+COLUMNS = {
+    "date": ("ngay", "ngay giao dich", "ngay gd", "ngay hach toan", "ngay hieu luc", "date",
+             "transaction date", "posting date", "value date", "thoi gian"),
+    "credit": ("ghi co", "so tien ghi co", "co", "tien vao", "so tien vao", "phat sinh co",
+               "ps co", "credit", "credit amount", "credits"),
+    "debit": ("ghi no", "so tien ghi no", "no", "tien ra", "so tien ra", "phat sinh no",
+              "ps no", "debit", "debit amount", "debits"),
+    "amount": ("so tien", "so tien giao dich", "amount", "transaction amount"),
+    "description": ("noi dung", "noi dung giao dich", "noi dung chuyen khoan", "dien giai",
+                    "mo ta", "description", "note", "notes", "details", "remark", "remarks",
+                    "narrative", "memo"),
+    "reference": ("so tham chieu", "ma giao dich", "ma gd", "so giao dich", "so but toan",
+                  "so ct", "so chung tu", "reference", "ref", "reference number",
+                  "transaction id", "trace", "ma tham chieu"),
+}
+
+MATCH = "match"
+REASONS = {
+    MATCH: _l("Khớp"),
+    "wrong_amount": _l("Sai số tiền"),
+    "unknown_code": _l("Không thấy mã đơn"),
+    "duplicate": _l("Dòng trùng"),
+    "already_paid": _l("Đơn đã thanh toán"),
+    "cancelled": _l("Đơn đã huỷ"),
+    "several_codes": _l("Có nhiều mã đơn"),
+    "bad_amount": _l("Số tiền không đọc được"),
+}
+
+
+def _fold(text: str) -> str:
+    """Lowercase, drop accents (đ→d) and punctuation: how header names are compared."""
+    text = (text or "").replace("đ", "d").replace("Đ", "D")
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+_LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
+
+
+def parse_amount(text: str) -> int | None:
+    """Read a VND amount: '1.250.000', '1,250,000', '1.250.000,00', '-50.000 VND' -> int."""
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    negative = raw.startswith("-") or (raw.startswith("(") and raw.endswith(")"))
+    digits = re.sub(r"[^0-9.,]", "", raw)
+    if not digits or not re.search(r"\d", digits):
+        return None
+    last_dot, last_comma = digits.rfind("."), digits.rfind(",")
+    decimal_at = -1
+    if last_dot >= 0 and last_comma >= 0:
+        decimal_at = max(last_dot, last_comma)
+    else:
+        sep = "." if last_dot >= 0 else "," if last_comma >= 0 else ""
+        # One separator followed by 1-2 digits is a decimal mark; otherwise thousands.
+        if sep and digits.count(sep) == 1 and len(digits) - digits.index(sep) - 1 in (1, 2):
+            decimal_at = digits.index(sep)
+    if decimal_at >= 0:
+        whole, fraction = digits[:decimal_at], digits[decimal_at + 1 :]
+        if re.sub(r"[.,]", "", fraction).strip("0"):
+            return None  # VND has no minor unit: 1.250,50 is not a bank credit we can match
+    else:
+        whole = digits
+    whole = re.sub(r"[.,]", "", whole)
+    if not whole.isdigit():
+        return None
+    value = int(whole)
+    return -value if negative else value
+
+
+@dataclass
+class StatementLine:
+    """One credit line of the statement and what it matched."""
+
+    number: int
+    date: str
+    amount: int | None
+    description: str
+    reference: str
+    status: str = ""
+    order: Order | None = None
+    owed: int | None = None
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return str(REASONS.get(self.status, self.status))
+
+
+@dataclass
+class Statement:
+    lines: list[StatementLine]
+    skipped_debits: int = 0
+
+    @property
+    def matches(self) -> list[StatementLine]:
+        return [line for line in self.lines if line.status == MATCH]
+
+    @property
+    def mismatches(self) -> list[StatementLine]:
+        return [line for line in self.lines if line.status != MATCH]
+
+
+def decode(raw: bytes) -> str:
+    """Decode the uploaded bytes: UTF-8 (with or without BOM), else Windows-1258."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1258", errors="replace")
+
+
+def _rows(text: str) -> list[list[str]]:
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+
+
+def _header(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
+    for index, row in enumerate(rows[:30]):
+        columns: dict[str, int] = {}
+        for position, name in enumerate(row):
+            key = _LOOKUP.get(_fold(name))
+            if key and key not in columns:
+                columns[key] = position
+        if "description" in columns and ("credit" in columns or "amount" in columns):
+            return index, columns
+    raise ValidationError("statement", _(
+        "Không tìm thấy dòng tiêu đề: tệp cần có cột nội dung (\"Nội dung\"/\"Description\") "
+        "và cột số tiền (\"Ghi có\"/\"Credit\" hoặc \"Số tiền\"/\"Amount\")."
+    ))
+
+
+def parse_statement(text: str) -> Statement:
+    """Read the statement's credit lines (debits are counted and skipped)."""
+    rows = _rows(text)
+    if not rows:
+        raise ValidationError("statement", _("Tệp sao kê trống."))
+    start, columns = _header(rows)
+
+    def cell(row: list[str], key: str) -> str:
+        pos = columns.get(key)
+        return row[pos].strip() if pos is not None and pos < len(row) else ""
+
+    lines, debits = [], 0
+    for number, row in enumerate(rows[start + 1 :], start=start + 2):
+        if "credit" in columns:
+            credit_text = cell(row, "credit")
+            if not credit_text or parse_amount(credit_text) == 0:
+                debits += 1
+                continue
+            amount = parse_amount(credit_text)
+        else:
+            amount = parse_amount(cell(row, "amount"))
+            if amount is not None and amount <= 0:
+                debits += 1
+                continue
+        description = cell(row, "description")
+        date = cell(row, "date")
+        reference = cell(row, "reference")
+        if not reference:
+            digest = hashlib.sha256(f"{date}|{amount}|{description}".encode()).hexdigest()
+            reference = f"stmt-{digest[:20]}"
+        lines.append(StatementLine(number, date, amount, description, reference[:200]))
+        if len(lines) > MAX_LINES:
+            raise ValidationError("statement", _(
+                "Tệp có quá %(n)s dòng, vui lòng chia nhỏ.", n=MAX_LINES
+            ))
+    return Statement(lines, debits)
+
+
+def orders_in_scope(user) -> sa.Select:
+    """Return a query of the orders the user may reconcile: a seller's own stalls' orders, an
+    organizer's: orders of stalls accepted at fairs they run."""
+    if user.is_seller:
+        stall_ids = sa.select(Stall.id).where(Stall.owner_id == user.id)
+    elif user.is_organizer:
+        stall_ids = (
+            sa.select(FairStall.stall_id)
+            .join(Fair, Fair.id == FairStall.fair_id)
+            .where(Fair.organizer_id == user.id, FairStall.status == "accepted")
+        )
+    else:
+        stall_ids = sa.select(Stall.id).where(sa.false())
+    return sa.select(Order).where(Order.stall_id.in_(stall_ids))
+
+
+def match(statement: Statement, user) -> Statement:
+    """Decide for every credit line: a match, or why not (nothing is written)."""
+    scope = {o.code.upper(): o for o in db.session.scalars(orders_in_scope(user))}
+    recorded = set(db.session.scalars(
+        sa.select(Payment.provider_ref).where(
+            Payment.method == PaymentMethod.VIETQR,
+            Payment.kind == "payment",
+            Payment.provider_ref.in_([line.reference for line in statement.lines] or [""]),
+        )
+    ))
+    seen_refs: set[str] = set()
+    claimed: set[int] = set()
+    lengths = sorted({len(code) for code in scope})
+    for line in statement.lines:
+        # Banks often glue the note to other text, so a code may sit inside a longer run.
+        compact = re.sub(r"[^A-Z0-9]", "", _fold(line.description).upper())
+        line.codes = sorted({
+            compact[i : i + n] for n in lengths for i in range(len(compact) - n + 1)
+            if compact[i : i + n] in scope
+        })
+        line.order = scope[line.codes[0]] if len(line.codes) == 1 else None
+        if line.order is not None:
+            line.owed = outstanding(line.order)
+        if line.amount is None:
+            line.status = "bad_amount"
+        elif line.reference in seen_refs or line.reference in recorded:
+            line.status = "duplicate"
+        elif not line.codes:
+            line.status = "unknown_code"
+        elif len(line.codes) > 1:
+            line.status = "several_codes"
+        elif line.order.status == OrderStatus.CANCELLED:
+            line.status = "cancelled"
+        elif line.owed == 0:
+            line.status = "already_paid"
+        elif line.order.id in claimed:
+            line.status = "duplicate"
+        elif line.amount != line.owed:
+            line.status = "wrong_amount"
+        else:
+            line.status = MATCH
+            claimed.add(line.order.id)
+        seen_refs.add(line.reference)
+    return statement
+
+
+def prepare(raw: bytes | str, user) -> Statement:
+    """Parse and match an uploaded statement for the user (nothing is written)."""
+    text = raw if isinstance(raw, str) else decode(raw)
+    return match(parse_statement(text), user)
+
+
+def confirm(text: str, references: list[str], user) -> int:
+    """Record, in one transaction, the chosen lines that still match; return how many."""
+    chosen = set(references)
+    if not chosen:
+        raise ValidationError(None, _("Chưa chọn giao dịch nào để xác nhận."))
+    statement = prepare(text, user)
+    lines = [line for line in statement.matches if line.reference in chosen]
+    if len(lines) != len(chosen):
+        raise Conflict(_(
+            "Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
+            "Vui lòng tải lại tệp và xác nhận lại."
+        ))
+    try:
+        for line in lines:
+            order = lock_order(line.order)
+            if outstanding(order) != line.amount:
+                raise Conflict(_("Đơn %(code)s vừa thay đổi, vui lòng tải lại sao kê.",
+                                 code=order.code))
+            record_payment(order, PaymentMethod.VIETQR, line.amount, recorded_by_id=user.id,
+                           provider_ref=line.reference)
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(_("Một số giao dịch vừa được ghi nhận ở nơi khác. Vui lòng tải lại.")) \
+            from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(lines)

@@ -1,0 +1,364 @@
+"""Provenance use cases: keep batches, the diary and certificates; assemble the public page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from marketplace.catalog.models import Product, Stall
+from marketplace.errors import ValidationError
+from marketplace.extensions import db
+from marketplace.formatting import VN_TZ
+from marketplace.provenance.models import (
+    CERTIFICATE_KINDS,
+    Batch,
+    Certificate,
+    ScanEvent,
+    TimelineStep,
+)
+
+MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
+
+
+def today_local() -> date:
+    """Return today's date in Vietnam (certificates expire on Vietnamese calendar days)."""
+    return datetime.now(VN_TZ).date()
+
+
+def product_path(code: str, lot: str | None = None) -> str:
+    """Return the permanent path of a product's page (printed on labels: never change it)."""
+    path = f"/p/{code}"
+    return f"{path}?{urlencode({'lot': lot})}" if lot else path
+
+
+def public_url(path: str) -> str:
+    """Return an absolute URL on the public site (PUBLIC_BASE_URL)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def product_url(code: str, lot: str | None = None) -> str:
+    """Return the absolute URL a product's (or batch's) QR label encodes."""
+    return public_url(product_path(code, lot))
+
+
+# --- Input rules ----------------------------------------------------------------------------
+
+
+def _text(value: str | None, field_name: str, max_len: int, *, required: bool = False) -> str:
+    text = " ".join((value or "").split()) if field_name != "note" else (value or "").strip()
+    if required and not text:
+        raise ValidationError(field_name, _("Vui lòng nhập thông tin này."))
+    if len(text) > max_len:
+        raise ValidationError(field_name, _("Tối đa %(n)s ký tự.", n=max_len))
+    return text
+
+
+def _batch_values(product: Product, data: dict, batch: Batch | None = None) -> dict:
+    code = _text(data.get("code"), "code", 40, required=True)
+    if any(ord(ch) < 32 for ch in code):
+        raise ValidationError("code", _("Mã lô có ký tự không hợp lệ."))
+    duplicate = db.session.scalar(
+        sa.select(Batch.id).where(Batch.product_id == product.id, Batch.code == code)
+    )
+    if duplicate is not None and (batch is None or duplicate != batch.id):
+        raise ValidationError("code", _("Sản phẩm đã có lô mã %(code)s.", code=code))
+    quantity = data.get("quantity")
+    if quantity is not None and quantity < 0:
+        raise ValidationError("quantity", _("Số lượng không được âm."))
+    produced_on, best_before = data.get("produced_on"), data.get("best_before")
+    if produced_on and best_before and best_before < produced_on:
+        raise ValidationError("best_before", _("Hạn dùng phải sau ngày thu hoạch/sản xuất."))
+    return {
+        "code": code,
+        "produced_on": produced_on,
+        "quantity": quantity,
+        "best_before": best_before,
+        "note": _text(data.get("note"), "note", 2000),
+    }
+
+
+def _step_values(data: dict) -> dict:
+    if data.get("happened_on") is None:
+        raise ValidationError("happened_on", _("Vui lòng chọn ngày."))
+    return {
+        "happened_on": data["happened_on"],
+        "step": _text(data.get("step"), "step", 160, required=True),
+        "note": _text(data.get("note"), "note", 2000),
+    }
+
+
+def _certificate_values(data: dict) -> dict:
+    kind = data.get("kind")
+    if kind not in CERTIFICATE_KINDS:
+        raise ValidationError("kind", _("Vui lòng chọn loại chứng nhận."))
+    return {
+        "kind": kind,
+        "number": _text(data.get("number"), "number", 80, required=True),
+        "issuer": _text(data.get("issuer"), "issuer", 160),
+        "valid_until": data.get("valid_until"),
+    }
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise ValidationError(
+            None, _("Dữ liệu vừa bị thay đổi ở nơi khác, vui lòng thử lại.")
+        ) from None
+
+
+# --- Batches ---------------------------------------------------------------------------------
+
+
+def add_batch(product: Product, data: dict) -> Batch:
+    """Add a batch (lot) to a product."""
+    batch = Batch(product=product, **_batch_values(product, data))
+    db.session.add(batch)
+    _commit()
+    return batch
+
+
+def update_batch(batch: Batch, data: dict) -> Batch:
+    """Change a batch's code, dates, quantity or note."""
+    values = _batch_values(batch.product, data, batch)
+    for key, value in values.items():
+        setattr(batch, key, value)
+    _commit()
+    return batch
+
+
+def delete_batch(batch: Batch) -> None:
+    """Delete a batch; its past scans stay counted against the product."""
+    db.session.execute(
+        sa.update(ScanEvent).where(ScanEvent.batch_id == batch.id).values(batch_id=None)
+    )
+    db.session.delete(batch)
+    _commit()
+
+
+# --- Timeline --------------------------------------------------------------------------------
+
+
+def add_step(product: Product, data: dict) -> TimelineStep:
+    """Add a step to a product's cultivation and processing diary."""
+    step = TimelineStep(product=product, **_step_values(data))
+    db.session.add(step)
+    _commit()
+    return step
+
+
+def update_step(step: TimelineStep, data: dict) -> TimelineStep:
+    """Change a diary step."""
+    for key, value in _step_values(data).items():
+        setattr(step, key, value)
+    _commit()
+    return step
+
+
+def delete_step(step: TimelineStep) -> None:
+    """Delete a diary step."""
+    db.session.delete(step)
+    _commit()
+
+
+# --- Certificates ----------------------------------------------------------------------------
+
+
+def add_certificate(product: Product, data: dict, *, for_stall: bool = False) -> Certificate:
+    """Add a certificate to a product, or to its whole stall."""
+    values = _certificate_values(data)
+    if for_stall:
+        cert = Certificate(stall=product.stall, **values)
+    else:
+        cert = Certificate(product=product, **values)
+    db.session.add(cert)
+    _commit()
+    return cert
+
+
+def update_certificate(cert: Certificate, data: dict) -> Certificate:
+    """Change a certificate's kind, number, issuer or expiry."""
+    for key, value in _certificate_values(data).items():
+        setattr(cert, key, value)
+    _commit()
+    return cert
+
+
+def delete_certificate(cert: Certificate) -> None:
+    """Delete a certificate."""
+    db.session.delete(cert)
+    _commit()
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def records_of(product: Product) -> tuple[list[Batch], list[TimelineStep], list[Certificate]]:
+    """Return a product's batches (newest first), diary (in order) and certificates."""
+    batches = list(
+        db.session.scalars(
+            sa.select(Batch)
+            .where(Batch.product_id == product.id)
+            .order_by(Batch.produced_on.desc().nulls_last(), Batch.id.desc())
+        )
+    )
+    steps = list(
+        db.session.scalars(
+            sa.select(TimelineStep)
+            .where(TimelineStep.product_id == product.id)
+            .order_by(TimelineStep.happened_on, TimelineStep.id)
+        )
+    )
+    return batches, steps, certificates_of(product)
+
+
+def batches_by_product(stall: Stall) -> dict[int, list[Batch]]:
+    """Return a stall's batches grouped by product id, newest first."""
+    grouped: dict[int, list[Batch]] = {}
+    rows = db.session.scalars(
+        sa.select(Batch)
+        .join(Product)
+        .where(Product.stall_id == stall.id)
+        .order_by(Batch.produced_on.desc().nulls_last(), Batch.id.desc())
+    )
+    for batch in rows:
+        grouped.setdefault(batch.product_id, []).append(batch)
+    return grouped
+
+
+def certificates_of(product: Product) -> list[Certificate]:
+    """Return the product's own certificates, then its stall's."""
+    certs = db.session.scalars(
+        sa.select(Certificate)
+        .where(
+            sa.or_(Certificate.product_id == product.id, Certificate.stall_id == product.stall_id)
+        )
+        .order_by(Certificate.product_id.is_(None), Certificate.id)
+    )
+    return list(certs)
+
+
+def find_product(code: str) -> Product | None:
+    """Find a product by its canonical code, with its stall and photos."""
+    return db.session.scalar(
+        sa.select(Product)
+        .where(Product.code == code)
+        .options(joinedload(Product.stall), selectinload(Product.images))
+    )
+
+
+def find_batch(product: Product, lot: str) -> Batch | None:
+    """Find a batch by the code on its label (exact spelling first, then any case)."""
+    lot = lot.strip()
+    if not lot:
+        return None
+    candidates = db.session.scalars(
+        sa.select(Batch)
+        .where(Batch.product_id == product.id, sa.func.lower(Batch.code) == lot.lower())
+        .limit(5)
+    ).all()
+    exact = [b for b in candidates if b.code == lot]
+    return (exact or candidates or [None])[0]
+
+
+def latest_batch(product: Product) -> Batch | None:
+    """Return the product's most recent batch."""
+    return db.session.scalar(
+        sa.select(Batch)
+        .where(Batch.product_id == product.id)
+        .order_by(Batch.produced_on.desc().nulls_last(), Batch.id.desc())
+        .limit(1)
+    )
+
+
+def is_for_sale(product: Product) -> bool:
+    """Tell whether the product and its stall are still active."""
+    return product.active and product.stall.active
+
+
+@dataclass
+class ProductPage:
+    """Everything the public provenance page shows."""
+
+    product: Product
+    stall: Stall
+    batch: Batch | None
+    batch_is_labelled: bool
+    missing_lot: str | None
+    steps: list[TimelineStep]
+    certificates: list[Certificate]
+    booth: object | None  # fairs.models.FairStall
+    today: date
+    extra: dict = field(default_factory=dict)
+
+
+def product_page(product: Product, lot: str | None) -> ProductPage:
+    """Assemble the public page of a product (and of one batch when the label names it)."""
+    from marketplace.fairs.services import current_booth
+
+    batch = find_batch(product, lot) if lot else None
+    labelled = batch is not None
+    if batch is None:
+        batch = latest_batch(product)
+    steps = list(
+        db.session.scalars(
+            sa.select(TimelineStep)
+            .where(TimelineStep.product_id == product.id)
+            .order_by(TimelineStep.happened_on.desc(), TimelineStep.id.desc())
+            .limit(MAX_TIMELINE_STEPS)
+        )
+    )
+    steps.reverse()
+    return ProductPage(
+        product=product,
+        stall=product.stall,
+        batch=batch,
+        batch_is_labelled=labelled,
+        missing_lot=lot.strip() if lot and not labelled and lot.strip() else None,
+        steps=steps,
+        certificates=certificates_of(product),
+        booth=current_booth(product.stall_id),
+        today=today_local(),
+    )
+
+
+def json_ld(page: ProductPage, image_url: str | None) -> dict:
+    """Return the schema.org Product description of the page (for search engines and apps)."""
+    product, stall = page.product, page.stall
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "sku": product.code,
+        "url": product_url(product.code),
+        "brand": {"@type": "Brand", "name": stall.name},
+        "offers": {
+            "@type": "Offer",
+            "price": str(product.price),
+            "priceCurrency": "VND",
+            "availability": "https://schema.org/"
+            + ("InStock" if product.stock > 0 else "OutOfStock"),
+            "url": product_url(product.code),
+        },
+    }
+    if product.description:
+        data["description"] = product.description[:500]
+    if image_url:
+        data["image"] = image_url
+    if product.gtin:
+        data["gtin"] = product.gtin
+    producer = product.provenance("producer_name")
+    if producer:
+        data["manufacturer"] = {"@type": "Organization", "name": producer}
+    if page.batch is not None and page.batch_is_labelled:
+        data["productID"] = f"{product.code}/{page.batch.code}"
+    return data
+

@@ -1,0 +1,203 @@
+"""Demo history for the lychee campaign: online and livestream orders and marketplace lines."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from marketplace.catalog.codes import new_code
+from marketplace.catalog.models import Product
+from marketplace.extensions import db
+from marketplace.fairs.models import Campaign
+from marketplace.formatting import local_to_utc
+from marketplace.imports.models import ImportedSaleLine, MarketplaceImport
+from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
+from marketplace.payments.services import record_payment
+from marketplace.reports.sql import period_bounds
+
+CONFIRMED_TARGET_KG = Decimal("32400")  # "32,4 / 50 tấn"
+IN_TRANSIT_KG = Decimal("1800")
+CANCELLED_KG = Decimal("700")
+ORDERS = 240
+PROVINCES = ["Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Bắc Ninh", "Quảng Ninh",
+             "Cần Thơ", "Nghệ An", "Thanh Hóa", "Bình Dương"]
+NAMES = ["Nguyễn Thị Hoa", "Trần Văn Nam", "Lê Thu Trang", "Phạm Minh Đức", "Hoàng Lan",
+         "Vũ Đức Anh", "Đặng Thị Mai", "Bùi Quang Huy"]
+STATUS_RAW = {
+    ("shopee", "sale"): "Hoàn thành", ("shopee", "in_progress"): "Đang giao",
+    ("shopee", "cancelled"): "Đã hủy",
+    ("lazada", "sale"): "delivered", ("lazada", "in_progress"): "shipped",
+    ("lazada", "cancelled"): "canceled",
+    ("tiktok", "sale"): "Đã hoàn tất", ("tiktok", "in_progress"): "Đang giao",
+    ("tiktok", "cancelled"): "Đã hủy",
+}
+
+
+def _campaign(ctx: dict) -> Campaign | None:
+    campaign = ctx.get("campaign")
+    if campaign is not None:
+        return campaign
+    return db.session.scalar(
+        sa.select(Campaign).where(Campaign.starts_on == date(2023, 6, 15)).order_by(Campaign.id)
+    )
+
+
+def _products(campaign: Campaign) -> list[Product]:
+    """Products the campaign counts, with a net weight (lychee boxes)."""
+    any_of = []
+    if campaign.category_list:
+        any_of.append(Product.category.in_(campaign.category_list))
+    if campaign.stalls:
+        any_of.append(Product.stall_id.in_([s.id for s in campaign.stalls]))
+    if campaign.products:
+        any_of.append(Product.id.in_([p.id for p in campaign.products]))
+    if not any_of:
+        return []
+    return list(db.session.scalars(
+        sa.select(Product)
+        .where(sa.or_(*any_of), Product.net_weight_kg > 0)
+        .order_by(Product.id)
+    ))
+
+
+def _moment(rng: random.Random, first: date, days: int) -> datetime:
+    day = first + timedelta(days=rng.randrange(days))
+    return local_to_utc(datetime(day.year, day.month, day.day, rng.randint(7, 22),
+                                 rng.randrange(60)))
+
+
+def _has_orders(campaign: Campaign, products: list[Product]) -> bool:
+    start, end = period_bounds(campaign.starts_on, campaign.ends_on)
+    found = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Order.id)))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(OrderLine.product_id.in_([p.id for p in products]),
+               Order.channel.in_(("online", "livestream")),
+               Order.placed_at >= start, Order.placed_at < end)
+    )
+    return (found or 0) >= ORDERS // 2
+
+
+def _has_imports(campaign: Campaign, products: list[Product]) -> bool:
+    start, end = period_bounds(campaign.starts_on, campaign.ends_on)
+    return db.session.scalar(
+        sa.select(ImportedSaleLine.id)
+        .where(ImportedSaleLine.stall_id.in_({p.stall_id for p in products}),
+               ImportedSaleLine.created_at_source >= start,
+               ImportedSaleLine.created_at_source < end)
+        .limit(1)
+    ) is not None
+
+
+def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]) -> Decimal:
+    """Write online/livestream orders; return the kg they confirm (paid or fulfilled)."""
+    days = (campaign.ends_on - campaign.starts_on).days + 1
+    confirmed = Decimal("0")
+    for n in range(ORDERS):
+        product = rng.choice(products)
+        qty = rng.randint(2, 20)
+        placed_at = _moment(rng, campaign.starts_on, days)
+        roll = rng.random()
+        status = "fulfilled" if roll < 0.85 else ("placed" if roll < 0.93 else "cancelled")
+        channel = "livestream" if n % 3 == 0 else "online"
+        method = rng.choice(["vietqr", "vietqr", "card", "cash"])
+        order = Order(
+            code=new_code(7), access_token=secrets.token_urlsafe(16), stall_id=product.stall_id,
+            customer_name=rng.choice(NAMES), customer_phone=f"09{rng.randrange(10**8):08d}",
+            delivery_address=rng.choice(PROVINCES), channel=channel, fulfilment="delivery",
+            payment_method=method, status=status, total=product.price * qty, placed_at=placed_at,
+        )
+        order.lines.append(OrderLine(
+            product_id=product.id, product_name=product.name, unit=product.unit,
+            unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
+            line_total=product.price * qty,
+        ))
+        order.events.append(OrderStatusEvent(status="placed", at=placed_at))
+        if status != "placed":
+            order.events.append(OrderStatusEvent(status=status, at=placed_at + timedelta(days=1)))
+        if status == "cancelled":
+            order.cancelled_at = placed_at + timedelta(hours=3)
+            order.cancel_reason = "Khách đổi ý"
+        db.session.add(order)
+        if status == "fulfilled":
+            record_payment(order, method, order.total)
+            confirmed += product.net_weight_kg * qty
+    return confirmed
+
+
+def _line(rng, campaign, product, platform, status, qty, imports, n) -> ImportedSaleLine:
+    days = (campaign.ends_on - campaign.starts_on).days + 1
+    created = _moment(rng, campaign.starts_on, days)
+    weight = Decimal(product.net_weight_kg)
+    sku = f"VAI-LN-{weight.normalize():f}KG"
+    order_id = {"shopee": f"2306{n:06d}VN", "lazada": f"5{n:011d}",
+                "tiktok": f"5763{n:014d}"}[platform]
+    returned = 1 if status == "sale" and qty > 2 and rng.random() < 0.03 else 0
+    return ImportedSaleLine(
+        stall_id=product.stall_id, platform=platform, external_order_id=order_id,
+        line_key=f"{order_id}-1", import_id=imports[(product.stall_id, platform)].id,
+        created_at_source=created, paid_at=created + timedelta(minutes=5),
+        status_raw=STATUS_RAW[(platform, status)], status_class=status,
+        product_name=product.name, seller_sku=sku, variation=f"Hộp {weight.normalize():f} kg",
+        qty=qty, returned_qty=returned, net_amount=int(product.price * qty * 0.95),
+        buyer_province=rng.choice(PROVINCES), product_id=product.id, net_weight_kg=weight,
+        source_file=f"demo-{platform}.xlsx", source_row=n,
+    )
+
+
+def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product],
+                  confirmed_kg: Decimal) -> None:
+    """Write marketplace lines until confirmed sales reach the demo target."""
+    imports = {}
+    for stall_id in sorted({p.stall_id for p in products}):
+        for platform in ("shopee", "lazada", "tiktok"):
+            record = MarketplaceImport(stall_id=stall_id, platform=platform,
+                                       filename=f"demo-{platform}.xlsx")
+            db.session.add(record)
+            imports[(stall_id, platform)] = record
+    db.session.flush()
+    n = 0
+    targets = [("sale", CONFIRMED_TARGET_KG - confirmed_kg), ("in_progress", IN_TRANSIT_KG),
+               ("cancelled", CANCELLED_KG)]
+    for status, target in targets:
+        kg = Decimal("0")
+        while kg < target:
+            n += 1
+            product = rng.choice(products)
+            platform = rng.choice(("shopee", "shopee", "tiktok", "lazada"))
+            weight = Decimal(product.net_weight_kg)
+            qty = 1 if platform == "lazada" else rng.randint(1, 12)
+            # Fill the last gap exactly when the box size allows it.
+            qty = max(1, min(qty, int((target - kg) / weight) or 1))
+            line = _line(rng, campaign, product, platform, status, qty, imports, n)
+            db.session.add(line)
+            kg += weight * (line.qty - line.returned_qty)
+    for record in imports.values():
+        record.rows_counted = n
+
+
+def seed(ctx: dict) -> None:
+    """Give the lychee campaign (15/6–2/7/2023) enough history to show real progress."""
+    campaign = _campaign(ctx)
+    if campaign is None:
+        return
+    products = _products(campaign)
+    if not products:
+        return
+    rng = random.Random(2023)
+    confirmed = Decimal("0")
+    if not _has_orders(campaign, products):
+        confirmed = _seed_orders(rng, campaign, products)
+        db.session.flush()
+    if not _has_imports(campaign, products):
+        from marketplace.reports.services import campaign_progress
+
+        db.session.flush()
+        confirmed = campaign_progress(campaign)["kg_confirmed"] or confirmed
+        _seed_imports(rng, campaign, products, confirmed)
+        db.session.flush()
+    ctx["campaign_progress"] = True

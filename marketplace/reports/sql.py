@@ -1,0 +1,59 @@
+"""SQL helpers for reports: Vietnam-day and hour bucketing, decimal sums, on both backends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from marketplace.extensions import db
+from marketplace.formatting import local_day_bounds
+
+VN_OFFSET_HOURS = 7  # Asia/Ho_Chi_Minh, no daylight saving time since 1975
+KG = Decimal("0.001")
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def local_day(column) -> sa.ColumnElement:
+    """Return a SQL expression bucketing a UTC timestamp column by Vietnam calendar day."""
+    if _dialect() == "postgresql":
+        return sa.func.date(sa.func.timezone("Asia/Ho_Chi_Minh", column))
+    # SQLite stores UTC as text 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return sa.func.date(column, f"+{VN_OFFSET_HOURS} hours")
+
+
+def local_hour(column) -> sa.ColumnElement:
+    """Return a SQL expression giving the Vietnam hour (0-23) of a UTC timestamp column."""
+    if _dialect() == "postgresql":
+        return sa.cast(
+            sa.extract("hour", sa.func.timezone("Asia/Ho_Chi_Minh", column)), sa.Integer
+        )
+    return sa.cast(sa.func.strftime("%H", column, f"+{VN_OFFSET_HOURS} hours"), sa.Integer)
+
+
+def as_date(value) -> date | None:
+    """Normalise a day bucket from either backend (date or 'YYYY-MM-DD') to a date."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """Return [start, end) in UTC covering Vietnam days first..last inclusive."""
+    return local_day_bounds(first)[0], local_day_bounds(last + timedelta(days=1))[0]
+
+
+def dec(value) -> Decimal:
+    """Turn a SQL sum (Decimal, float on SQLite, or None) into kg with 3 decimals."""
+    if value is None:
+        return Decimal("0.000")
+    return Decimal(str(value)).quantize(KG)
+
+
+def num(value) -> int:
+    """Turn a SQL sum of integers (or None) into an int."""
+    return int(value or 0)

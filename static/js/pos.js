@@ -1,0 +1,40 @@
+// Booth sale screen: -/+ buttons beside each quantity box and a live running total.
+// The server computes the real total on the confirm step; this is only a preview.
+(function () {
+  "use strict";
+  var fmt = function (n) { return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ".") + " ₫"; };
+  document.querySelectorAll("[data-pos]").forEach(function (list) {
+    var totalBox = document.querySelector("[data-pos-total]");
+    var inputs = list.querySelectorAll("input[type=number]");
+    function update() {
+      var sum = 0;
+      inputs.forEach(function (input) {
+        var q = parseInt(input.value, 10);
+        var price = parseInt(input.closest("li").querySelector("[data-price]").dataset.price, 10);
+        if (q > 0) { sum += q * price; }
+      });
+      if (totalBox) { totalBox.hidden = false; totalBox.querySelector(".price").textContent = fmt(sum); }
+    }
+    inputs.forEach(function (input) {
+      [[-1, "−"], [1, "+"]].forEach(function (pair) {
+        var b = document.createElement("button");
+        b.type = "button"; b.className = "step"; b.textContent = pair[1];
+        b.setAttribute("aria-label", (pair[0] < 0 ? "-1 " : "+1 ") + input.id);
+        b.addEventListener("click", function () {
+          var max = parseInt(input.max, 10);
+          var q = Math.max(0, (parseInt(input.value, 10) || 0) + pair[0]);
+          if (!isNaN(max)) { q = Math.min(q, max); }
+          input.value = q || "";
+          update();
+        });
+        if (pair[0] < 0) { input.before(b); } else { input.after(b); }
+      });
+      input.addEventListener("input", update);
+    });
+    update();
+  });
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () { window.print(); });
+  });
+})();

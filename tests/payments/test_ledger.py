@@ -1,0 +1,156 @@
+"""Cash at the booth and the ledger: rows are never edited, only reversed, once."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from marketplace.payments.models import Payment
+from marketplace.payments.services import refund_on_cancel
+from tests.factories import make_order, make_seller
+
+
+def _rows(db, order):
+    return db.session.scalars(
+        sa.select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)).all()
+
+
+def _nonce(client, order) -> str:
+    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    return re.search(r'name="nonce" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_seller_records_cash_and_order_becomes_paid(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 2)])
+    auth.login(seller)
+    resp = client.post(f"/seller/orders/{order.code}/payments/cash",
+                       data={"amount": "90.000", "nonce": _nonce(client, order)},
+                       follow_redirects=True)
+    assert "Đã ghi nhận tiền mặt" in resp.get_data(as_text=True)
+    [row] = _rows(db, order)
+    assert (row.method, row.amount, row.recorded_by_id) == ("cash", 90000, seller.id)
+    assert row.provider_ref and row.created_at is not None
+    db.session.refresh(order)
+    assert order.is_paid
+
+
+def test_partial_cash_leaves_the_order_unpaid(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 2)])
+    auth.login(seller)
+    client.post(f"/seller/orders/{order.code}/payments/cash",
+                data={"amount": "50000", "nonce": _nonce(client, order)})
+    db.session.refresh(order)
+    assert order.paid_amount == 50000 and not order.is_paid
+
+
+def test_double_submitted_cash_form_is_recorded_once(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 2)])
+    auth.login(seller)
+    data = {"amount": "20.000", "nonce": _nonce(client, order)}
+    client.post(f"/seller/orders/{order.code}/payments/cash", data=data)
+    resp = client.post(f"/seller/orders/{order.code}/payments/cash", data=data)
+    assert resp.status_code == 409
+    assert len(_rows(db, order)) == 1
+
+
+def test_cash_above_what_is_owed_is_refused(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(seller)
+    resp = client.post(f"/seller/orders/{order.code}/payments/cash",
+                       data={"amount": "100.000", "nonce": _nonce(client, order)})
+    assert resp.status_code == 400
+    assert "lớn hơn số còn phải trả (45.000 ₫)" in resp.get_data(as_text=True)
+    assert _rows(db, order) == []
+
+
+def test_unreadable_cash_amount_is_a_form_error(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(seller)
+    resp = client.post(f"/seller/orders/{order.code}/payments/cash",
+                       data={"amount": "bốn mươi", "nonce": _nonce(client, order)})
+    assert resp.status_code == 400 and "Số tiền không hợp lệ" in resp.get_data(as_text=True)
+
+
+def test_ledger_page_lists_rows_with_who_recorded_them(client, auth, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    auth.login(seller)
+    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    assert "Tiền mặt" in html and "45.000 ₫" in html and "Đã thanh toán" in html
+
+
+def test_reversal_is_a_new_negative_row(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    rows = _rows(db, order)
+    assert [(r.kind, r.amount, r.reverses_id, r.recorded_by_id) for r in rows] == [
+        ("payment", 45000, None, None), ("reversal", -45000, paid.id, seller.id)]
+    db.session.refresh(order)
+    assert order.paid_amount == 0 and not order.is_paid
+
+
+def test_reversing_twice_is_refused(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    resp = client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    assert resp.status_code == 409 and "đã được đảo" in resp.get_data(as_text=True)
+    assert len(_rows(db, order)) == 2
+
+
+def test_a_reversal_row_cannot_itself_be_reversed(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    reversal = _rows(db, order)[1]
+    resp = client.post(f"/seller/orders/{order.code}/payments/{reversal.id}/reverse")
+    assert resp.status_code == 400
+    assert len(_rows(db, order)) == 2
+
+
+def test_other_seller_cannot_see_the_ledger(client, auth, rice):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(make_seller())
+    assert client.get(f"/seller/orders/{order.code}/payments").status_code == 404
+
+
+def test_other_seller_cannot_record_cash(client, auth, db, rice):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(make_seller())
+    resp = client.post(f"/seller/orders/{order.code}/payments/cash",
+                       data={"amount": "45000", "nonce": "abcdefgh1234"})
+    assert resp.status_code == 404 and _rows(db, order) == []
+
+
+def test_other_seller_cannot_reverse(client, auth, db, rice):
+    order = make_order(rice.stall, [(rice, 1)], paid=True)
+    [paid] = _rows(db, order)
+    auth.login(make_seller())
+    assert client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse").status_code == 404
+    assert len(_rows(db, order)) == 1
+
+
+def test_anonymous_is_sent_to_login(client, rice):
+    order = make_order(rice.stall, [(rice, 1)])
+    resp = client.get(f"/seller/orders/{order.code}/payments")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_cancelling_reverses_cash_and_transfer_rows(db, rice):
+    order = make_order(rice.stall, [(rice, 2)])
+    from marketplace.payments.services import record_payment
+
+    record_payment(order, "cash", 50000, provider_ref="cash-a")
+    record_payment(order, "vietqr", 40000, provider_ref="FT123")
+    db.session.commit()
+    refund_on_cancel(order, by_id=None)
+    db.session.commit()
+    assert sorted(r.amount for r in _rows(db, order)) == [-50000, -40000, 40000, 50000]
+    assert order.paid_amount == 0
+    refund_on_cancel(order)  # a second cancel finds nothing left to reverse
+    db.session.commit()
+    assert len(_rows(db, order)) == 4

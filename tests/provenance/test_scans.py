@@ -1,0 +1,198 @@
+"""Scans: a page view is counted, later, in batches, and never breaks the page."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from marketplace.provenance.models import ScanEvent
+from marketplace.provenance.scans import flush_scans, recorder
+from tests.factories import make_batch, make_fair, make_participation, make_product, make_stall
+
+
+def scan_rows(db) -> list[ScanEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(ScanEvent).order_by(ScanEvent.id)))
+
+
+def wait_for_rows(db, n: int, seconds: float = 10) -> list[ScanEvent]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        rows = scan_rows(db)
+        if len(rows) >= n:
+            return rows
+        time.sleep(0.05)
+    return scan_rows(db)
+
+
+def test_page_view_writes_nothing_until_flushed(client, db):
+    product = make_product()
+    assert client.get(f"/p/{product.code}").status_code == 200
+    assert scan_rows(db) == []
+    assert flush_scans() == 1
+    rows = scan_rows(db)
+    assert [(r.product_id, r.batch_id, r.fair_id) for r in rows] == [(product.id, None, None)]
+
+
+def test_scan_records_the_label_batch_and_the_open_fair(client, db):
+    stall = make_stall()
+    fair = make_fair()
+    make_participation(fair, stall, booth="A1")
+    product = make_product(stall=stall)
+    batch = make_batch(product, code="L1")
+    client.get(f"/p/{product.code}?lot=L1")
+    flush_scans()
+    row = scan_rows(db)[0]
+    assert (row.product_id, row.batch_id, row.fair_id) == (product.id, batch.id, fair.id)
+    assert row.scanned_at is not None
+
+
+def test_redirected_spelling_counts_once(client, db):
+    product = make_product(code="AB0C123")
+    response = client.get("/p/ab0c123", follow_redirects=True)
+    assert response.status_code == 200
+    flush_scans()
+    assert len(scan_rows(db)) == 1
+
+
+def test_unknown_and_withdrawn_codes_are_not_counted(client, db):
+    product = make_product(active=False)
+    client.get(f"/p/{product.code}")
+    client.get("/p/ZZZZZZZ")
+    flush_scans()
+    assert scan_rows(db) == []
+
+
+def test_scan_at_an_open_fair_remembers_the_fair_for_the_order(client):
+    stall = make_stall()
+    fair = make_fair()
+    make_participation(fair, stall)
+    product = make_product(stall=stall)
+    client.get(f"/p/{product.code}")
+    with client.session_transaction() as session:
+        assert session["fair_visit"]["id"] == fair.id
+
+
+def test_scan_without_an_open_fair_remembers_nothing(client):
+    product = make_product()
+    client.get(f"/p/{product.code}")
+    with client.session_transaction() as session:
+        assert "fair_visit" not in session
+
+
+def test_200_concurrent_views_give_exactly_200_rows(app, db, live_server):
+    product = make_product()
+    url = f"{live_server.url}/p/{product.code}"
+
+    def fetch(_):
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(fetch, range(200)))
+    assert statuses == [200] * 200
+    assert flush_scans(app) == 200
+    assert len(scan_rows(db)) == 200
+
+
+def test_background_thread_flushes_on_its_interval(make_app, db):
+    product = make_product()
+    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=0.1)
+    try:
+        assert bg_app.test_client().get(f"/p/{product.code}").status_code == 200
+        assert len(wait_for_rows(db, 1)) == 1
+    finally:
+        recorder(bg_app).close()
+
+
+def test_background_thread_flushes_when_a_batch_is_full(make_app, db):
+    product = make_product()
+    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600, SCANS_FLUSH_BATCH=5)
+    client = bg_app.test_client()
+    try:
+        for _ in range(5):
+            client.get(f"/p/{product.code}")
+        assert len(wait_for_rows(db, 5)) == 5
+    finally:
+        recorder(bg_app).close()
+
+
+def test_close_flushes_what_is_left(make_app, db):
+    product = make_product()
+    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600)
+    bg_app.test_client().get(f"/p/{product.code}")
+    recorder(bg_app).close()
+    assert len(scan_rows(db)) == 1
+
+
+def test_flush_command_saves_the_buffer(app, client, db):
+    product = make_product()
+    client.get(f"/p/{product.code}")
+    result = app.test_cli_runner().invoke(args=["scans", "flush"])
+    assert result.exit_code == 0, result.output
+    assert "Saved 1 scan(s)." in result.output
+    assert len(scan_rows(db)) == 1
+
+
+def test_a_scan_that_cannot_be_saved_does_not_lose_the_others(client, db):
+    gone = make_product()
+    kept = make_product()
+    client.get(f"/p/{gone.code}")
+    client.get(f"/p/{kept.code}")
+    db.session.delete(gone)
+    db.session.commit()
+    assert flush_scans() == 1
+    assert [r.product_id for r in scan_rows(db)] == [kept.id]
+
+
+def test_page_still_answers_when_redis_is_down(make_app, db):
+    product = make_product()
+    broken = make_app(REDIS_URL="redis://127.0.0.1:1/0", SCANS_REDIS_KEY="never")
+    response = broken.test_client().get(f"/p/{product.code}")
+    assert response.status_code == 200
+    assert recorder(broken).pending == 1  # kept in memory instead
+    recorder(broken).redis_url = None  # Redis stays down: save what memory holds
+    assert flush_scans(broken) == 1
+    assert len(scan_rows(db)) == 1
+
+
+def test_redis_queue_survives_the_worker_that_took_the_scans(make_app, db, redis_url, unique):
+    product = make_product()
+    key = f"test:{unique}:scans"
+    worker = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    client = worker.test_client()
+    for _ in range(3):
+        client.get(f"/p/{product.code}")
+    assert recorder(worker).pending == 0  # nothing in the worker's memory
+    other = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    assert flush_scans(other) == 3
+    assert len(scan_rows(db)) == 3
+
+
+def test_workers_flushing_together_insert_each_scan_once(make_app, db, redis_url, unique):
+    product = make_product()
+    key = f"test:{unique}:scans"
+    workers = [make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key) for _ in range(3)]
+    for i in range(60):
+        workers[i % 3].test_client().get(f"/p/{product.code}")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(flush_scans, workers))
+    for worker in workers:  # a flusher that found the lock taken leaves the rest for later
+        flush_scans(worker)
+    assert len(scan_rows(db)) == 60
+
+
+def test_scans_inserted_twice_count_once(make_app, db, redis_url, unique):
+    import redis as redis_lib
+
+    product = make_product()
+    key = f"test:{unique}:scans"
+    worker = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    worker.test_client().get(f"/p/{product.code}")
+    client = redis_lib.Redis.from_url(redis_url)
+    client.rpush(key, client.lindex(key, 0))  # the same event queued again
+    assert flush_scans(worker) == 1
+    assert len(scan_rows(db)) == 1
