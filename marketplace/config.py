@@ -63,6 +63,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/"),
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         "ORDER_UNPAID_TTL_MINUTES": int(env.get("ORDER_UNPAID_TTL_MINUTES", "60")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "vi",

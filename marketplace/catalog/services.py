@@ -625,6 +625,12 @@ class ImportResult:
     codes: list[str] = field(default_factory=list)
 
 
+def _csv_value(cell: str) -> str:
+    """Undo the quote the export puts before formula-like cells."""
+    cell = cell.strip()
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
+
+
 def _read_csv(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     if not raw:
         raise ImportRejected([RowError(0, None, _("Tệp trống."))])
@@ -660,7 +666,7 @@ def _read_csv(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             if len(cells) > len(header):
                 rows.append((start, {"__error__": _("Dòng có nhiều ô hơn tiêu đề.")}))
                 continue
-            rows.append((start, dict(zip(header, (c.strip() for c in cells), strict=False))))
+            rows.append((start, dict(zip(header, map(_csv_value, cells), strict=False))))
     except csv.Error as exc:
         raise ImportRejected([RowError(line + 1, None, str(exc))]) from None
     return header, rows

@@ -377,28 +377,29 @@ def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | Non
 
 def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOutcome:
     weight = {p.id: Decimal(p.net_weight_kg or 0) for p in preview.products}
-    imports: dict[str, MarketplaceImport] = {}
-    skipped = Counter(r.filename for r in preview.files for _row in r.skipped)
+    records: list[MarketplaceImport] = []
+    import_of: dict[int, MarketplaceImport] = {}  # id(parsed line) -> its file's import
     for result in preview.files:
         record = MarketplaceImport(
             stall_id=stall.id, platform=result.platform, filename=result.filename[:255],
             uploaded_by_id=user.id if user else None, rows_counted=0,
-            rows_skipped=skipped[result.filename],
+            rows_skipped=len(result.skipped),
         )
         db.session.add(record)
-        imports[result.filename] = record
+        records.append(record)
+        import_of.update((id(line), record) for line in result.lines)
     db.session.flush()
 
-    outcome = ImportOutcome(preview=preview, imports=list(imports.values()))
+    outcome = ImportOutcome(preview=preview, imports=records)
     existing = _existing(stall, preview.lines)
     shopee: dict[str, list[ParsedLine]] = defaultdict(list)
     for line in preview.lines:
-        imports[line.source_file].rows_counted += 1
+        import_of[id(line)].rows_counted += 1
         if line.platform == "shopee":
             shopee[line.order_id].append(line)
             continue
         _upsert(stall, line, existing.get((line.platform, line.line_key)), preview, weight,
-                imports[line.source_file].id, outcome)
+                import_of[id(line)].id, outcome)
 
     stored_by_order: dict[str, list[ImportedSaleLine]] = defaultdict(list)
     for (platform, _key), row in existing.items():
@@ -425,14 +426,15 @@ def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOut
             ImportedSaleLine.stall_id == stall.id, ImportedSaleLine.platform == "shopee",
             ImportedSaleLine.external_order_id.in_(chunk),
         ).execution_options(synchronize_session=False))
+    replaced = set(replace)
     for row in existing.values():
-        if row.platform == "shopee" and row.external_order_id in set(replace):
+        if row.platform == "shopee" and row.external_order_id in replaced:
             db.session.expunge(row)
     for order_id in replace:
         for line in shopee[order_id]:
             row = ImportedSaleLine(stall_id=stall.id, platform="shopee", line_key=line.line_key)
             _apply(row, line, preview.mapping[("shopee", line.seller_sku)], weight,
-                   imports[line.source_file].id)
+                   import_of[id(line)].id)
             db.session.add(row)
     db.session.flush()
     return outcome

@@ -160,9 +160,10 @@ def checkout():
             status = 409
         else:
             session.pop("cart", None)
+            # The done page is the confirmation; "added to cart" notes never shown are stale.
+            session.pop("_flashes", None)
             session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
                 :RECENT_CHECKOUTS]
-            flash(_("Đặt hàng thành công!"), "success")
             return redirect(url_for("orders.checkout_done", code=placed.checkout_code), code=303)
     elif form.is_submitted():
         status = 400

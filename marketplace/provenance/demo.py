@@ -96,8 +96,8 @@ def _lychee(product: Product, year: int) -> None:
                  date(year - 2, 12, 31), stall=product.stall)  # expired on purpose
 
 
-def _rice_crackers(product: Product, year: int) -> None:
-    if not product.ocop_stars:
+def _rice_crackers(product: Product, year: int, *, ocop: bool) -> None:
+    if ocop and not product.ocop_stars:
         product.ocop_stars, product.ocop_year = 3, year - 1
     if not product.growing_area:
         product.growing_area = "Làng nghề bánh đa Kế, xã Cảnh Thụy, huyện Yên Dũng, Bắc Giang"
@@ -113,8 +113,9 @@ def _rice_crackers(product: Product, year: int) -> None:
         (date(year, 9, 14), "Phơi nắng trên giàn tre", "2 nắng"),
         (date(year, 9, 15), "Đóng gói, dán tem", ""),
     ])
-    _certificate("ocop", f"OCOP-BG-{year - 1}-0143", "UBND tỉnh Bắc Giang",
-                 date(year + 2, 12, 31), product=product)
+    if ocop:
+        _certificate("ocop", f"OCOP-BG-{year - 1}-0143", "UBND tỉnh Bắc Giang",
+                     date(year + 2, 12, 31), product=product)
     _certificate("food_safety", f"ATTP-{year - 1}-1172/BG", "Sở Nông nghiệp và PTNT Bắc Giang",
                  date(year + 1, 12, 31), stall=product.stall)
 
@@ -134,16 +135,17 @@ def seed(ctx: dict) -> None:
     """Give the demo products batches, a diary and certificates (once)."""
     today = today_local()
     year = _season(today)
-    found = {"lychee": None, "crackers": None}
+    found: dict[str, list[Product]] = {"lychee": [], "crackers": []}
     for product in _products(ctx):
         name = _fold(product.name)
-        if "vai" in name.split() and found["lychee"] is None:
-            found["lychee"] = product
+        if name.startswith("vai"):
+            found["lychee"].append(product)
             _lychee(product, year)
-        elif "banh da" in name and found["crackers"] is None:
-            found["crackers"] = product
-            _rice_crackers(product, year)
+        elif name.startswith("banh da"):
+            first = not found["crackers"]
+            found["crackers"].append(product)
+            _rice_crackers(product, year, ocop=first)
         else:
             _generic(product, today)
     db.session.flush()
-    ctx["provenance_products"] = {k: v for k, v in found.items() if v is not None}
+    ctx["provenance_products"] = found

@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from marketplace.provenance.models import CERTIFICATE_KINDS
@@ -28,7 +36,10 @@ class StepForm(FlaskForm):
 
 
 class CertificateForm(FlaskForm):
-    kind = SelectField(_l("Loại chứng nhận"), choices=list(CERTIFICATE_KINDS.items()))
+    kind = SelectField(
+        _l("Loại chứng nhận"),
+        choices=[SelectChoice(key, label) for key, label in CERTIFICATE_KINDS.items()],
+    )
     number = StringField(
         _l("Số chứng nhận"),
         validators=[DataRequired(_l("Vui lòng nhập số chứng nhận.")), Length(max=80)],

@@ -56,14 +56,14 @@ class Scope:
     imported_conds: list | None = None  # on ImportedSaleLine / Product; None: no imports
     order_channels: bool = True  # False: the scope excludes every order channel
 
-    def lines(self, *columns) -> sa.Select:
+    def lines(self, *columns, with_product: bool = False) -> sa.Select:
         """SELECT columns FROM order lines in scope (joined to their order and product)."""
         stmt = (
             sa.select(*columns)
             .select_from(OrderLine)
             .join(Order, Order.id == OrderLine.order_id)
         )
-        if self.line_conds:
+        if self.line_conds or with_product:
             stmt = stmt.join(Product, Product.id == OrderLine.product_id)
         conds = [*self.order_conds, *self.line_conds]
         if not self.order_channels:
@@ -222,7 +222,7 @@ def _count_if(cond, value):
     return sa.func.count(sa.distinct(sa.case((cond, value))))
 
 
-def totals(scope: Scope) -> dict:
+def totals(scope: Scope, units: list[dict] | None = None) -> dict:
     """Return gross, cancelled, refunded and net VND, orders, items, kg and paid/unpaid."""
     o = db.session.execute(
         scope.lines(
@@ -284,66 +284,118 @@ def totals(scope: Scope) -> dict:
     result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
     result["net_vnd"] = result["sales_vnd"] - result["refunded_vnd"]
     result["tonnes"] = (result["kg"] / 1000).quantize(Decimal("0.001"))
+    if units is None:
+        units = _breakdowns(scope, ["units"])["units"]
     result["units"] = [
         {"unit": row["key"] or "", "quantity": row["quantity"]}
-        for row in _breakdown(scope, OrderLine.unit, sa.func.coalesce(Product.unit, ""))
-        if row["quantity"]
+        for row in sorted(units, key=lambda r: -r["quantity"]) if row["quantity"]
     ]
     return result
 
 
-def _breakdown(scope: Scope, order_key, imported_key=None) -> list[dict]:
-    """Group order lines (and imported lines) by a key; return key, orders, items, vnd, kg."""
+def _int_key(value):
+    return None if value is None else int(value)
+
+
+def _str_key(value):
+    return "" if value is None else str(value)
+
+
+def _dimensions() -> dict[str, tuple]:
+    """Name -> (order-line key, imported-line key or None, key parser) for each breakdown."""
+    return {
+        "days": (local_day(Order.placed_at), local_day(_imp.created_at_source), as_date),
+        "hours": (local_hour(Order.placed_at), None, _int_key),
+        # "+ 0" keeps SQLite from walking the whole (stall_id, placed_at) index just to get
+        # groups in order, instead of reading only the scope's orders.
+        "stalls": (Order.stall_id + sa.literal_column("0"), _imp.stall_id, _int_key),
+        "products": (OrderLine.product_id, _imp.product_id, _int_key),
+        "categories": (Product.category, Product.category, _str_key),
+        "channels": (Order.channel, sa.literal("imported:") + _imp.platform, _str_key),
+        "fulfilment": (Order.fulfilment, None, _str_key),
+        "units": (OrderLine.unit, sa.func.coalesce(Product.unit, ""), _str_key),
+    }
+
+
+def _breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
+    """Group the scope's lines by several keys in ONE statement: the lines are read once
+    into a materialised CTE, then grouped per key (with imported lines where they count)."""
+    dims = {name: spec for name, spec in _dimensions().items() if name in names}
+    fact = scope.lines(
+        Order.id.label("order_id"),
+        sa.case((_live, 1), else_=0).label("live"),
+        OrderLine.quantity.label("qty"),
+        OrderLine.line_total.label("vnd"),
+        _line_kg.label("kg"),
+        *[okey.label(f"k_{name}") for name, (okey, _ikey, _p) in dims.items()],
+        with_product=True,
+    ).cte("report_fact").prefix_with("MATERIALIZED")
+    live = fact.c.live == 1
     parts = [
-        scope.lines(
-            order_key.label("key"),
-            _count_if(_live, Order.id).label("orders"),
-            _sum_if(_live, OrderLine.quantity).label("n_items"),
-            _sum_if(_live, OrderLine.line_total).label("vnd"),
-            _sum_if(_live, _line_kg).label("kg"),
-            _sum_if(_cancelled, OrderLine.line_total).label("cancelled_vnd"),
-        ).group_by(order_key)
+        sa.select(
+            sa.literal(name).label("dim"),
+            sa.cast(fact.c[f"k_{name}"], sa.String).label("key"),
+            sa.func.count(sa.distinct(sa.case((live, fact.c.order_id)))).label("orders"),
+            _sum_if(live, fact.c.qty).label("n_items"),
+            _sum_if(live, fact.c.vnd).label("vnd"),
+            _sum_if(live, fact.c.kg).label("kg"),
+            _sum_if(fact.c.live == 0, fact.c.vnd).label("cancelled_vnd"),
+        ).group_by(fact.c[f"k_{name}"])
+        for name in dims
     ]
-    if imported_key is not None:
-        imported = scope.imported(
-            imported_key.label("key"),
-            _count_if(_imp_counted, _imp_order_key).label("orders"),
-            _sum_if(_imp_counted, _imp_net_qty).label("n_items"),
-            _sum_if(_imp_counted, _imp_net_vnd).label("vnd"),
-            _sum_if(_imp_counted, _imp_kg).label("kg"),
-            _sum_if(~_imp_counted, _imp.net_amount).label("cancelled_vnd"),
-        )
-        if imported is not None:
-            parts.append(imported.group_by(imported_key))
-    both = sa.union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    imported_dims = {name: spec for name, spec in dims.items() if spec[1] is not None}
+    imported = scope.imported(
+        _imp_order_key.label("order_key"),
+        sa.case((_imp_counted, 1), else_=0).label("counted"),
+        _imp_net_qty.label("qty"),
+        _imp_net_vnd.label("vnd"),
+        _imp_kg.label("kg"),
+        _imp.net_amount.label("amount"),
+        *[ikey.label(f"k_{name}") for name, (_okey, ikey, _p) in imported_dims.items()],
+    ) if imported_dims else None
+    if imported is not None:
+        ifact = imported.cte("report_imported").prefix_with("MATERIALIZED")
+        counted = ifact.c.counted == 1
+        parts += [
+            sa.select(
+                sa.literal(name).label("dim"),
+                sa.cast(ifact.c[f"k_{name}"], sa.String).label("key"),
+                sa.func.count(sa.distinct(sa.case((counted, ifact.c.order_key)))),
+                _sum_if(counted, ifact.c.qty),
+                _sum_if(counted, ifact.c.vnd),
+                _sum_if(counted, ifact.c.kg),
+                _sum_if(ifact.c.counted == 0, ifact.c.amount),
+            ).group_by(ifact.c[f"k_{name}"])
+            for name in imported_dims
+        ]
+    both = sa.union_all(*parts).subquery()
     stmt = sa.select(
+        both.c.dim,
         both.c.key,
         sa.func.sum(both.c.orders),
         sa.func.sum(both.c.n_items),
         sa.func.sum(both.c.vnd),
         sa.func.sum(both.c.kg),
         sa.func.sum(both.c.cancelled_vnd),
-    ).group_by(both.c.key)
-    return [
-        {"key": key, "orders": num(orders), "quantity": num(items), "vnd": num(vnd), "kg": dec(kg),
-         "cancelled_vnd": num(cancelled)}
-        for key, orders, items, vnd, kg, cancelled in db.session.execute(stmt)
-    ]
+    ).group_by(both.c.dim, both.c.key)
+    result: dict[str, list[dict]] = {name: [] for name in dims}
+    for dim, key, orders, items, vnd, kg, cancelled in db.session.execute(stmt):
+        result[dim].append({
+            "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
+            "vnd": num(vnd), "kg": dec(kg), "cancelled_vnd": num(cancelled),
+        })
+    return result
 
 
-def by_day(scope: Scope) -> list[dict]:
-    """Sales per Vietnam calendar day, oldest first."""
-    rows = _breakdown(scope, local_day(Order.placed_at), local_day(_imp.created_at_source))
+def _finish_days(rows: list[dict]) -> list[dict]:
     for row in rows:
-        row["day"] = as_date(row.pop("key"))
+        row["day"] = row.pop("key")
     return sorted(rows, key=lambda r: r["day"])
 
 
-def by_hour(scope: Scope) -> list[dict]:
-    """Sales per Vietnam hour of the day (0-23), across the scope's days."""
-    rows = _breakdown(scope, local_hour(Order.placed_at))
+def _finish_hours(rows: list[dict]) -> list[dict]:
     for row in rows:
-        row["hour"] = num(row.pop("key"))
+        row["hour"] = row.pop("key")
     return sorted(rows, key=lambda r: r["hour"])
 
 
@@ -361,55 +413,84 @@ def _named(rows: list[dict], model, *columns) -> list[dict]:
     return rows
 
 
-def by_stall(scope: Scope) -> list[dict]:
-    """Sales per stall, best first."""
-    # "+ 0" keeps SQLite from walking the whole (stall_id, placed_at) index just to get
-    # groups in order, instead of reading only the scope's orders.
-    rows = _named(_breakdown(scope, Order.stall_id + 0, _imp.stall_id), Stall, Stall.name)
+def _finish_stalls(rows: list[dict]) -> list[dict]:
+    rows = _named(rows, Stall, Stall.name)
     for row in rows:
         row["stall_id"] = row.pop("key")
         row["stall"] = row.pop("names")[0] if row["names"] else ""
     return sorted(rows, key=lambda r: (-r["vnd"], r["stall"]))
 
 
-def by_product(scope: Scope, limit: int | None = None) -> list[dict]:
-    """Sales per product (imported lines without a mapped product share one row), best first."""
-    rows = _named(
-        _breakdown(scope, OrderLine.product_id, _imp.product_id),
-        Product, Product.name, Product.category, Product.unit, Product.code,
-    )
+def _finish_products(rows: list[dict]) -> list[dict]:
+    rows = _named(rows, Product, Product.name, Product.category, Product.unit, Product.code)
     for row in rows:
         row["product_id"] = row.pop("key")
         name, category, unit, code = row.pop("names") or ("", "", "", "")
         row.update(product=name, category=category, unit=unit, code=code)
-    rows.sort(key=lambda r: (-r["vnd"], r["product"]))
+    return sorted(rows, key=lambda r: (-r["vnd"], r["product"]))
+
+
+def _finish_keyed(field_name: str):
+    def finish(rows: list[dict]) -> list[dict]:
+        for row in rows:
+            row[field_name] = row.pop("key")
+        return sorted(rows, key=lambda r: (-r["vnd"], r[field_name]))
+
+    return finish
+
+
+_FINISH = {
+    "days": _finish_days,
+    "hours": _finish_hours,
+    "stalls": _finish_stalls,
+    "products": _finish_products,
+    "categories": _finish_keyed("category"),
+    "channels": _finish_keyed("channel"),
+    "fulfilment": _finish_keyed("fulfilment"),
+}
+
+
+def breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
+    """Return several sales breakdowns of a scope, computed in one grouped statement."""
+    raw = _breakdowns(scope, names)
+    return {name: _FINISH[name](rows) if name in _FINISH else rows
+            for name, rows in raw.items()}
+
+
+def by_day(scope: Scope) -> list[dict]:
+    """Sales per Vietnam calendar day, oldest first."""
+    return breakdowns(scope, ["days"])["days"]
+
+
+def by_hour(scope: Scope) -> list[dict]:
+    """Sales per Vietnam hour of the day (0-23), across the scope's days."""
+    return breakdowns(scope, ["hours"])["hours"]
+
+
+def by_stall(scope: Scope) -> list[dict]:
+    """Sales per stall, best first."""
+    return breakdowns(scope, ["stalls"])["stalls"]
+
+
+def by_product(scope: Scope, limit: int | None = None) -> list[dict]:
+    """Sales per product (imported lines without a mapped product share one row), best first."""
+    rows = breakdowns(scope, ["products"])["products"]
     return rows[:limit] if limit else rows
 
 
 def by_category(scope: Scope) -> list[dict]:
     """Sales per product category, best first."""
-    if not scope.line_conds:
-        scope = Scope(scope.order_conds, [sa.true()], scope.imported_conds, scope.order_channels)
-    rows = _breakdown(scope, Product.category, Product.category)
-    for row in rows:
-        row["category"] = row.pop("key") or ""
-    return sorted(rows, key=lambda r: (-r["vnd"], r["category"]))
+    return breakdowns(scope, ["categories"])["categories"]
 
 
 def by_channel(scope: Scope) -> list[dict]:
     """Sales per channel: fair, online, livestream, and imported:<platform>."""
-    rows = _breakdown(scope, Order.channel, sa.literal("imported:") + _imp.platform)
-    for row in rows:
-        row["channel"] = row.pop("key")
-    return sorted(rows, key=lambda r: (-r["vnd"], r["channel"]))
+    return breakdowns(scope, ["channels"])["channels"]
 
 
 def by_fulfilment(scope: Scope) -> list[dict]:
     """Orders per fulfilment (booth pickup, stall pickup, delivery)."""
-    rows = _breakdown(scope, Order.fulfilment)
-    for row in rows:
-        row["fulfilment"] = row.pop("key")
-    return sorted(rows, key=lambda r: (-r["vnd"], r["fulfilment"]))
+    return breakdowns(scope, ["fulfilment"])["fulfilment"]
 
 
 def by_payment_method(scope: Scope) -> list[dict]:
@@ -641,10 +722,14 @@ def table_rows(target: Target, name: str) -> list[dict]:
 
 def build_report(target: Target) -> dict:
     """Return totals and every table of a report (plus progress for a campaign)."""
+    grouped = [name for name in target.tables if name in _FINISH]
+    sales = breakdowns(target.scope, [*grouped, "units"])
+    tables = {name: sales[name] if name in sales else table_rows(target, name)
+              for name in target.tables}
     report = {
         "kind": target.kind,
-        "totals": totals(target.scope),
-        "tables": {name: table_rows(target, name) for name in target.tables},
+        "totals": totals(target.scope, units=sales["units"]),
+        "tables": tables,
     }
     if target.campaign is not None:
         report["progress"] = campaign_progress(target.campaign)

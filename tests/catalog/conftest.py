@@ -74,3 +74,21 @@ def stall_form():
         return {k: v for k, v in data.items() if v is not None}
 
     return build
+
+
+@pytest.fixture
+def second_client(make_app):
+    """A client of another app on the same database; its pool is closed afterwards."""
+    from marketplace.extensions import db
+
+    apps = []
+
+    def build(**config):
+        other = make_app(**config)
+        apps.append(other)
+        return other.test_client()
+
+    yield build
+    for other in apps:
+        with other.app_context():
+            db.engine.dispose()

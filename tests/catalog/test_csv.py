@@ -112,3 +112,11 @@ def test_import_page_documents_the_columns(client, seller_stall):
     html = client.get("/seller/products/import").get_data(as_text=True)
     for column in ("code", "net_weight_kg", "growing_area_code", "ocop_stars"):
         assert f"<code>{column}</code>" in html
+
+
+def test_formula_like_text_is_quoted_on_export_and_restored_on_import(client, db, seller_stall):
+    make_product(seller_stall, name="Gạo", description="=HYPERLINK(\"x\")")
+    exported = client.get("/seller/products/export.csv").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in exported
+    assert _upload(client, exported).status_code == 302
+    assert _products(db)[0].description == '=HYPERLINK("x")'

@@ -9,7 +9,8 @@ from marketplace.catalog.models import Stall
 from tests.factories import make_organizer, make_product, make_seller, make_stall, make_user
 
 
-def test_handover_to_new_phone_creates_seller_with_one_time_password(client, auth, db, make_app):
+def test_handover_to_new_phone_creates_seller_with_one_time_password(client, auth, db,
+                                                                     second_client):
     organizer = make_organizer()
     stall = make_stall(owner=organizer, slug="mat-ong")
     auth.login(organizer)
@@ -23,7 +24,7 @@ def test_handover_to_new_phone_creates_seller_with_one_time_password(client, aut
     assert seller.role == "seller" and seller.name == "Ngô Văn Ong"
     db.session.refresh(stall)
     assert stall.owner_id == seller.id
-    fresh = make_app().test_client()
+    fresh = second_client()
     fresh.post("/login", data={"login": "0912000099", "password": password})
     assert fresh.get("/seller/stall").status_code == 200
 

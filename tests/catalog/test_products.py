@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product
+from tests.conftest import PASSWORD
 from tests.factories import make_product, make_seller, make_stall
 
 
@@ -27,7 +28,7 @@ def test_product_list_shows_price_stock_and_state(client, seller_stall):
     make_product(seller_stall, name="Gạo nếp", active=False)
     html = client.get("/seller/products").get_data(as_text=True)
     assert "Gạo thơm" in html and "45.000 ₫" in html and ">12<" in html
-    assert "Ngừng bán" in html
+    assert 'class="badge bad">Ngừng bán' in html
 
 
 def test_seller_without_stall_is_sent_to_create_it(client, auth):
@@ -129,3 +130,22 @@ def test_new_products_get_distinct_codes(client, db, seller_stall, product_form)
         client.post("/seller/products/new", data=product_form(name=f"Gạo {n}"))
     codes = {p.code for p in _products(db)}
     assert len(codes) == 3
+
+
+def test_product_form_works_with_csrf_on(second_client, db, product_form):
+    import re
+
+    seller = make_seller(phone="0912000077")
+    make_stall(owner=seller)
+    client = second_client(WTF_CSRF_ENABLED=True)
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page)
+    token = token or re.search(r'name="csrf_token" value="([^"]+)"', login_page)
+    client.post("/login", data={"login": "0912000077", "password": PASSWORD,
+                                "csrf_token": token.group(1)})
+    page = client.get("/seller/products/new").get_data(as_text=True)
+    token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    response = client.post("/seller/products/new",
+                           data=product_form(csrf_token=token.group(1)))
+    assert response.status_code == 302
+    assert len(_products(db)) == 1

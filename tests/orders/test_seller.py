@@ -212,3 +212,25 @@ def test_tracking_page_is_public_with_the_token_only(client):
     assert client.get(f"/orders/{order.code}?t={order.access_token}").status_code == 200
     assert client.get(f"/orders/{order.code}?t={order.access_token[:-1]}x").status_code == 404
     assert client.get("/orders/not-a-code?t=x").status_code == 404
+
+
+def test_inbox_pages_through_many_orders(client, auth):
+    seller, stall, product, _first = _stall_with_order()
+    for _ in range(50):
+        make_order(stall, [(product, 1)])
+    auth.login(seller)
+    first = client.get("/seller/orders").get_data(as_text=True)
+    assert "Trang sau" in first and "Trang trước" not in first
+    second = client.get("/seller/orders?page=2").get_data(as_text=True)
+    assert "Trang trước" in second and "Trang sau" not in second
+    assert second.count("/seller/orders/T") == 1
+
+
+def test_personal_page_links_to_seller_and_shopper_tools(client, auth, app):
+    auth.login(make_seller())
+    html = client.get("/me").get_data(as_text=True)
+    assert 'href="/seller/pos"' in html and 'href="/seller/orders/packing"' in html
+    shopper_client = app.test_client()
+    shopper = make_user()
+    shopper_client.post("/login", data={"login": shopper.email, "password": "matkhau-123"})
+    assert 'href="/my/orders"' in shopper_client.get("/me").get_data(as_text=True)

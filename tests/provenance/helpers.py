@@ -17,4 +17,5 @@ def decode_qr_texts(image: Image.Image) -> list[str]:
     """Decode every QR code in an image with zxing-cpp (a real, independent reader)."""
     import zxingcpp
 
-    return [r.text for r in zxingcpp.read_barcodes(image) if r.format == zxingcpp.BarcodeFormat.QRCode]
+    found = zxingcpp.read_barcodes(image)
+    return [r.text for r in found if r.format == zxingcpp.BarcodeFormat.QRCode]

@@ -40,7 +40,7 @@ def test_gtin_with_lot_redirects_to_the_batch_page(client):
 
 
 def test_redirect_target_opens_the_page(client):
-    product = make_product(gtin="04006381333931", name="Mỳ rau củ")
+    make_product(gtin="04006381333931", name="Mỳ rau củ")
     location = client.get("/01/04006381333931").headers["Location"]
     response = client.get(location)
     assert response.status_code == 200

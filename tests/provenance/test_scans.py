@@ -51,7 +51,7 @@ def test_scan_records_the_label_batch_and_the_open_fair(client, db):
 
 
 def test_redirected_spelling_counts_once(client, db):
-    product = make_product(code="AB0C123")
+    make_product(code="AB0C123")
     response = client.get("/p/ab0c123", follow_redirects=True)
     assert response.status_code == 200
     flush_scans()
@@ -83,7 +83,7 @@ def test_scan_without_an_open_fair_remembers_nothing(client):
         assert "fair_visit" not in session
 
 
-def test_200_concurrent_views_give_exactly_200_rows(app, db, live_server):
+def test_200_concurrent_views_give_exactly_200_rows(db, live_server):
     product = make_product()
     url = f"{live_server.url}/p/{product.code}"
 
@@ -94,7 +94,7 @@ def test_200_concurrent_views_give_exactly_200_rows(app, db, live_server):
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(fetch, range(200)))
     assert statuses == [200] * 200
-    assert flush_scans(app) == 200
+    assert flush_scans(live_server.app) == 200  # the served app's buffer
     assert len(scan_rows(db)) == 200
 
 
