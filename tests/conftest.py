@@ -144,6 +144,10 @@ def make_app(database_url):
     if apps:
         same_db = [a for a in apps if a.config["SQLALCHEMY_DATABASE_URI"] == database_url]
         _wipe(same_db[0] if same_db else create_app(_test_config(database_url)))
+        for each in apps:  # close every pooled connection (live servers open their own)
+            with each.app_context():
+                _db.session.remove()
+                _db.engine.dispose()
 
 
 @pytest.fixture

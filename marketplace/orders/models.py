@@ -80,7 +80,8 @@ class Order(db.Model):
     pickup_fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)
     # How the shopper chose to pay: cash (on pickup/delivery/at the booth), vietqr or card.
     # Unpaid online vietqr/card orders expire (flask orders expire); cash ones never do.
-    payment_method: Mapped[str] = mapped_column(sa.String(16), default="cash")
+    payment_method: Mapped[str] = mapped_column(sa.String(16), default="cash",
+                                                server_default="cash")
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
     total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
     paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # net of reversals

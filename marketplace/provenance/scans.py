@@ -92,7 +92,9 @@ def _insert(scans: list[Scan]) -> int:
             else:
                 stmt = insert(ScanEvent.__table__).values(rows)
                 stmt = stmt.on_conflict_do_nothing(index_elements=["uid"])
-            inserted += conn.execute(stmt).rowcount
+            # RETURNING counts the rows really inserted (rowcount is -1 on psycopg here).
+            stmt = stmt.returning(ScanEvent.__table__.c.id)
+            inserted += len(conn.execute(stmt).all())
     return inserted
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.fairs.services import current_booth
 from marketplace.formatting import VN_TZ
 from marketplace.provenance.models import (
     CERTIFICATE_KINDS,
@@ -297,13 +298,10 @@ class ProductPage:
     certificates: list[Certificate]
     booth: object | None  # fairs.models.FairStall
     today: date
-    extra: dict = field(default_factory=dict)
 
 
 def product_page(product: Product, lot: str | None) -> ProductPage:
     """Assemble the public page of a product (and of one batch when the label names it)."""
-    from marketplace.fairs.services import current_booth
-
     batch = find_batch(product, lot) if lot else None
     labelled = batch is not None
     if batch is None:

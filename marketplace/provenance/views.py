@@ -1,4 +1,8 @@
-"""Provenance views: the public product page, QR labels, GS1 links and the seller's records."""
+"""Provenance views: the public product page, QR labels, GS1 links and the seller's records.
+
+A batch's label reads /p/<code>?lot=<batch code> (a query string, so any lot spelling fits and
+/p/<code> stays the one page of the product); GS1 links /01/<gtin>/10/<lot> answer 303 to it.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import db
+from marketplace.fairs.services import remember_fair_visit
 from marketplace.forms import EmptyForm
 from marketplace.provenance import gs1, labels, qr, scans, services
 from marketplace.provenance.forms import BatchForm, CertificateForm, StepForm
@@ -72,8 +77,6 @@ def product_page(code: str):
     fair_id = page.booth.fair_id if page.booth is not None else None
     scans.record_scan(product.id, page.batch.id if page.batch_is_labelled else None, fair_id)
     if fair_id is not None:
-        from marketplace.fairs.services import remember_fair_visit
-
         remember_fair_visit(fair_id)
     image_path = (
         url_for("main.image", image_id=product.images[0].image_id) if product.images else None

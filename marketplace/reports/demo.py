@@ -23,6 +23,7 @@ CONFIRMED_TARGET_KG = Decimal("32400")  # "32,4 / 50 tấn"
 IN_TRANSIT_KG = Decimal("1800")
 CANCELLED_KG = Decimal("700")
 ORDERS = 240
+SOURCE_PREFIX = "demo-reports-"
 PROVINCES = ["Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Bắc Ninh", "Quảng Ninh",
              "Cần Thơ", "Nghệ An", "Thanh Hóa", "Bình Dương"]
 NAMES = ["Nguyễn Thị Hoa", "Trần Văn Nam", "Lê Thu Trang", "Phạm Minh Đức", "Hoàng Lan",
@@ -82,13 +83,13 @@ def _has_orders(campaign: Campaign, products: list[Product]) -> bool:
     return (found or 0) >= ORDERS // 2
 
 
-def _has_imports(campaign: Campaign, products: list[Product]) -> bool:
-    start, end = period_bounds(campaign.starts_on, campaign.ends_on)
+def _has_imports(products: list[Product]) -> bool:
+    """Tell whether this demo already topped the campaign up (the imports demo may add its
+    own lines too: ours are marked by their source file, so each demo adds its lines once)."""
     return db.session.scalar(
         sa.select(ImportedSaleLine.id)
         .where(ImportedSaleLine.stall_id.in_({p.stall_id for p in products}),
-               ImportedSaleLine.created_at_source >= start,
-               ImportedSaleLine.created_at_source < end)
+               ImportedSaleLine.source_file.like(f"{SOURCE_PREFIX}%"))
         .limit(1)
     ) is not None
 
@@ -134,29 +135,31 @@ def _line(rng, campaign, product, platform, status, qty, imports, n) -> Imported
     created = _moment(rng, campaign.starts_on, days)
     weight = Decimal(product.net_weight_kg)
     sku = f"VAI-LN-{weight.normalize():f}KG"
-    order_id = {"shopee": f"2306{n:06d}VN", "lazada": f"5{n:011d}",
-                "tiktok": f"5763{n:014d}"}[platform]
+    order_id = {"shopee": f"2306{n:06d}RP", "lazada": f"7{n:011d}",
+                "tiktok": f"5799{n:014d}"}[platform]
     returned = 1 if status == "sale" and qty > 2 and rng.random() < 0.03 else 0
     return ImportedSaleLine(
         stall_id=product.stall_id, platform=platform, external_order_id=order_id,
-        line_key=f"{order_id}-1", import_id=imports[(product.stall_id, platform)].id,
+        line_key=f"RPT-{order_id}-1", import_id=imports[(product.stall_id, platform)].id,
         created_at_source=created, paid_at=created + timedelta(minutes=5),
         status_raw=STATUS_RAW[(platform, status)], status_class=status,
         product_name=product.name, seller_sku=sku, variation=f"Hộp {weight.normalize():f} kg",
         qty=qty, returned_qty=returned, net_amount=int(product.price * qty * 0.95),
         buyer_province=rng.choice(PROVINCES), product_id=product.id, net_weight_kg=weight,
-        source_file=f"demo-{platform}.xlsx", source_row=n,
+        source_file=f"{SOURCE_PREFIX}{platform}.xlsx", source_row=n,
     )
 
 
 def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product],
                   confirmed_kg: Decimal) -> None:
-    """Write marketplace lines until confirmed sales reach the demo target."""
+    """Write marketplace lines until confirmed sales reach the demo target (if not yet)."""
+    if confirmed_kg >= CONFIRMED_TARGET_KG:
+        return
     imports = {}
     for stall_id in sorted({p.stall_id for p in products}):
         for platform in ("shopee", "lazada", "tiktok"):
             record = MarketplaceImport(stall_id=stall_id, platform=platform,
-                                       filename=f"demo-{platform}.xlsx")
+                                       filename=f"{SOURCE_PREFIX}{platform}.xlsx")
             db.session.add(record)
             imports[(stall_id, platform)] = record
     db.session.flush()
@@ -193,7 +196,7 @@ def seed(ctx: dict) -> None:
     if not _has_orders(campaign, products):
         confirmed = _seed_orders(rng, campaign, products)
         db.session.flush()
-    if not _has_imports(campaign, products):
+    if not _has_imports(products):
         from marketplace.reports.services import campaign_progress
 
         db.session.flush()

@@ -83,7 +83,7 @@ def test_scan_without_an_open_fair_remembers_nothing(client):
         assert "fair_visit" not in session
 
 
-def test_200_concurrent_views_give_exactly_200_rows(db, live_server):
+def test_200_concurrent_views_give_exactly_200_rows(db, live_server, served_app):
     product = make_product()
     url = f"{live_server.url}/p/{product.code}"
 
@@ -94,13 +94,13 @@ def test_200_concurrent_views_give_exactly_200_rows(db, live_server):
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(fetch, range(200)))
     assert statuses == [200] * 200
-    assert flush_scans(live_server.app) == 200  # the served app's buffer
+    assert flush_scans(served_app) == 200  # the served app's buffer
     assert len(scan_rows(db)) == 200
 
 
-def test_background_thread_flushes_on_its_interval(make_app, db):
+def test_background_thread_flushes_on_its_interval(extra_app, db):
     product = make_product()
-    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=0.1)
+    bg_app = extra_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=0.1)
     try:
         assert bg_app.test_client().get(f"/p/{product.code}").status_code == 200
         assert len(wait_for_rows(db, 1)) == 1
@@ -108,9 +108,9 @@ def test_background_thread_flushes_on_its_interval(make_app, db):
         recorder(bg_app).close()
 
 
-def test_background_thread_flushes_when_a_batch_is_full(make_app, db):
+def test_background_thread_flushes_when_a_batch_is_full(extra_app, db):
     product = make_product()
-    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600, SCANS_FLUSH_BATCH=5)
+    bg_app = extra_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600, SCANS_FLUSH_BATCH=5)
     client = bg_app.test_client()
     try:
         for _ in range(5):
@@ -120,9 +120,9 @@ def test_background_thread_flushes_when_a_batch_is_full(make_app, db):
         recorder(bg_app).close()
 
 
-def test_close_flushes_what_is_left(make_app, db):
+def test_close_flushes_what_is_left(extra_app, db):
     product = make_product()
-    bg_app = make_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600)
+    bg_app = extra_app(SCANS_BACKGROUND=True, SCANS_FLUSH_INTERVAL=3600)
     bg_app.test_client().get(f"/p/{product.code}")
     recorder(bg_app).close()
     assert len(scan_rows(db)) == 1
@@ -148,9 +148,9 @@ def test_a_scan_that_cannot_be_saved_does_not_lose_the_others(client, db):
     assert [r.product_id for r in scan_rows(db)] == [kept.id]
 
 
-def test_page_still_answers_when_redis_is_down(make_app, db):
+def test_page_still_answers_when_redis_is_down(extra_app, db):
     product = make_product()
-    broken = make_app(REDIS_URL="redis://127.0.0.1:1/0", SCANS_REDIS_KEY="never")
+    broken = extra_app(REDIS_URL="redis://127.0.0.1:1/0", SCANS_REDIS_KEY="never")
     response = broken.test_client().get(f"/p/{product.code}")
     assert response.status_code == 200
     assert recorder(broken).pending == 1  # kept in memory instead
@@ -159,23 +159,23 @@ def test_page_still_answers_when_redis_is_down(make_app, db):
     assert len(scan_rows(db)) == 1
 
 
-def test_redis_queue_survives_the_worker_that_took_the_scans(make_app, db, redis_url, unique):
+def test_redis_queue_survives_the_worker_that_took_the_scans(extra_app, db, redis_url, unique):
     product = make_product()
     key = f"test:{unique}:scans"
-    worker = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    worker = extra_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
     client = worker.test_client()
     for _ in range(3):
         client.get(f"/p/{product.code}")
     assert recorder(worker).pending == 0  # nothing in the worker's memory
-    other = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    other = extra_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
     assert flush_scans(other) == 3
     assert len(scan_rows(db)) == 3
 
 
-def test_workers_flushing_together_insert_each_scan_once(make_app, db, redis_url, unique):
+def test_workers_flushing_together_insert_each_scan_once(extra_app, db, redis_url, unique):
     product = make_product()
     key = f"test:{unique}:scans"
-    workers = [make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key) for _ in range(3)]
+    workers = [extra_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key) for _ in range(3)]
     for i in range(60):
         workers[i % 3].test_client().get(f"/p/{product.code}")
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -185,14 +185,23 @@ def test_workers_flushing_together_insert_each_scan_once(make_app, db, redis_url
     assert len(scan_rows(db)) == 60
 
 
-def test_scans_inserted_twice_count_once(make_app, db, redis_url, unique):
+def test_scans_inserted_twice_count_once(extra_app, db, redis_url, unique):
     import redis as redis_lib
 
     product = make_product()
     key = f"test:{unique}:scans"
-    worker = make_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
+    worker = extra_app(REDIS_URL=redis_url, SCANS_REDIS_KEY=key)
     worker.test_client().get(f"/p/{product.code}")
     client = redis_lib.Redis.from_url(redis_url)
     client.rpush(key, client.lindex(key, 0))  # the same event queued again
     assert flush_scans(worker) == 1
     assert len(scan_rows(db)) == 1
+
+
+def test_scans_are_kept_for_a_retry_when_the_database_is_down(extra_app):
+    down = extra_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                     SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}})
+    rec = recorder(down)
+    rec.record(1, None, None)
+    assert rec.flush() == 0  # logged, not raised
+    assert rec.pending == 1

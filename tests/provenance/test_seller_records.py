@@ -278,8 +278,8 @@ def test_edit_redirects_only_to_a_safe_next(client, auth, owned):
     assert "evil.example" not in response.headers["Location"]
 
 
-def test_delete_without_csrf_token_changes_nothing(make_app, db, owned):
-    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+def test_delete_without_csrf_token_changes_nothing(extra_app, db, owned):
+    client = extra_app(WTF_CSRF_ENABLED=True).test_client()
     with client.session_transaction() as session:  # logged in, but no token in the form
         session["_user_id"] = str(owned["seller"].id)
         session["_fresh"] = True
