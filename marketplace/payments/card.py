@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -104,8 +105,10 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     attempt = db.session.scalar(
         sa.select(sa.func.count(CardCheckout.id)).where(CardCheckout.code == code)
     )
-    # One key per checkout attempt: a double click reaches Stripe twice but opens one session.
-    idempotency_key = f"cho40-checkout-{code}-{attempt + 1}"
+    # One key per checkout attempt and set of orders: a double click reaches Stripe twice but
+    # opens one session; a changed set of orders never replays an older request's key.
+    digest = hashlib.sha256(encoded.encode()).hexdigest()[:10]
+    idempotency_key = f"cho40-checkout-{code}-{attempt + 1}-{digest}"
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     metadata = {"checkout_code": code, "order_codes": ",".join(order_amounts)}
     params = {

@@ -156,13 +156,9 @@ def decode(raw: bytes) -> str:
         return raw.decode("cp1258", errors="replace")
 
 
-def _rows(text: str) -> list[list[str]]:
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+def _rows(text: str, delimiter: str) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    return [row for row in reader if any(c.strip() for c in row)]
 
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
@@ -182,10 +178,21 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[str, int]]:
 
 def parse_statement(text: str) -> Statement:
     """Read the statement's credit lines (debits are counted and skipped)."""
-    rows = _rows(text)
-    if not rows:
+    if not text.strip():
         raise ValidationError("statement", _("Tệp sao kê trống."))
-    start, columns = _header(rows)
+    # Preamble lines (bank name, period) confuse csv.Sniffer: try each separator instead,
+    # the most frequent first, and keep the first that yields a recognisable header row.
+    sample = text[:4096]
+    error = None
+    for delimiter in sorted(",;\t", key=sample.count, reverse=True):
+        rows = _rows(text, delimiter)
+        try:
+            start, columns = _header(rows)
+            break
+        except ValidationError as exc:
+            error = exc
+    else:
+        raise error
 
     def cell(row: list[str], key: str) -> str:
         pos = columns.get(key)

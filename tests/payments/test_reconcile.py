@@ -18,7 +18,8 @@ from tests.factories import (
     make_seller,
 )
 
-HEADER = "Ngân hàng TMCP Á Châu - Sao kê tài khoản 257678859\n\nNgày GD;Số tham chiếu;Nội dung;Ghi nợ;Ghi có\n"
+HEADER = ("Ngân hàng TMCP Á Châu - Sao kê tài khoản 257678859\n\n"
+          "Ngày GD;Số tham chiếu;Nội dung;Ghi nợ;Ghi có\n")
 
 
 def _csv(*lines: str) -> bytes:

@@ -134,3 +134,9 @@ def test_pay_options_link_vietqr_and_hide_card_without_stripe(app, rice):
             '{% include "payments/_pay_options.html" ignore missing %}', orders=[order])
     assert f"/pay/{order.code}/vietqr?t={order.access_token}" in html
     assert "Trả bằng thẻ" not in html
+
+
+def test_seller_account_page_links_sign_and_reconciliation(client, auth, seller):
+    auth.login(seller)
+    html = client.get("/me").get_data(as_text=True)
+    assert "/seller/vietqr-sign" in html and "/payments/reconcile" in html
