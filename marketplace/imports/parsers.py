@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from flask import has_request_context
 from flask_babel import gettext
 
+from marketplace.catalog.text import strip_accents
 from marketplace.errors import ValidationError
 from marketplace.formatting import VN_TZ
 
@@ -90,9 +91,7 @@ def norm_header(value) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (đ -> d) for tolerant comparisons."""
-    text = unicodedata.normalize("NFD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text.replace("đ", "d")).strip()
+    return re.sub(r"\s+", " ", strip_accents(text).casefold()).strip()
 
 
 def cell_text(value) -> str:

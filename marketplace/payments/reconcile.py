@@ -28,7 +28,6 @@ import csv
 import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -36,6 +35,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import Stall
+from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
@@ -76,9 +76,7 @@ REASONS = {
 
 def _fold(text: str) -> str:
     """Lowercase, drop accents (đ→d) and punctuation: how header names are compared."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    text = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    return search_key(text)
 
 
 _LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}

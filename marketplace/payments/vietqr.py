@@ -19,8 +19,9 @@ Each field is TLV: a 2-digit tag, a 2-digit decimal length, then the value.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from marketplace.catalog.text import strip_accents
 
 NAPAS_GUID = "A000000727"
 SERVICE_TO_ACCOUNT = "QRIBFTTA"
@@ -55,10 +56,7 @@ def _tlv(tag: str, value: str) -> str:
 
 def transfer_note(text: str) -> str:
     """Make a transfer note banks accept: ASCII letters, digits and spaces, at most 25 chars."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    ascii_text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    ascii_text = re.sub(r"[^A-Za-z0-9 ]+", " ", ascii_text)
+    ascii_text = re.sub(r"[^A-Za-z0-9 ]+", " ", strip_accents(text))
     return re.sub(r"\s+", " ", ascii_text).strip()[:NOTE_MAX].strip()
 
 

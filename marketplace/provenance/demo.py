@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.text import strip_accents
 from marketplace.extensions import db
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 from marketplace.provenance.services import today_local
@@ -17,8 +17,7 @@ LYCHEE_AREA_CODES = ["VN-BG-LN-PS-012", "VN-BG-LN-PS-013"]
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", (text or "").lower()).replace("đ", "d")
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
+    return strip_accents(text).lower()
 
 
 def _season(today: date) -> int:

@@ -17,10 +17,13 @@ _HATCH = (
 )
 
 
-def _svg(width: int, height: int, title: str, body: str) -> Markup:
+def _svg(width: int, height: int, title: str, body: str, *, grow: bool = False) -> Markup:
+    # Charts shrink to fit a phone; only those meant for a big screen also grow past their size
+    # (a three-day column chart blown up to a laptop's width would have 36-pixel labels).
+    style = "" if grow else f' style="max-width:{width}px"'
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title)}" '
+        f'width="100%"{style} role="img" aria-label="{escape(title)}" '
         f'font-family="system-ui, sans-serif" font-size="12" fill="{INK}">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
@@ -108,7 +111,7 @@ def progress_chart(confirmed, provisional, goal, *, title: str, unit: str,
     parts.append(f'<rect x="330" y="{legend_y - 11}" width="14" height="14" '
                  f'fill="url(#hatch-prov)" stroke="{INK}"/>'
                  f'<text x="350" y="{legend_y}">{escape(provisional_label)}</text>')
-    return _svg(width, height, title, "".join(parts))
+    return _svg(width, height, title, "".join(parts), grow=True)
 
 
 def weight_text(kg: Decimal | None, *, tonnes: bool, digits: int = 1,

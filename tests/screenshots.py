@@ -1,0 +1,113 @@
+"""Make the README's screenshots: the demo data in a throwaway SQLite file, served locally and
+photographed by Debian's Chromium through Playwright (the same browser the tests drive).
+
+    .venv/bin/python -m tests.screenshots [--out static/img/readme]
+
+Not a test (pytest does not collect it): run it when a screen in the README changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 860}
+PASSWORD = "cho40-demo"
+
+
+def build_app(db_path: str):
+    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ.setdefault("SECRET_KEY", "screenshots-only")
+    from marketplace import create_app
+    from marketplace.extensions import db
+
+    app = create_app()
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.app_context():
+        db.create_all()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    if result.exit_code != 0:
+        raise SystemExit(result.output)
+    return app
+
+
+def serve(app) -> tuple[str, object]:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def login(page, base: str, who: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", who)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="static/img/readme")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = build_app(os.path.join(tmp, "shots.sqlite3"))
+        base, server = serve(app)
+        from playwright.sync_api import sync_playwright
+
+        from marketplace.catalog.models import Product
+        from marketplace.extensions import db
+        from marketplace.fairs.models import Campaign, Fair
+
+        with app.app_context():
+            lychee = db.session.scalars(
+                db.select(Product).where(Product.name.ilike("%vải%")).order_by(Product.id)
+            ).first()
+            fair = db.session.scalars(db.select(Fair).order_by(Fair.starts_at)).first()
+            campaign = db.session.scalars(db.select(Campaign).order_by(Campaign.id)).first()
+            organizer = "bantochuc@cho40.vn"
+            shots = {
+                "provenance.png": (PHONE, None, f"/p/{lychee.code}"),
+                "home.png": (PHONE, None, "/"),
+                "pos.png": (PHONE, "0912000005", "/seller/pos"),
+                "fair-report.png": (LAPTOP, organizer, f"/organizer/reports/fairs/{fair.slug}"),
+                "campaign-board.png": (LAPTOP, organizer, f"/board/campaigns/{campaign.slug}"),
+            }
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            for name, (viewport, who, path) in shots.items():
+                context = browser.new_context(viewport=viewport, locale="vi-VN")
+                page = context.new_page()
+                if who:
+                    login(page, base, who)
+                response = page.goto(base + path)
+                if response is None or response.status != 200:
+                    raise SystemExit(f"{path}: {response and response.status}")
+                page.screenshot(path=str(out / name), full_page=False)
+                print(f"{out / name}: {re.sub(r'//[^/]+', '', page.url)}")
+                context.close()
+            browser.close()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
