@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CATALOGS := $(wildcard marketplace/translations/*/LC_MESSAGES/*.po)
 MO := $(CATALOGS:.po=.mo)
 
-.PHONY: demo test install translations extract-messages lint format clean run-prod bench
+.PHONY: demo test install translations extract-messages lint format clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,14 +37,15 @@ test: install
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install
-	$(PY) bench/run.py
+bench: install   # about 25 minutes on 2 cores; see bench/README.md
+	$(PY) -m bench.provenance_page --backend both
+	$(PY) -m bench.labels
+	$(PY) -m bench.orders
+	$(PY) -m bench.reports --backend both
 
 clean:
 	rm -rf $(VENV) .pytest_cache

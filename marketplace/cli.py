@@ -13,7 +13,9 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 
 # Domains whose demo.py extends `flask seed-demo`, in dependency order.
-DEMO_DOMAINS = ("accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports")
+DEMO_DOMAINS = (
+    "accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports",
+)
 # Domains that may add their own command groups through a register_cli(app) in cli.py.
 CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "imports", "reports", "api")
 
@@ -51,7 +53,7 @@ def seed_demo():
             continue
         module.seed(ctx)
         db.session.commit()
-    click.echo("Demo logins (password for all: %s):" % ctx.get("password", "?"))
+    click.echo(f"Demo logins (password for all: {ctx.get('password', '?')}):")
     for role, login, label in ctx["logins"]:
         click.echo(f"  {role:<10} {login:<28} {label}")
 

@@ -43,7 +43,9 @@ class User(UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:

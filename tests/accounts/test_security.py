@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 from marketplace.extensions import limiter
-
 from tests.factories import make_user
 
 
