@@ -53,7 +53,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_error_handlers(app)
     register_commands(app)
+    install_page_cache(app)
     return app
+
+
+def install_page_cache(app: Flask) -> None:
+    # In front of Flask: anonymous /p/<code> views from a seconds-old copy (scans still counted).
+    from marketplace.provenance import fastpath
+
+    fastpath.install(app)
 
 
 def select_locale() -> str:

@@ -73,4 +73,6 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Anonymous /p/<code> views served from a copy this many seconds old (0: off).
+        "PROVENANCE_PAGE_CACHE_SECONDS": float(env.get("PROVENANCE_PAGE_CACHE_SECONDS", "10")),
     }

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
-from flask import url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from marketplace.accounts import services as accounts
@@ -29,6 +37,15 @@ def set_language(code: str):
         if current_user.is_authenticated:
             accounts.set_locale(current_user, code)
     target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("main.index"))
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    """Switch a visitor's language from a plain link (no form, so pages need no session)."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next")
     return redirect(target if is_safe_next(target) else url_for("main.index"))
 
 

@@ -34,7 +34,9 @@ def qr_png(data: str, box_size: int = 10) -> bytes:
     image = Image.frombytes("L", (side, side), pixels)
     image = image.resize((side * box_size, side * box_size), Image.Resampling.NEAREST)
     out = io.BytesIO()
-    image.convert("1").save(out, format="PNG", optimize=True)
+    # No optimize=True: it tries every zlib setting, several times slower for ~10 % fewer bytes
+    # (486 vs 437 for a label URL), and the label sheet builds hundreds of these.
+    image.convert("1").save(out, format="PNG")
     return out.getvalue()
 
 

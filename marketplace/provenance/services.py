@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
@@ -248,11 +248,15 @@ def certificates_of(product: Product) -> list[Certificate]:
 
 
 def find_product(code: str) -> Product | None:
-    """Find a product by its canonical code, with its stall and photos."""
-    return db.session.scalar(
-        sa.select(Product)
-        .where(Product.code == code)
-        .options(joinedload(Product.stall), selectinload(Product.images))
+    """Find a product by its canonical code, with its stall and photos (one query)."""
+    return (
+        db.session.scalars(
+            sa.select(Product)
+            .where(Product.code == code)
+            .options(joinedload(Product.stall), joinedload(Product.images))
+        )
+        .unique()
+        .first()
     )
 
 

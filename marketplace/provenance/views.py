@@ -13,11 +13,13 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -30,7 +32,7 @@ from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import db
 from marketplace.fairs.services import remember_fair_visit
 from marketplace.forms import EmptyForm
-from marketplace.provenance import gs1, labels, qr, scans, services
+from marketplace.provenance import fastpath, gs1, labels, qr, scans, services
 from marketplace.provenance.forms import BatchForm, CertificateForm, StepForm
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 
@@ -82,7 +84,7 @@ def product_page(code: str):
         url_for("main.image", image_id=product.images[0].image_id) if product.images else None
     )
     image_url = services.public_url(image_path) if image_path else None
-    return render_template(
+    html = render_template(
         "provenance/product_page.html",
         page=page,
         product=product,
@@ -96,7 +98,21 @@ def product_page(code: str):
         producer_kind=producer_kind_label(product.provenance("producer_kind")),
         zalo=re.sub(r"\D", "", page.stall.zalo or ""),
         phone=re.sub(r"[^\d+]", "", page.stall.phone or ""),
+        lang_next=services.product_path(product.code, lot),
     )
+    # For the page cache in front of Flask (provenance.fastpath): what a copy must count.
+    fastpath.describe(
+        request.environ,
+        code=canonical,
+        lot=lot,
+        locale=str(get_locale()),
+        csrf_token=g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")),
+        product_id=product.id,
+        batch_id=page.batch.id if page.batch_is_labelled else None,
+        fair_id=fair_id,
+        fair_ends_at=page.booth.fair.ends_at.timestamp() if fair_id is not None else None,
+    )
+    return html
 
 
 def _qr_response(code: str, ext: str):
