@@ -243,6 +243,56 @@ def threads_checkout(base: str, pairs: list[tuple[str, str]], attempts: int,
             "latency_p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1)}
 
 
+def in_process(url: str, pairs: list[tuple[str, str]], n: int = 300, rounds: int = 3) -> dict:
+    """CPU and SQL per checkout in this process (Flask test client, no HTTP, no server).
+
+    The load-robust figure: process CPU time per POST /checkout (best of a few rounds), and what
+    one checkout says to the database: statements, transactions and pool checkouts (each
+    checkout pings the connection first: pool_pre_ping).
+    """
+    from marketplace.extensions import db
+
+    app = make_app(url)
+    client = app.test_client(use_cookies=False)
+    seen = Counter()
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", lambda *a, **k: seen.update(["sql"]))
+    sa.event.listen(engine, "begin", lambda *a: seen.update(["transactions"]))
+    sa.event.listen(engine.pool, "checkout", lambda *a: seen.update(["pool_checkouts"]))
+    statements: list[str] = []
+
+    def post(i: int) -> None:
+        cookie, body = pairs[i % len(pairs)]
+        r = client.post("/checkout", data=body, headers={
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        if r.status_code != 303 or "/checkout/" not in r.headers.get("Location", ""):
+            raise SystemExit(f"in-process checkout failed: {r.status_code}")
+
+    for i in range(50):  # warm up: compiled statement caches, prepared statements
+        post(i)
+    def keep(conn, cursor, statement, *args) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    post(50)
+    sa.event.remove(engine, "before_cursor_execute", keep)
+    best, k = float("inf"), 51
+    for _ in range(rounds):
+        seen.clear()
+        t0 = time.process_time()
+        for _ in range(n):
+            post(k)
+            k += 1
+        best = min(best, (time.process_time() - t0) * 1000 / n)
+    engine.dispose()
+    return {"checkouts": n, "rounds": rounds, "cpu_ms_per_checkout": round(best, 2),
+            "sql_per_checkout": round(seen["sql"] / n, 2),
+            "transactions_per_checkout": round(seen["transactions"] / n, 2),
+            "pool_checkouts_per_checkout": round(seen["pool_checkouts"] / n, 2),
+            "statements": statements[:20]}
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -257,6 +307,7 @@ def run(backend: str, seconds: float, attempts: int, stock: int, clients: int,
     scarce_pairs = checkout_requests(url, [ids["scarce"]] * 50)  # 50 shoppers' sessions
     result = {"backend": backend, "workers": workers, "clients": clients, "seconds": seconds,
               "products": len(ids["plenty"])}
+    result["in_process"] = in_process(url, plenty_pairs)
     with gunicorn("wsgi:app", app_env(url), workers=workers) as base:
         warm = wrk_checkout(base, pairs_file, 2, clients)
         if not warm["tallies"].get("placed"):
@@ -312,6 +363,12 @@ def main() -> None:
           ", ".join(f"{k} {v}" for k, v in sorted(t["tallies"].items()))]]))
     print(f"CPU during the run: {t['cpu']}; per order: app {t['app_cpu_ms_per_order']} ms, "
           f"PostgreSQL {t['postgres_cpu_ms_per_order']} ms")
+    ip = r["in_process"]
+    print(f"In process (test client, best of {ip['rounds']} × {ip['checkouts']}): "
+          f"{ip['cpu_ms_per_checkout']} ms CPU per checkout; {ip['sql_per_checkout']} SQL "
+          f"statements in {ip['transactions_per_checkout']} transaction(s), "
+          f"{ip['pool_checkouts_per_checkout']} pool checkout(s): "
+          + "; ".join(ip["statements"]))
     print()
     d = c["database"]
     print(table(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
@@ -18,25 +20,33 @@ class CheckoutForm(FlaskForm):
 
 def checkout_form_for(groups, formdata=None, **kwargs) -> CheckoutForm:
     """A checkout form with a fulfilment and a payment choice for each stall in the cart."""
+    form_class = _checkout_form_class(tuple(
+        (g.stall.id, tuple(g.fulfilment_options), tuple(g.payment_options)) for g in groups
+    ))
+    if formdata is not None:
+        return form_class(formdata=formdata, **kwargs)
+    return form_class(**kwargs)
 
+
+@functools.lru_cache(maxsize=256)
+def _checkout_form_class(stalls: tuple[tuple[int, tuple[str, ...], tuple[str, ...]], ...]):
+    # Building a form class costs more than the rest of the form's work: carts repeat, so the
+    # class is made once per set of (stall, options). Labels stay lazy: translated per request.
     class StallCheckoutForm(CheckoutForm):
         pass
 
-    for group in groups:
-        sid = group.stall.id
+    for sid, fulfilment_options, payment_options in stalls:
         setattr(StallCheckoutForm, f"fulfilment_{sid}", RadioField(
             _l("Cách nhận hàng"),
-            choices=[SelectChoice(k, FULFILMENT[k]) for k in group.fulfilment_options],
-            default=group.fulfilment_options[0], validate_choice=False,
+            choices=[SelectChoice(k, FULFILMENT[k]) for k in fulfilment_options],
+            default=fulfilment_options[0], validate_choice=False,
         ))
         setattr(StallCheckoutForm, f"payment_{sid}", RadioField(
             _l("Cách thanh toán"),
-            choices=[SelectChoice(k, PAYMENT_AT_CHECKOUT[k]) for k in group.payment_options],
-            default=group.payment_options[0], validate_choice=False,
+            choices=[SelectChoice(k, PAYMENT_AT_CHECKOUT[k]) for k in payment_options],
+            default=payment_options[0], validate_choice=False,
         ))
-    if formdata is not None:
-        return StallCheckoutForm(formdata=formdata, **kwargs)
-    return StallCheckoutForm(**kwargs)
+    return StallCheckoutForm
 
 
 class SaleForm(FlaskForm):

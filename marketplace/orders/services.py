@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -32,6 +34,7 @@ from marketplace.orders.models import (
     OrderStatus,
     OrderStatusEvent,
 )
+from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
 
 MAX_QUANTITY = 10_000
@@ -117,7 +120,7 @@ def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
     return text
 
 
-def _not_sellable_reason(product: Product | None) -> str | None:
+def _not_sellable_reason(product: Product | CartProduct | None) -> str | None:
     if product is None:
         return _("Sản phẩm không tồn tại.")
     if not product.stall.active:
@@ -132,7 +135,7 @@ def _not_sellable_reason(product: Product | None) -> str | None:
 
 @dataclass
 class CartLine:
-    product: Product
+    product: Product | CartProduct
     quantity: int
     line_total: int
 
@@ -141,10 +144,10 @@ class CartLine:
 class CartGroup:
     """The part of a cart bought from one stall, with how it may be fulfilled and paid."""
 
-    stall: Stall
+    stall: Stall | CartStall
     lines: list[CartLine]
     subtotal: int
-    booth: FairStall | None
+    booth: CartBooth | None
     fulfilment_options: list[str]
     payment_options: list[str]
 
@@ -158,7 +161,7 @@ class CartView:
     cart: dict
 
 
-def payment_options(stall: Stall) -> list[str]:
+def payment_options(stall: Stall | CartStall) -> list[str]:
     """Payment methods a shopper may choose for an order to this stall."""
     options = [CASH]
     if stall.has_bank_account:
@@ -235,6 +238,103 @@ def remove_from_cart(cart: dict, product_id) -> dict:
     return new_cart
 
 
+# The cart is priced from a snapshot of its products read with one prebuilt Core query: the
+# busiest read of a fair (every cart page, every checkout) needs a dozen columns, not the
+# ORM's whole Product and Stall objects.
+
+
+@dataclass(frozen=True, slots=True)
+class CartStall:
+    id: int
+    name: str
+    active: bool
+    has_bank_account: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CartFair:
+    id: int
+    name: str
+    slug: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CartBooth:
+    """A stall's accepted booth at a fair open now."""
+
+    fair_id: int
+    stall_id: int
+    booth_number: str | None
+    fair: CartFair
+
+
+@dataclass(frozen=True, slots=True)
+class CartProduct:
+    """A product as the cart sees it now: what it costs, weighs and how many are left."""
+
+    id: int
+    stall_id: int
+    code: str
+    name: str
+    unit: str
+    price: int
+    net_weight_kg: Decimal
+    stock: int
+    active: bool
+    stall: CartStall
+
+
+@functools.cache
+def _cart_query() -> sa.Select:
+    p, s, fs, f = (Product.__table__, Stall.__table__, FairStall.__table__, Fair.__table__)
+    now = sa.bindparam("now", type_=f.c.starts_at.type)
+    open_fairs = sa.select(f.c.id).where(f.c.published.is_(True), f.c.starts_at <= now,
+                                         f.c.ends_at > now)
+    return (
+        sa.select(
+            p.c.id, p.c.stall_id, p.c.code, p.c.name, p.c.unit, p.c.price, p.c.net_weight_kg,
+            p.c.stock, p.c.active,
+            s.c.name.label("stall_name"), s.c.active.label("stall_active"), s.c.bank_bin,
+            s.c.bank_account_number,
+            fs.c.booth_number, f.c.id.label("fair_id"), f.c.name.label("fair_name"),
+            f.c.slug.label("fair_slug"), f.c.starts_at.label("fair_starts_at"),
+            f.c.ends_at.label("fair_ends_at"),
+        )
+        .select_from(p)
+        .join(s, s.c.id == p.c.stall_id)
+        .outerjoin(fs, sa.and_(fs.c.stall_id == p.c.stall_id, fs.c.status == "accepted",
+                               fs.c.fair_id.in_(open_fairs)))
+        .outerjoin(f, f.c.id == fs.c.fair_id)
+        .where(p.c.id.in_(sa.bindparam("ids", expanding=True)))
+    )
+
+
+def _cart_products(ids, now: datetime) -> tuple[dict[int, CartProduct], dict[int, CartBooth]]:
+    """Load the cart's products with their stalls and each stall's open booth, in one query."""
+    products: dict[int, CartProduct] = {}
+    booths: dict[int, CartBooth] = {}
+    stalls: dict[int, CartStall] = {}
+    for row in db.session.connection().execute(_cart_query(), {"ids": ids, "now": now}):
+        stall = stalls.get(row.stall_id)
+        if stall is None:
+            stall = stalls[row.stall_id] = CartStall(
+                row.stall_id, row.stall_name, row.stall_active,
+                bool(row.bank_bin and row.bank_account_number))
+        products[row.id] = CartProduct(row.id, row.stall_id, row.code, row.name, row.unit,
+                                       row.price, row.net_weight_kg, row.stock, row.active,
+                                       stall)
+        if row.fair_id is not None:
+            seen = booths.get(row.stall_id)
+            if seen is None or row.fair_starts_at < seen.fair.starts_at:  # the earliest fair
+                booths[row.stall_id] = CartBooth(
+                    row.fair_id, row.stall_id, row.booth_number,
+                    CartFair(row.fair_id, row.fair_name, row.fair_slug, row.fair_starts_at,
+                             row.fair_ends_at))
+    return products, booths
+
+
 def review_cart(cart: dict, now: datetime | None = None) -> CartView:
     """Price the cart by stall from today's products, noting and fixing anything stale."""
     now = now or utcnow()
@@ -247,14 +347,7 @@ def review_cart(cart: dict, now: datetime | None = None) -> CartView:
             continue  # a damaged cookie entry is simply dropped
         if 0 < qty <= MAX_QUANTITY:
             entries[pid] = (qty, price)
-    products = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Product)
-            .options(joinedload(Product.stall))
-            .where(Product.id.in_(entries))
-        )
-    } if entries else {}
+    products, booths = _cart_products(list(entries), now) if entries else ({}, {})
     notices: list[str] = []
     clean: dict = {}
     by_stall: dict[int, list[CartLine]] = defaultdict(list)
@@ -277,7 +370,6 @@ def review_cart(cart: dict, now: datetime | None = None) -> CartView:
                              old=format_vnd(seen_price), new=format_vnd(product.price)))
         clean[str(pid)] = [qty, product.price]
         by_stall[product.stall_id].append(CartLine(product, qty, product.price * qty))
-    booths = _open_booths(list(by_stall), now)
     groups = []
     for lines in sorted(by_stall.values(), key=lambda ls: ls[0].product.stall.name):
         stall = lines[0].product.stall
@@ -299,7 +391,7 @@ class OrderDraft:
     """Everything needed to write one order, already validated."""
 
     stall_id: int
-    lines: list[tuple[Product, int]]
+    lines: list[tuple[Product | CartProduct, int]]
     channel: str
     fulfilment: str
     payment_method: str = CASH
@@ -331,16 +423,27 @@ class Placed:
     orders: list[PlacedOrder]
 
 
-def _take_stock(quantities: dict[int, int], names: dict[int, str]) -> None:
-    """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks)."""
+@functools.cache
+def _take_stock_stmt() -> sa.Update:
+    product = Product.__table__
+    qty = sa.bindparam("qty", type_=product.c.stock.type)
+    return (
+        sa.update(product)
+        .where(product.c.id == sa.bindparam("pid"), product.c.stock >= qty,
+               product.c.active.is_(True))
+        .values(stock=product.c.stock - qty, updated_at=sa.bindparam("now"))
+    )
+
+
+def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int, str],
+                now: datetime) -> None:
+    """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks).
+
+    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) and checks the stock
+    in one statement, so two buyers racing for the last unit cannot both get it.
+    """
     for pid in sorted(quantities):
-        qty = quantities[pid]
-        result = db.session.execute(
-            sa.update(Product)
-            .where(Product.id == pid, Product.stock >= qty, Product.active.is_(True))
-            .values(stock=Product.stock - qty)
-            .execution_options(synchronize_session=False)
-        )
+        result = conn.execute(_take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now})
         if result.rowcount != 1:
             db.session.rollback()
             row = db.session.execute(
@@ -351,70 +454,97 @@ def _take_stock(quantities: dict[int, int], names: dict[int, str]) -> None:
             raise OutOfStock(names[pid], row.stock)
 
 
+def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
+    if rows:  # a list even for one row: executemany, so no RETURNING of an unused id
+        conn.execute(_insert_stmt(table), rows)
+
+
+@functools.cache
+def _insert_stmt(table: sa.Table, returning: bool = False) -> sa.Insert:
+    stmt = sa.insert(table)
+    return stmt.returning(table.c.id, sort_by_parameter_order=True) if returning else stmt
+
+
+def _insert_returning_ids(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> list[int]:
+    stmt = _insert_stmt(table, returning=True)
+    if len(rows) == 1:
+        return [conn.execute(stmt, rows[0]).scalar_one()]
+    return list(conn.execute(stmt, rows).scalars())
+
+
 def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
-    """Take stock and write the checkout, orders, lines, events and payments in one commit."""
+    """Take stock and write the checkout, orders, lines, events and payments in one commit.
+
+    Plain INSERTs (RETURNING the new ids) rather than the ORM's unit of work: a checkout is
+    the busiest write of a fair and this halves its cost; the rows are the same.
+    """
     quantities: dict[int, int] = defaultdict(int)
     names: dict[int, str] = {}
-    snapshots = []
+    prepared = []  # per draft: (order columns without code/ids/time, line rows, total)
     for draft in drafts:
+        lines = []
         for product, qty in draft.lines:
             quantities[product.id] += qty
             names[product.id] = product.name
-        snapshots.append([
-            (product.id, product.name, product.unit, product.price, product.net_weight_kg, qty)
-            for product, qty in draft.lines
-        ])
-    stall_names = {d.stall_id: "" for d in drafts}
-    for draft in drafts:
-        stall_names[draft.stall_id] = draft.lines[0][0].stall.name
+            # Price, unit and weight are snapshotted: later edits of the product change nothing.
+            lines.append({"product_id": product.id, "product_name": product.name,
+                          "unit": product.unit, "unit_price": product.price,
+                          "net_weight_kg": product.net_weight_kg, "quantity": qty,
+                          "line_total": product.price * qty})
+        total = sum(line["line_total"] for line in lines)
+        prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
+    order_t, line_t, event_t = Order.__table__, OrderLine.__table__, OrderStatusEvent.__table__
     for attempt in range(_WRITE_ATTEMPTS):
-        _take_stock(quantities, names)
+        conn = db.session.connection()
         now = utcnow()
-        checkout = None
-        if checkout_fields is not None:
-            checkout = Checkout(code=new_code(CHECKOUT_CODE_LENGTH), created_at=now,
-                                **checkout_fields)
-            db.session.add(checkout)
-        placed = []
-        for draft, snapshot in zip(drafts, snapshots, strict=True):
-            order = Order(
-                code=new_code(ORDER_CODE_LENGTH), access_token=secrets.token_urlsafe(16),
-                checkout=checkout, stall_id=draft.stall_id, fair_id=draft.fair_id,
-                pickup_fair_id=draft.pickup_fair_id, customer_id=draft.customer_id,
-                customer_name=draft.customer_name, customer_phone=draft.customer_phone,
-                delivery_address=draft.delivery_address, note=draft.note, channel=draft.channel,
-                fulfilment=draft.fulfilment, payment_method=draft.payment_method,
-                status=draft.statuses[-1], placed_at=now, paid_amount=0,
-                created_by_id=draft.created_by_id,
-                total=sum(price * qty for _pid, _n, _u, price, _w, qty in snapshot),
-            )
-            order.lines = [
-                OrderLine(product_id=pid, product_name=name, unit=unit, unit_price=price,
-                          net_weight_kg=weight, quantity=qty, line_total=price * qty)
-                for pid, name, unit, price, weight, qty in snapshot
-            ]
-            by_id = draft.created_by_id or draft.customer_id
-            order.events = [OrderStatusEvent(status=s, at=now, by_id=by_id)
-                            for s in draft.statuses]
-            db.session.add(order)
-            if draft.paid_method:
-                record_payment(order, draft.paid_method, order.total,
-                               recorded_by_id=draft.created_by_id)
-            placed.append(order)
+        _take_stock(conn, quantities, names, now)
+        checkout_id = checkout_code = None
         try:
-            db.session.flush()
+            if checkout_fields is not None:
+                checkout_code = new_code(CHECKOUT_CODE_LENGTH)
+                checkout_id = _insert_returning_ids(conn, Checkout.__table__, [{
+                    "code": checkout_code, "created_at": now, **checkout_fields}])[0]
+            orders = [{
+                "code": new_code(ORDER_CODE_LENGTH), "access_token": secrets.token_urlsafe(16),
+                "checkout_id": checkout_id, "stall_id": draft.stall_id,
+                "fair_id": draft.fair_id, "pickup_fair_id": draft.pickup_fair_id,
+                "customer_id": draft.customer_id, "customer_name": draft.customer_name,
+                "customer_phone": draft.customer_phone,
+                "delivery_address": draft.delivery_address, "note": draft.note,
+                "channel": draft.channel, "fulfilment": draft.fulfilment,
+                "payment_method": draft.payment_method, "status": draft.statuses[-1],
+                "placed_at": now, "total": total,
+                "paid_amount": total if draft.paid_method else 0,
+                "cancelled_at": None, "cancel_reason": None,
+                "created_by_id": draft.created_by_id,
+            } for draft, _lines, total, _stall in prepared]
+            order_ids = _insert_returning_ids(conn, order_t, orders)
+            line_rows, event_rows, payment_rows = [], [], []
+            for order_id, (draft, lines, total, _stall) in zip(order_ids, prepared, strict=True):
+                line_rows += [{**line, "order_id": order_id} for line in lines]
+                by_id = draft.created_by_id or draft.customer_id
+                event_rows += [{"order_id": order_id, "status": s, "at": now, "by_id": by_id,
+                                "note": ""} for s in draft.statuses]
+                if draft.paid_method:  # the whole total, as payments.record_payment records it
+                    payment_rows.append({
+                        "order_id": order_id, "method": str(draft.paid_method), "amount": total,
+                        "kind": "payment", "provider_ref": None, "reverses_id": None,
+                        "recorded_by_id": draft.created_by_id, "created_at": now})
+            _insert(conn, line_t, line_rows)
+            _insert(conn, event_t, event_rows)
+            _insert(conn, Payment.__table__, payment_rows)
         except sa.exc.IntegrityError:
             db.session.rollback()  # a code collided: stock is back too; draw new codes
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
             continue
-        result = Placed(
-            checkout.code if checkout else None,
-            [PlacedOrder(o.id, o.code, o.access_token, o.total, o.payment_method,
-                         stall_names[o.stall_id]) for o in placed],
-        )
         db.session.commit()
-        return result
+        return Placed(checkout_code, [
+            PlacedOrder(order_id, row["code"], row["access_token"], total,
+                        draft.payment_method, stall_name)
+            for order_id, row, (draft, _lines, total, stall_name)
+            in zip(order_ids, orders, prepared, strict=True)
+        ])
     raise AssertionError("unreachable")  # pragma: no cover
 
 
