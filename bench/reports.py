@@ -9,7 +9,8 @@ channels fair/online/livestream (about 5 % cancelled, 10 % unpaid), plus their p
 imported marketplace lines (5 % of --lines) and label scans (10 %). Then:
 - times reports.services.fair_report() and campaign_report() (median of --runs, goals: 1 s on
   PostgreSQL, 2 s on SQLite), with every SQL statement timed; the slowest statement of a report
-  that misses its goal is shown with EXPLAIN ANALYZE (PostgreSQL) or EXPLAIN QUERY PLAN;
+  that misses its goal is shown with EXPLAIN ANALYZE (PostgreSQL) or EXPLAIN QUERY PLAN, taken
+  during one more run of the report (its temporary tables exist only inside it);
 - streams the line-level CSV and XLSX exports (reports.exports over services.stream_detail) of
   --export-lines lines in a fresh process each, and reports the peak RSS, next to a run of a
   tenth as many lines: bounded memory means the two peaks are about the same.
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import time
@@ -256,15 +258,43 @@ class StatementTimer:
         self.records.append((time.perf_counter() - self._t0, statement, parameters))
 
 
-def explain(engine, statement: str, parameters) -> str:
-    """Return the plan of a statement: EXPLAIN ANALYZE on PostgreSQL, QUERY PLAN on SQLite."""
-    prefix = ("EXPLAIN (ANALYZE, BUFFERS) " if engine.dialect.name == "postgresql"
-              else "EXPLAIN QUERY PLAN ")
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
-    if engine.dialect.name == "postgresql":
-        return "\n".join(r[0] for r in rows)
-    return "\n".join(" | ".join(str(c) for c in r) for r in rows)
+_TEMP_NAME = re.compile(r"\b(report_\w+?)_[0-9a-f]{12}\b")
+_CREATE_AS = re.compile(r"^\s*CREATE TEMPORARY TABLE \S+( ON COMMIT DROP)? AS ", re.I)
+
+
+def _shape(statement: str) -> str:
+    """A statement without its per-call temporary table names, to find it again."""
+    return _TEMP_NAME.sub(r"\1", " ".join(statement.split()))
+
+
+class PlanCatcher:
+    """EXPLAIN one statement right after it runs (in its own transaction, where the report's
+    temporary tables exist): EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
+
+    def __init__(self, engine, statement: str):
+        self.engine = engine
+        self.shape = _shape(statement)
+        self.plan: str | None = None
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        if self.plan is not None or _shape(statement) != self.shape:
+            return
+        postgresql = self.engine.dialect.name == "postgresql"
+        prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgresql else "EXPLAIN QUERY PLAN "
+        # CREATE TABLE AS: explain its SELECT (the table it made already exists).
+        explained = cursor.connection.cursor()
+        explained.execute(prefix + _CREATE_AS.sub("", statement), parameters)
+        rows = explained.fetchall()
+        explained.close()
+        self.plan = "\n".join(r[0] if postgresql else " | ".join(str(c) for c in r)
+                               for r in rows)
 
 
 def time_reports(url: str, backend: str, runs: int) -> dict:
@@ -312,8 +342,10 @@ def time_reports(url: str, backend: str, runs: int) -> dict:
                 "orders_counted": report["totals"]["orders"],
             }
             if entry["median_s"] > GOALS[backend] and slowest:
-                _s, sql, params = slowest[0]
-                entry["slowest_plan"] = explain(db.engine, sql, params)
+                db.session.expire_all()
+                with PlanCatcher(db.engine, slowest[0][1]) as catcher:
+                    call()
+                entry["slowest_plan"] = catcher.plan or "(statement not seen again)"
             out[name] = entry
         db.engine.dispose()
     return out

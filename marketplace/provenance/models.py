@@ -98,7 +98,14 @@ class ScanEvent(db.Model):
     # Random id given when the scan is buffered: a batch inserted twice (a worker died between
     # the INSERT and trimming the Redis queue) still counts once.
     uid: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batch.id"))
-    fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"), index=True)
+    fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    # Reports count scans per day and product of a fair, or of a campaign's products over its
+    # days, from these indexes alone.
+    __table_args__ = (
+        sa.Index("ix_scan_event_product_scanned", "product_id", "scanned_at"),
+        sa.Index("ix_scan_event_fair_facts", "fair_id", "product_id", "scanned_at"),
+    )

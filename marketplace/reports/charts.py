@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from marketplace.formatting import format_number
@@ -30,14 +31,14 @@ def _svg(width: int, height: int, title: str, body: str, *, grow: bool = False) 
 
 
 def short_number(value) -> str:
-    """Return a compact Vietnamese number for bar labels: 1,2 tr, 350 N, 12."""
+    """Return a compact number for bar labels: 1,2 tr, 350 N, 12 (1,2 m, 350 k in English)."""
     value = float(value or 0)
     if abs(value) >= 1_000_000_000:
-        return format_number(value / 1_000_000_000, 1) + " tỷ"
+        return _("%(n)s tỷ", n=format_number(value / 1_000_000_000, 1))
     if abs(value) >= 1_000_000:
-        return format_number(value / 1_000_000, 1) + " tr"
+        return _("%(n)s tr", n=format_number(value / 1_000_000, 1))
     if abs(value) >= 10_000:
-        return format_number(value / 1_000) + " N"
+        return _("%(n)s N", n=format_number(value / 1_000))
     return format_number(value) if value == int(value) else format_number(value, 1)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
@@ -20,7 +25,7 @@ from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Payment
 from marketplace.provenance.models import ScanEvent
-from marketplace.reports.sql import as_date, dec, local_day, local_hour, num, period_bounds
+from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds
 
 ORDER_CHANNELS = ("fair", "online", "livestream")
 COUNTED_IMPORT = ("sale", "in_progress")  # imported lines that are (or will be) sales
@@ -28,23 +33,48 @@ PLATFORMS = ("shopee", "lazada", "tiktok")
 
 # --- building blocks -------------------------------------------------------------------------
 
-_cancelled = Order.status == "cancelled"
 _live = Order.status != "cancelled"
 # Confirmed: not cancelled and either fully paid or handed over.
 _confirmed = sa.and_(_live, sa.or_(Order.paid_amount >= Order.total, Order.status == "fulfilled"))
-_line_kg = OrderLine.quantity * OrderLine.net_weight_kg
+# Weights are summed as whole grams (weights have 3 decimals): integer sums are exact on both
+# backends and much cheaper than NUMERIC arithmetic on PostgreSQL.
+_line_grams = sa.cast(sa.func.round(OrderLine.quantity * OrderLine.net_weight_kg * 1000),
+                      sa.BigInteger)
 
 _imp = ImportedSaleLine
 _imp_net_qty = _imp.qty - _imp.returned_qty
 # The line's buyer-paid amount covers returned units too: keep the share of units kept.
 _imp_net_vnd = sa.case((_imp.qty > 0, (_imp.net_amount * _imp_net_qty) // _imp.qty), else_=0)
-_imp_kg = _imp_net_qty * sa.func.coalesce(_imp.net_weight_kg, Product.net_weight_kg, 0)
+_imp_grams = sa.cast(sa.func.round(
+    _imp_net_qty * sa.func.coalesce(_imp.net_weight_kg, Product.net_weight_kg, 0) * 1000
+), sa.BigInteger)
 _imp_counted = _imp.status_class.in_(COUNTED_IMPORT)
 _imp_order_key = _imp.platform + ":" + _imp.external_order_id
 
 
 def _sum_if(cond, value):
     return sa.func.sum(sa.case((cond, value), else_=0))
+
+
+class _Unindexed(ColumnElement):
+    """A column SQLite must not look up through an index ("+column"); the column elsewhere."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _compile_unindexed(element, compiler, **kw) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _compile_unindexed_sqlite(element, compiler, **kw) -> str:
+    return "+" + compiler.process(element.column, **kw)
 
 
 @dataclass
@@ -55,9 +85,16 @@ class Scope:
     line_conds: list = field(default_factory=list)  # on OrderLine / Product
     imported_conds: list | None = None  # on ImportedSaleLine / Product; None: no imports
     order_channels: bool = True  # False: the scope excludes every order channel
+    period: tuple[datetime, datetime] | None = None  # [start, end) of Order.placed_at
+    products: sa.Select | None = None  # ids of the products whose lines alone can count
 
-    def lines(self, *columns, with_product: bool = False) -> sa.Select:
-        """SELECT columns FROM order lines in scope (joined to their order and product)."""
+    def lines(self, *columns, with_product: bool = False,
+              by_product: bool = False) -> sa.Select:
+        """SELECT columns FROM order lines in scope (joined to their order and product).
+
+        by_product: read the lines through their products rather than through the orders
+        of the period (SQLite only, see _read_by_product).
+        """
         stmt = (
             sa.select(*columns)
             .select_from(OrderLine)
@@ -66,16 +103,12 @@ class Scope:
         if self.line_conds or with_product:
             stmt = stmt.join(Product, Product.id == OrderLine.product_id)
         conds = [*self.order_conds, *self.line_conds]
+        if self.period is not None:
+            placed = _Unindexed(Order.placed_at) if by_product else Order.placed_at
+            conds += [placed >= self.period[0], placed < self.period[1]]
         if not self.order_channels:
             conds.append(sa.false())
         return stmt.where(*conds)
-
-    def order_ids(self) -> sa.Select:
-        """SELECT the ids of orders in scope (any of their lines in scope)."""
-        if not self.line_conds:
-            conds = [*self.order_conds] + ([] if self.order_channels else [sa.false()])
-            return sa.select(Order.id).where(*conds)
-        return self.lines(OrderLine.order_id).distinct()
 
     def imported(self, *columns) -> sa.Select | None:
         """SELECT columns FROM imported lines in scope, or None if imports do not count."""
@@ -114,15 +147,17 @@ def campaign_scope(campaign: Campaign) -> Scope:
 
     order_channels = [c for c in channels if c in ORDER_CHANNELS]
     scope = Scope(
-        order_conds=[Order.placed_at >= start, Order.placed_at < end,
-                     Order.channel.in_(order_channels)],
+        order_conds=[Order.channel.in_(order_channels)],
         line_conds=matches(Order.stall_id, OrderLine.product_id),
         order_channels=bool(order_channels),
+        period=(start, end),
     )
-    if not scope.line_conds:
-        # Product is only joined when needed; keep a harmless condition so lines() joins it
-        # for the category/product breakdowns that read Product columns.
-        scope.line_conds = [sa.true()]
+    if (categories or product_ids) and not stall_ids:
+        # Only products decide: name them in one list, so a line can be found by its product.
+        scope.products = (
+            sa.select(Product.id).where(*matches(None, Product.id)).correlate(None)
+        )
+        scope.line_conds = [OrderLine.product_id.in_(scope.products)]
     if "imported" in channels:
         scope.imported_conds = [
             _imp.created_at_source >= start, _imp.created_at_source < end,
@@ -162,6 +197,184 @@ def stall_scope(stall_id: int, first: date | None = None, last: date | None = No
     return Scope(order_conds=order_conds, imported_conds=imported_conds)
 
 
+# --- the scope's facts, read once ------------------------------------------------------------
+#
+# A report reads the scope's order lines once into a temporary table (one row per line, with
+# its order's day, stall, channel, status…), folds them into one row per order, reads the
+# imported lines in scope likewise, and runs every total and breakdown as a grouped query over
+# those small tables. Single figures (a board, one exported table) use the same queries over
+# inline subqueries instead, which costs one read of the scope per statement.
+
+
+class _CreateTempAs(Executable, ClauseElement):
+    """CREATE TEMPORARY TABLE name AS <select> (dropped at commit on PostgreSQL)."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select):
+        self.name = name
+        self.select = select
+
+
+@compiles(_CreateTempAs)
+def _compile_create_temp_as(element, compiler, **kw) -> str:
+    on_commit = " ON COMMIT DROP" if compiler.dialect.name == "postgresql" else ""
+    return (f"CREATE TEMPORARY TABLE {compiler.preparer.quote(element.name)}{on_commit} AS "
+            f"{compiler.process(element.select, **kw)}")
+
+
+LINE_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
+              "fulfilment", "product_id", "category", "unit", "qty", "vnd", "grams")
+ORDER_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
+               "fulfilment", "qty", "vnd", "grams")
+IMPORTED_FACTS = ("order_key", "counted", "sale", "day", "stall_id", "channel", "product_id",
+                  "category", "unit", "qty", "vnd", "grams", "amount")
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _flag(cond) -> sa.ColumnElement:
+    return sa.case((cond, 1), else_=0)
+
+
+def _read_by_product(scope: Scope) -> bool:
+    """On SQLite, whether to read a campaign's lines through its products, not its period.
+
+    SQLite (without STAT4) guesses a date range is selective and walks every order of a
+    long period, then all their lines (1M lines for a year: seconds). When fewer lines hold
+    the campaign's products than there are orders in the period, going product -> lines (a
+    covering index) -> order is the cheaper road. Two index-only counts decide.
+    """
+    if scope.products is None or scope.period is None or _dialect() != "sqlite":
+        return False
+    start, end = scope.period
+    n_lines = db.session.scalar(sa.select(sa.func.count()).select_from(OrderLine)
+                                .where(OrderLine.product_id.in_(scope.products)))
+    n_orders = db.session.scalar(sa.select(sa.func.count()).select_from(Order)
+                                 .where(Order.placed_at >= start, Order.placed_at < end))
+    return n_lines < 2 * n_orders
+
+
+def _line_facts(scope: Scope, hours: bool) -> sa.Select:
+    """SELECT one row per order line in scope, with the facts of its order."""
+    return scope.lines(
+        OrderLine.order_id.label("order_id"),
+        _flag(_live).label("live"),
+        _flag(_confirmed).label("confirmed"),
+        _flag(Order.paid_amount >= Order.total).label("paid"),
+        local_day(Order.placed_at).label("day"),
+        (local_hour(Order.placed_at) if hours else sa.null()).label("hour"),
+        Order.stall_id.label("stall_id"),
+        Order.channel.label("channel"),
+        Order.fulfilment.label("fulfilment"),
+        OrderLine.product_id.label("product_id"),
+        Product.category.label("category"),
+        OrderLine.unit.label("unit"),
+        OrderLine.quantity.label("qty"),
+        OrderLine.line_total.label("vnd"),
+        _line_grams.label("grams"),
+        with_product=True,
+        by_product=_read_by_product(scope),
+    )
+
+
+def _order_facts(lines) -> sa.Select:
+    """SELECT one row per order from its lines in scope (order facts are the same per line)."""
+    same = [lines.c[name] for name in ORDER_FACTS[1:-3]]
+    # SQLite groups by the id alone and reads the order's facts off any of its lines (a bare
+    # column: half the sorting); PostgreSQL wants them in the GROUP BY (hashing them is
+    # cheaper than max() over text).
+    keys = [lines.c.order_id] if _dialect() == "sqlite" else [lines.c.order_id, *same]
+    return sa.select(
+        lines.c.order_id, *same,
+        sa.func.sum(lines.c.qty).label("qty"),
+        sa.func.sum(lines.c.vnd).label("vnd"),
+        sa.func.sum(lines.c.grams).label("grams"),
+    ).group_by(*keys)
+
+
+def _imported_facts(scope: Scope) -> sa.Select | None:
+    """SELECT one row per imported line in scope, or None if imports do not count."""
+    return scope.imported(
+        _imp_order_key.label("order_key"),
+        _flag(_imp_counted).label("counted"),
+        _flag(_imp.status_class == "sale").label("sale"),
+        local_day(_imp.created_at_source).label("day"),
+        _imp.stall_id.label("stall_id"),
+        (sa.literal("imported:") + _imp.platform).label("channel"),
+        _imp.product_id.label("product_id"),
+        Product.category.label("category"),
+        sa.func.coalesce(Product.unit, "").label("unit"),
+        _imp_net_qty.label("qty"),
+        _imp_net_vnd.label("vnd"),
+        _imp_grams.label("grams"),
+        _imp.net_amount.label("amount"),
+    )
+
+
+@dataclass
+class Facts:
+    """The scope's lines, orders and imported lines, as tables or subqueries to group."""
+
+    lines: sa.FromClause
+    orders: sa.FromClause
+    imported: sa.FromClause | None
+
+
+def _temp_table(select: sa.Select, prefix: str, columns) -> sa.TableClause:
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    db.session.execute(_CreateTempAs(name, select))
+    return sa.table(name, *[sa.column(c) for c in columns])
+
+
+def _pg_report_settings() -> None:
+    # Short analytic statements: JIT compilation costs more than it saves, and grouping
+    # 100k+ rows wants more than the default 4 MB per sort/hash. Both last until the end of
+    # the transaction only (set_config(..., true) is SET LOCAL).
+    db.session.execute(sa.select(sa.func.set_config("jit", "off", True),
+                                 sa.func.set_config("work_mem", "64MB", True)))
+
+
+@contextmanager
+def scope_facts(scope: Scope, *, hours: bool = False, temp: bool = True) -> Iterator[Facts]:
+    """Read the scope once into temporary tables (temp=False: inline subqueries) and yield them.
+
+    The tables have a unique name per call and are dropped afterwards (and at commit on
+    PostgreSQL), so concurrent reports and pooled connections never see each other's.
+    """
+    postgresql = _dialect() == "postgresql"
+    if not temp:
+        lines = _line_facts(scope, hours).subquery("report_lines")
+        imported = _imported_facts(scope)
+        yield Facts(lines, _order_facts(lines).subquery("report_orders"),
+                    None if imported is None else imported.subquery("report_imported"))
+        return
+    if postgresql:
+        _pg_report_settings()
+    made: list[sa.TableClause] = []
+    try:
+        lines = _temp_table(_line_facts(scope, hours), "report_lines", LINE_FACTS)
+        made.append(lines)
+        orders = _temp_table(_order_facts(lines), "report_orders", ORDER_FACTS)
+        made.append(orders)
+        imported = _imported_facts(scope)
+        if imported is not None:
+            imported = _temp_table(imported, "report_imported", IMPORTED_FACTS)
+            made.append(imported)
+        if postgresql:
+            # Temporary tables are never auto-analysed: without row counts the planner hashes
+            # the whole payment table to join it to a fair's few orders.
+            db.session.execute(sa.text(f"ANALYZE {orders.name}"))
+        yield Facts(lines, orders, imported)
+    finally:
+        for table in made:
+            # After a failed statement PostgreSQL refuses the DROP; the rollback drops them.
+            with suppress(sa.exc.SQLAlchemyError):
+                db.session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+
+
 # --- campaign progress -----------------------------------------------------------------------
 
 
@@ -171,31 +384,28 @@ def _percent(value, goal) -> float | None:
     return round(float(value) * 100 / float(goal), 1)
 
 
-def campaign_progress(campaign: Campaign) -> dict:
-    """Return the campaign's confirmed and provisional kg and VND against its goals."""
-    scope = campaign_scope(campaign)
-    row = db.session.execute(
-        scope.lines(
-            _sum_if(_confirmed, OrderLine.line_total),
-            _sum_if(_live, OrderLine.line_total),
-            _sum_if(_confirmed, _line_kg),
-            _sum_if(_live, _line_kg),
-        )
-    ).one()
+def _progress(campaign: Campaign, facts: Facts) -> dict:
+    o = facts.orders
+    row = db.session.execute(sa.select(
+        _sum_if(o.c.confirmed == 1, o.c.vnd),
+        _sum_if(o.c.live == 1, o.c.vnd),
+        _sum_if(o.c.confirmed == 1, o.c.grams),
+        _sum_if(o.c.live == 1, o.c.grams),
+    )).one()
     vnd_confirmed, vnd_provisional = num(row[0]), num(row[1])
-    kg_confirmed, kg_provisional = dec(row[2]), dec(row[3])
-    imported = scope.imported(
-        _sum_if(_imp.status_class == "sale", _imp_net_vnd),
-        _sum_if(_imp_counted, _imp_net_vnd),
-        _sum_if(_imp.status_class == "sale", _imp_kg),
-        _sum_if(_imp_counted, _imp_kg),
-    )
-    if imported is not None:
-        irow = db.session.execute(imported).one()
+    kg_confirmed, kg_provisional = kg(row[2]), kg(row[3])
+    imp = facts.imported
+    if imp is not None:
+        irow = db.session.execute(sa.select(
+            _sum_if(imp.c.sale == 1, imp.c.vnd),
+            _sum_if(imp.c.counted == 1, imp.c.vnd),
+            _sum_if(imp.c.sale == 1, imp.c.grams),
+            _sum_if(imp.c.counted == 1, imp.c.grams),
+        )).one()
         vnd_confirmed += num(irow[0])
         vnd_provisional += num(irow[1])
-        kg_confirmed += dec(irow[2])
-        kg_provisional += dec(irow[3])
+        kg_confirmed += kg(irow[2])
+        kg_provisional += kg(irow[3])
     goal_kg = Decimal(campaign.goal_kg) if campaign.goal_kg is not None else None
     goal_vnd = int(campaign.goal_vnd) if campaign.goal_vnd is not None else None
     return {
@@ -212,10 +422,79 @@ def campaign_progress(campaign: Campaign) -> dict:
     }
 
 
+def campaign_progress(campaign: Campaign) -> dict:
+    """Return the campaign's confirmed and provisional kg and VND against its goals."""
+    with scope_facts(campaign_scope(campaign), temp=False) as facts:
+        return _progress(campaign, facts)
+
+
 # --- totals and breakdowns -------------------------------------------------------------------
 
-_paid = sa.and_(_live, Order.paid_amount >= Order.total)
-_unpaid = sa.and_(_live, Order.paid_amount < Order.total)
+
+def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None = None) -> dict:
+    o = facts.orders
+    live, paid = o.c.live == 1, o.c.paid == 1
+    row = db.session.execute(sa.select(
+        sa.func.sum(o.c.vnd),
+        _sum_if(o.c.live == 0, o.c.vnd),
+        sa.func.sum(o.c.live),
+        _sum_if(o.c.live == 0, 1),
+        _sum_if(live, o.c.qty),
+        _sum_if(live, o.c.grams),
+        _sum_if(sa.and_(live, paid), o.c.vnd),
+        _sum_if(sa.and_(live, ~paid), o.c.vnd),
+        _sum_if(sa.and_(live, paid), 1),
+        _sum_if(sa.and_(live, ~paid), 1),
+    )).one()
+    if ledger is None:
+        ledger = _ledger(facts, ["total"])
+    _key, _received, refunded, collected, _orders = ledger["total"][0]
+    result = {
+        "gross_vnd": num(row[0]),
+        "cancelled_vnd": num(row[1]),
+        "refunded_vnd": refunded,
+        "orders": num(row[2]),
+        "orders_cancelled": num(row[3]),
+        "quantity": num(row[4]),
+        "kg": kg(row[5]),
+        "paid_vnd": num(row[6]),
+        "unpaid_vnd": num(row[7]),
+        "orders_paid": num(row[8]),
+        "orders_unpaid": num(row[9]),
+        "collected_vnd": collected,
+        "imported_orders": 0,
+        "imported_vnd": 0,
+    }
+    imp = facts.imported
+    if imp is not None:
+        counted = imp.c.counted == 1
+        i = db.session.execute(sa.select(
+            sa.func.sum(imp.c.amount),
+            _sum_if(~counted, imp.c.amount),
+            _sum_if(counted, imp.c.amount - imp.c.vnd),
+            _count_if(counted, imp.c.order_key),
+            _sum_if(counted, imp.c.qty),
+            _sum_if(counted, imp.c.grams),
+            _sum_if(counted, imp.c.vnd),
+        )).one()
+        result["gross_vnd"] += num(i[0])
+        result["cancelled_vnd"] += num(i[1])
+        result["refunded_vnd"] += num(i[2])
+        result["imported_orders"] = num(i[3])
+        result["orders"] += num(i[3])
+        result["quantity"] += num(i[4])
+        result["kg"] += kg(i[5])
+        result["imported_vnd"] = num(i[6])
+    result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
+    result["net_vnd"] = result["sales_vnd"] - result["refunded_vnd"]
+    result["tonnes"] = (result["kg"] / 1000).quantize(Decimal("0.001"))
+    if units is None:
+        units = _breakdowns(facts, ["units"])["units"]
+    result["units"] = [
+        {"unit": row["key"] or "", "quantity": row["quantity"]}
+        for row in sorted(units, key=lambda r: -r["quantity"]) if row["quantity"]
+    ]
+    return result
 
 
 def _count_if(cond, value):
@@ -224,73 +503,8 @@ def _count_if(cond, value):
 
 def totals(scope: Scope, units: list[dict] | None = None) -> dict:
     """Return gross, cancelled, refunded and net VND, orders, items, kg and paid/unpaid."""
-    o = db.session.execute(
-        scope.lines(
-            sa.func.sum(OrderLine.line_total),
-            _sum_if(_cancelled, OrderLine.line_total),
-            _count_if(_live, Order.id),
-            _count_if(_cancelled, Order.id),
-            _sum_if(_live, OrderLine.quantity),
-            _sum_if(_live, _line_kg),
-            _sum_if(_paid, OrderLine.line_total),
-            _sum_if(_unpaid, OrderLine.line_total),
-            _count_if(_paid, Order.id),
-            _count_if(_unpaid, Order.id),
-        )
-    ).one()
-    ledger = db.session.execute(
-        sa.select(
-            sa.func.sum(Payment.amount),
-            -_sum_if(sa.and_(Payment.amount < 0, _live), Payment.amount),
-        )
-        .join(Order, Order.id == Payment.order_id)
-        .where(Payment.order_id.in_(scope.order_ids()))
-    ).one()
-    result = {
-        "gross_vnd": num(o[0]),
-        "cancelled_vnd": num(o[1]),
-        "refunded_vnd": num(ledger[1]),
-        "orders": num(o[2]),
-        "orders_cancelled": num(o[3]),
-        "quantity": num(o[4]),
-        "kg": dec(o[5]),
-        "paid_vnd": num(o[6]),
-        "unpaid_vnd": num(o[7]),
-        "orders_paid": num(o[8]),
-        "orders_unpaid": num(o[9]),
-        "collected_vnd": num(ledger[0]),
-        "imported_orders": 0,
-        "imported_vnd": 0,
-    }
-    imported = scope.imported(
-        sa.func.sum(_imp.net_amount),
-        _sum_if(~_imp_counted, _imp.net_amount),
-        _sum_if(_imp_counted, _imp.net_amount - _imp_net_vnd),
-        _count_if(_imp_counted, _imp_order_key),
-        _sum_if(_imp_counted, _imp_net_qty),
-        _sum_if(_imp_counted, _imp_kg),
-        _sum_if(_imp_counted, _imp_net_vnd),
-    )
-    if imported is not None:
-        i = db.session.execute(imported).one()
-        result["gross_vnd"] += num(i[0])
-        result["cancelled_vnd"] += num(i[1])
-        result["refunded_vnd"] += num(i[2])
-        result["imported_orders"] = num(i[3])
-        result["orders"] += num(i[3])
-        result["quantity"] += num(i[4])
-        result["kg"] += dec(i[5])
-        result["imported_vnd"] = num(i[6])
-    result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
-    result["net_vnd"] = result["sales_vnd"] - result["refunded_vnd"]
-    result["tonnes"] = (result["kg"] / 1000).quantize(Decimal("0.001"))
-    if units is None:
-        units = _breakdowns(scope, ["units"])["units"]
-    result["units"] = [
-        {"unit": row["key"] or "", "quantity": row["quantity"]}
-        for row in sorted(units, key=lambda r: -r["quantity"]) if row["quantity"]
-    ]
-    return result
+    with scope_facts(scope, temp=False) as facts:
+        return _totals(facts, units)
 
 
 def _int_key(value):
@@ -301,101 +515,65 @@ def _str_key(value):
     return "" if value is None else str(value)
 
 
-def _dimensions() -> dict[str, tuple]:
-    """Name -> (order-line key, imported-line key or None, key parser) for each breakdown."""
-    return {
-        "days": (local_day(Order.placed_at), local_day(_imp.created_at_source), as_date),
-        "hours": (local_hour(Order.placed_at), None, _int_key),
-        # "+ 0" keeps SQLite from walking the whole (stall_id, placed_at) index just to get
-        # groups in order, instead of reading only the scope's orders.
-        "stalls": (Order.stall_id + sa.literal_column("0"), _imp.stall_id, _int_key),
-        "products": (OrderLine.product_id, _imp.product_id, _int_key),
-        "categories": (Product.category, Product.category, _str_key),
-        "channels": (Order.channel, sa.literal("imported:") + _imp.platform, _str_key),
-        "fulfilment": (Order.fulfilment, None, _str_key),
-        "units": (OrderLine.unit, sa.func.coalesce(Product.unit, ""), _str_key),
-    }
-
-
+# Name -> (fact column, whether imported lines have it, key parser) for each breakdown.
+_DIMENSIONS = {
+    "days": ("day", True, as_date),
+    "hours": ("hour", False, _int_key),
+    "stalls": ("stall_id", True, _int_key),
+    "products": ("product_id", True, _int_key),
+    "categories": ("category", True, _str_key),
+    "channels": ("channel", True, _str_key),
+    "fulfilment": ("fulfilment", False, _str_key),
+    "units": ("unit", True, _str_key),
+}
 ORDER_LEVEL_DIMS = ("days", "hours", "stalls", "channels", "fulfilment")
 
 
-def _breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
-    """Group the scope's lines by several keys in ONE statement: the lines are read once
-    into a materialised CTE, then grouped per key (with imported lines where they count)."""
-    dims = {name: spec for name, spec in _dimensions().items() if name in names}
-    fact = scope.lines(
-        Order.id.label("order_id"),
-        sa.case((_live, 1), else_=0).label("live"),
-        OrderLine.quantity.label("qty"),
-        OrderLine.line_total.label("vnd"),
-        _line_kg.label("kg"),
-        *[okey.label(f"k_{name}") for name, (okey, _ikey, _p) in dims.items()],
-        with_product=True,
-    ).cte("report_fact").prefix_with("MATERIALIZED")
-    live = fact.c.live == 1
-    # Keys that belong to the whole order (day, stall, channel…): fold lines into orders once,
-    # so orders are counted with a plain sum instead of a COUNT(DISTINCT) per key.
-    order_level = [name for name in dims if name in ORDER_LEVEL_DIMS]
+def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
+    """Group the scope's facts by several keys in one statement (imported lines included
+    where they count): order-level keys over the orders, line-level keys over the lines."""
+    dims = {name: spec for name, spec in _DIMENSIONS.items() if name in names}
+    o, ln, imp = facts.orders, facts.lines, facts.imported
     parts = []
-    if order_level:
-        keys = [fact.c[f"k_{name}"] for name in order_level]
-        orders = (
-            sa.select(fact.c.live, *keys, sa.func.sum(fact.c.qty).label("qty"),
-                      sa.func.sum(fact.c.vnd).label("vnd"), sa.func.sum(fact.c.kg).label("kg"))
-            .group_by(fact.c.order_id, fact.c.live, *keys)
-            .cte("report_orders").prefix_with("MATERIALIZED")
-        )
-        olive = orders.c.live == 1
-        parts += [
-            sa.select(
+    for name, (col, with_imported, _parse) in dims.items():
+        if name in ORDER_LEVEL_DIMS:
+            live = o.c.live == 1
+            parts.append(sa.select(
                 sa.literal(name).label("dim"),
-                sa.cast(orders.c[f"k_{name}"], sa.String).label("key"),
-                sa.func.sum(orders.c.live).label("orders"),
-                _sum_if(olive, orders.c.qty).label("n_items"),
-                _sum_if(olive, orders.c.vnd).label("vnd"),
-                _sum_if(olive, orders.c.kg).label("kg"),
-                _sum_if(orders.c.live == 0, orders.c.vnd).label("cancelled_vnd"),
-            ).group_by(orders.c[f"k_{name}"])
-            for name in order_level
-        ]
-    parts += [
-        sa.select(
-            sa.literal(name).label("dim"),
-            sa.cast(fact.c[f"k_{name}"], sa.String).label("key"),
-            sa.func.count(sa.distinct(sa.case((live, fact.c.order_id)))).label("orders"),
-            _sum_if(live, fact.c.qty).label("n_items"),
-            _sum_if(live, fact.c.vnd).label("vnd"),
-            _sum_if(live, fact.c.kg).label("kg"),
-            _sum_if(fact.c.live == 0, fact.c.vnd).label("cancelled_vnd"),
-        ).group_by(fact.c[f"k_{name}"])
-        for name in dims if name not in ORDER_LEVEL_DIMS
-    ]
-    imported_dims = {name: spec for name, spec in dims.items() if spec[1] is not None}
-    imported = scope.imported(
-        _imp_order_key.label("order_key"),
-        sa.case((_imp_counted, 1), else_=0).label("counted"),
-        _imp_net_qty.label("qty"),
-        _imp_net_vnd.label("vnd"),
-        _imp_kg.label("kg"),
-        _imp.net_amount.label("amount"),
-        *[ikey.label(f"k_{name}") for name, (_okey, ikey, _p) in imported_dims.items()],
-    ) if imported_dims else None
-    if imported is not None:
-        ifact = imported.cte("report_imported").prefix_with("MATERIALIZED")
-        counted = ifact.c.counted == 1
-        parts += [
-            sa.select(
+                sa.cast(o.c[col], sa.String).label("key"),
+                sa.func.sum(o.c.live).label("orders"),
+                _sum_if(live, o.c.qty).label("n_items"),
+                _sum_if(live, o.c.vnd).label("vnd"),
+                _sum_if(live, o.c.grams).label("grams"),
+                _sum_if(o.c.live == 0, o.c.vnd).label("cancelled_vnd"),
+            ).group_by(o.c[col]))
+        else:
+            live = ln.c.live == 1
+            # Units only tell quantities apart: no need to count their orders.
+            orders = sa.literal(0) if name == "units" else _count_if(live, ln.c.order_id)
+            parts.append(sa.select(
                 sa.literal(name).label("dim"),
-                sa.cast(ifact.c[f"k_{name}"], sa.String).label("key"),
-                sa.func.count(sa.distinct(sa.case((counted, ifact.c.order_key)))),
-                _sum_if(counted, ifact.c.qty),
-                _sum_if(counted, ifact.c.vnd),
-                _sum_if(counted, ifact.c.kg),
-                _sum_if(ifact.c.counted == 0, ifact.c.amount),
-            ).group_by(ifact.c[f"k_{name}"])
-            for name in imported_dims
-        ]
+                sa.cast(ln.c[col], sa.String).label("key"),
+                orders.label("orders"),
+                _sum_if(live, ln.c.qty).label("n_items"),
+                _sum_if(live, ln.c.vnd).label("vnd"),
+                _sum_if(live, ln.c.grams).label("grams"),
+                _sum_if(ln.c.live == 0, ln.c.vnd).label("cancelled_vnd"),
+            ).group_by(ln.c[col]))
+        if imp is not None and with_imported:
+            counted = imp.c.counted == 1
+            parts.append(sa.select(
+                sa.literal(name),
+                sa.cast(imp.c[col], sa.String),
+                _count_if(counted, imp.c.order_key),
+                _sum_if(counted, imp.c.qty),
+                _sum_if(counted, imp.c.vnd),
+                _sum_if(counted, imp.c.grams),
+                _sum_if(~counted, imp.c.amount),
+            ).group_by(imp.c[col]))
+    result: dict[str, list[dict]] = {name: [] for name in dims}
+    if not parts:
+        return result
     both = sa.union_all(*parts).subquery()
     stmt = sa.select(
         both.c.dim,
@@ -403,14 +581,13 @@ def _breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
         sa.func.sum(both.c.orders),
         sa.func.sum(both.c.n_items),
         sa.func.sum(both.c.vnd),
-        sa.func.sum(both.c.kg),
+        sa.func.sum(both.c.grams),
         sa.func.sum(both.c.cancelled_vnd),
     ).group_by(both.c.dim, both.c.key)
-    result: dict[str, list[dict]] = {name: [] for name in dims}
-    for dim, key, orders, items, vnd, kg, cancelled in db.session.execute(stmt):
+    for dim, key, orders, items, vnd, grams, cancelled in db.session.execute(stmt):
         result[dim].append({
             "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
-            "vnd": num(vnd), "kg": dec(kg), "cancelled_vnd": num(cancelled),
+            "vnd": num(vnd), "kg": kg(grams), "cancelled_vnd": num(cancelled),
         })
     return result
 
@@ -478,11 +655,19 @@ _FINISH = {
 }
 
 
-def breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
-    """Return several sales breakdowns of a scope, computed in one grouped statement."""
-    raw = _breakdowns(scope, names)
+def _breakdowns_of(scope: Scope, names) -> dict[str, list[dict]]:
+    with scope_facts(scope, hours="hours" in names, temp=False) as facts:
+        return _breakdowns(facts, names)
+
+
+def _finish(raw: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {name: _FINISH[name](rows) if name in _FINISH else rows
             for name, rows in raw.items()}
+
+
+def breakdowns(scope: Scope, names) -> dict[str, list[dict]]:
+    """Return several sales breakdowns of a scope, computed in one grouped statement."""
+    return _finish(_breakdowns_of(scope, names))
 
 
 def by_day(scope: Scope) -> list[dict]:
@@ -521,71 +706,96 @@ def by_fulfilment(scope: Scope) -> list[dict]:
     return breakdowns(scope, ["fulfilment"])["fulfilment"]
 
 
-def by_payment_method(scope: Scope) -> list[dict]:
-    """Money received per method from the payment ledger, with reversals and refunds apart."""
-    stmt = (
-        sa.select(
-            Payment.method,
-            _sum_if(Payment.amount > 0, Payment.amount),
-            -_sum_if(Payment.amount < 0, Payment.amount),
-            sa.func.sum(Payment.amount),
-            sa.func.count(sa.distinct(Payment.order_id)),
-        )
-        .where(Payment.order_id.in_(scope.order_ids()))
-        .group_by(Payment.method)
+# --- the payment ledger of the scope's orders ------------------------------------------------
+
+LEDGER_PARTS = ("total", "methods", "card", "cash")
+
+
+def _ledger(facts: Facts, parts=LEDGER_PARTS) -> dict[str, list[tuple]]:
+    """Sum the payments of the scope's orders in one statement (their join read once):
+    total collected and refunded, per method, card money per stall, cash per Vietnam day.
+
+    Each part's rows are (key, received, reversed, net, orders)."""
+    o = facts.orders
+    pay = (
+        sa.select(o.c.order_id, o.c.live, o.c.stall_id, Payment.method, Payment.amount,
+                  Payment.created_at)
+        .select_from(o)
+        .join(Payment, Payment.order_id == o.c.order_id)
+        .cte("report_payments")
+        .prefix_with("MATERIALIZED")
     )
+    received = _sum_if(pay.c.amount > 0, pay.c.amount)
+    reversed_ = -_sum_if(pay.c.amount < 0, pay.c.amount)
+    net = sa.func.sum(pay.c.amount)
+    orders = sa.func.count(sa.distinct(pay.c.order_id))
+    day = local_day(pay.c.created_at)
+    uncounted = sa.literal(0)  # parts that show no order count skip counting them
+    selects = {
+        # refunds count against net sales only for orders not cancelled
+        "total": sa.select(sa.literal("total"), sa.null(), received,
+                           -_sum_if(sa.and_(pay.c.amount < 0, pay.c.live == 1), pay.c.amount),
+                           net, uncounted),
+        "methods": sa.select(sa.literal("methods"), sa.cast(pay.c.method, sa.String), received,
+                             reversed_, net, orders).group_by(pay.c.method),
+        "card": sa.select(sa.literal("card"), sa.cast(pay.c.stall_id, sa.String), received,
+                          reversed_, net, uncounted)
+        .where(pay.c.method == "card").group_by(pay.c.stall_id),
+        "cash": sa.select(sa.literal("cash"), sa.cast(day, sa.String), received, reversed_,
+                          net, orders)
+        .where(pay.c.method == "cash").group_by(day),
+    }
+    chosen = [selects[part] for part in parts]
+    stmt = chosen[0] if len(chosen) == 1 else sa.union_all(*chosen)
+    result: dict[str, list[tuple]] = {part: [] for part in parts}
+    for part, key, *sums in db.session.execute(stmt):
+        result[part].append((key, *(num(v) for v in sums)))
+    return result
+
+
+def _payments(ledger: dict) -> list[dict]:
     rows = [
-        {"method": method, "received_vnd": num(received), "reversed_vnd": num(reversed_),
-         "net_vnd": num(net), "orders": num(orders)}
-        for method, received, reversed_, net, orders in db.session.execute(stmt)
+        {"method": method, "received_vnd": received, "reversed_vnd": reversed_,
+         "net_vnd": net, "orders": orders}
+        for method, received, reversed_, net, orders in ledger["methods"]
     ]
     return sorted(rows, key=lambda r: (-r["net_vnd"], r["method"]))
 
 
+def by_payment_method(scope: Scope) -> list[dict]:
+    """Money received per method from the payment ledger, with reversals and refunds apart."""
+    with scope_facts(scope, temp=False) as facts:
+        return _payments(_ledger(facts, ["methods"]))
+
+
+def _card_owed(ledger: dict) -> list[dict]:
+    rows = [{"key": int(key), "received_vnd": received, "refunded_vnd": refunded,
+             "owed_vnd": owed} for key, received, refunded, owed, _orders in ledger["card"]]
+    for row in _named(rows, Stall, Stall.name):
+        row["stall_id"] = row.pop("key")
+        row["stall"] = row.pop("names")[0] if row["names"] else ""
+    return sorted(rows, key=lambda r: (-r["owed_vnd"], r["stall"]))
+
+
 def card_owed(scope: Scope) -> list[dict]:
     """What the platform owes each stall for card payments it collected, net of refunds."""
-    stmt = (
-        sa.select(
-            Order.stall_id,
-            Stall.name,
-            _sum_if(Payment.amount > 0, Payment.amount),
-            -_sum_if(Payment.amount < 0, Payment.amount),
-            sa.func.sum(Payment.amount),
-        )
-        .select_from(Payment)
-        .join(Order, Order.id == Payment.order_id)
-        .join(Stall, Stall.id == Order.stall_id)
-        .where(Payment.method == "card", Payment.order_id.in_(scope.order_ids()))
-        .group_by(Order.stall_id, Stall.name)
-    )
+    with scope_facts(scope, temp=False) as facts:
+        return _card_owed(_ledger(facts, ["card"]))
+
+
+def _cash_by_day(ledger: dict) -> list[dict]:
     rows = [
-        {"stall_id": stall_id, "stall": name, "received_vnd": num(received),
-         "refunded_vnd": num(refunded), "owed_vnd": num(owed)}
-        for stall_id, name, received, refunded, owed in db.session.execute(stmt)
+        {"day": as_date(d), "received_vnd": received, "reversed_vnd": reversed_,
+         "net_vnd": net, "orders": orders}
+        for d, received, reversed_, net, orders in ledger["cash"]
     ]
-    return sorted(rows, key=lambda r: (-r["owed_vnd"], r["stall"]))
+    return sorted(rows, key=lambda r: r["day"])
 
 
 def cash_by_day(scope: Scope) -> list[dict]:
     """Cash received and handed back per Vietnam day, to reconcile the till."""
-    day = local_day(Payment.created_at)
-    stmt = (
-        sa.select(
-            day,
-            _sum_if(Payment.amount > 0, Payment.amount),
-            -_sum_if(Payment.amount < 0, Payment.amount),
-            sa.func.sum(Payment.amount),
-            sa.func.count(sa.distinct(Payment.order_id)),
-        )
-        .where(Payment.method == "cash", Payment.order_id.in_(scope.order_ids()))
-        .group_by(day)
-    )
-    rows = [
-        {"day": as_date(d), "received_vnd": num(received), "reversed_vnd": num(reversed_),
-         "net_vnd": num(net), "orders": num(orders)}
-        for d, received, reversed_, net, orders in db.session.execute(stmt)
-    ]
-    return sorted(rows, key=lambda r: r["day"])
+    with scope_facts(scope, temp=False) as facts:
+        return _cash_by_day(_ledger(facts, ["cash"]))
 
 
 # --- QR scans --------------------------------------------------------------------------------
@@ -618,8 +828,8 @@ def scans_by_product(conds: list) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["scans"], r["product"]))
 
 
-def fair_conversion(fair: Fair) -> list[dict]:
-    """Per product: scans at the fair, fair orders holding it, and orders per scan."""
+def _conversion(fair: Fair, facts: Facts) -> list[dict]:
+    ln = facts.lines
     scans = (
         sa.select(
             ScanEvent.product_id.label("product_id"),
@@ -630,14 +840,9 @@ def fair_conversion(fair: Fair) -> list[dict]:
         .group_by(ScanEvent.product_id)
     )
     orders = (
-        sa.select(
-            OrderLine.product_id.label("product_id"),
-            sa.literal(0).label("scans"),
-            sa.func.count(sa.distinct(Order.id)).label("orders"),
-        )
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(Order.fair_id == fair.id, _live)
-        .group_by(OrderLine.product_id)
+        sa.select(ln.c.product_id, sa.literal(0), sa.func.count(sa.distinct(ln.c.order_id)))
+        .where(ln.c.live == 1)
+        .group_by(ln.c.product_id)
     )
     both = sa.union_all(scans, orders).subquery()
     n_scans = sa.func.sum(both.c.scans)
@@ -656,6 +861,12 @@ def fair_conversion(fair: Fair) -> list[dict]:
         for pid, name, code, s, o, rate in db.session.execute(stmt)
     ]
     return sorted(rows, key=lambda r: (-r["scans"], -r["orders"], r["product"]))
+
+
+def fair_conversion(fair: Fair) -> list[dict]:
+    """Per product: scans at the fair, fair orders holding it, and orders per scan."""
+    with scope_facts(fair_scope(fair), temp=False) as facts:
+        return _conversion(fair, facts)
 
 
 # --- whole reports ---------------------------------------------------------------------------
@@ -733,6 +944,9 @@ _SCOPE_TABLES = {
     "card_owed": card_owed,
     "cash_days": cash_by_day,
 }
+# Table -> (ledger part, finishing function)
+_LEDGER_TABLES = {"payments": ("methods", _payments), "card_owed": ("card", _card_owed),
+                  "cash_days": ("cash", _cash_by_day)}
 
 
 def table_rows(target: Target, name: str) -> list[dict]:
@@ -749,18 +963,35 @@ def table_rows(target: Target, name: str) -> list[dict]:
 
 
 def build_report(target: Target) -> dict:
-    """Return totals and every table of a report (plus progress for a campaign)."""
-    grouped = [name for name in target.tables if name in _FINISH]
-    sales = breakdowns(target.scope, [*grouped, "units"])
-    tables = {name: sales[name] if name in sales else table_rows(target, name)
-              for name in target.tables}
-    report = {
-        "kind": target.kind,
-        "totals": totals(target.scope, units=sales["units"]),
-        "tables": tables,
-    }
-    if target.campaign is not None:
-        report["progress"] = campaign_progress(target.campaign)
+    """Return totals and every table of a report (plus progress for a campaign).
+
+    The scope is read once into temporary tables; every figure is a grouped query over them.
+    """
+    names = [name for name in target.tables if name in _FINISH]
+    names += ["units"] + (["products"] if "top_products" in target.tables else [])
+    with scope_facts(target.scope, hours="hours" in names) as facts:
+        sales = _finish(_breakdowns(facts, names))
+        ledger = _ledger(facts, ["total", *(_LEDGER_TABLES[name][0] for name in target.tables
+                                            if name in _LEDGER_TABLES)])
+        tables = {}
+        for name in target.tables:
+            if name in sales:
+                tables[name] = sales[name]
+            elif name == "top_products":
+                tables[name] = sales["products"][:10]
+            elif name in _LEDGER_TABLES:
+                tables[name] = _LEDGER_TABLES[name][1](ledger)
+            elif name == "conversion" and target.fair is not None:
+                tables[name] = _conversion(target.fair, facts)
+            else:
+                tables[name] = table_rows(target, name)
+        report = {
+            "kind": target.kind,
+            "totals": _totals(facts, units=sales["units"], ledger=ledger),
+            "tables": tables,
+        }
+        if target.campaign is not None:
+            report["progress"] = _progress(target.campaign, facts)
     return report
 
 
@@ -786,13 +1017,14 @@ def seller_summary(stall: Stall, first: date | None = None, last: date | None = 
 
 def board_figures(target: Target) -> dict:
     """Return the few big numbers a tally board shows (plus progress for a campaign)."""
-    t = totals(target.scope)
-    figures = {
-        "net_vnd": t["net_vnd"], "orders": t["orders"], "quantity": t["quantity"], "kg": t["kg"],
-        "stalls": by_stall(target.scope)[:8],
-    }
-    if target.campaign is not None:
-        figures["progress"] = campaign_progress(target.campaign)
+    with scope_facts(target.scope) as facts:
+        t = _totals(facts, units=[])
+        figures = {
+            "net_vnd": t["net_vnd"], "orders": t["orders"], "quantity": t["quantity"],
+            "kg": t["kg"], "stalls": _finish_stalls(_breakdowns(facts, ["stalls"])["stalls"])[:8],
+        }
+        if target.campaign is not None:
+            figures["progress"] = _progress(target.campaign, facts)
     return figures
 
 

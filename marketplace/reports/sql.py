@@ -47,11 +47,9 @@ def period_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     return local_day_bounds(first)[0], local_day_bounds(last + timedelta(days=1))[0]
 
 
-def dec(value) -> Decimal:
-    """Turn a SQL sum (Decimal, float on SQLite, or None) into kg with 3 decimals."""
-    if value is None:
-        return Decimal("0.000")
-    return Decimal(str(value)).quantize(KG)
+def kg(grams) -> Decimal:
+    """Turn a SQL sum of whole grams (int, Decimal on PostgreSQL, or None) into kg."""
+    return (Decimal(int(grams or 0)) / 1000).quantize(KG)
 
 
 def num(value) -> int:

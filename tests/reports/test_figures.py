@@ -14,7 +14,7 @@ from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from marketplace.reports import services as svc
-from tests.factories import make_scan_event
+from tests.factories import make_campaign, make_scan_event
 from tests.reports.conftest import vn
 
 COUNTED = {"sale", "in_progress"}
@@ -210,3 +210,18 @@ def test_scan_to_order_conversion_at_a_fair(world):
     assert (rows[sauce.id]["scans"], rows[sauce.id]["orders"]) == (1, 2)
     days = svc.scans_by_day([svc.ScanEvent.fair_id == world.fair.id])
     assert [(r["day"], r["scans"]) for r in days] == [(DAY1, 4), (DAY2, 1)]
+
+
+def test_a_whole_report_shows_the_figures_of_each_table_alone(world):
+    # A report reads its scope once into temporary tables; each table alone reads it inline.
+    campaign = make_campaign(organizer=world.organizer, starts_on=DAY1, ends_on=DAY2,
+                             categories="trai-cay,gia-vi")
+    targets = [svc.fair_target(world.fair), svc.campaign_target(campaign),
+               svc.range_target(world.organizer.id, DAY1, DAY2),
+               svc.seller_target(world.stalls[0].id)]
+    for target in targets:
+        report = svc.build_report(target)
+        assert report["totals"] == svc.totals(target.scope), target.kind
+        for name in target.tables:
+            assert report["tables"][name] == svc.table_rows(target, name), (target.kind, name)
+    assert svc.campaign_report(campaign)["progress"] == svc.campaign_progress(campaign)
