@@ -475,8 +475,8 @@ def _insert_returning_ids(conn: sa.Connection, table: sa.Table, rows: list[dict]
 def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
     """Take stock and write the checkout, orders, lines, events and payments in one commit.
 
-    Plain INSERTs rather than the ORM's unit of work (on PostgreSQL one statement for all the
-    rows): a checkout is the busiest write of a fair and this is most of its cost.
+    Plain INSERTs rather than the ORM's unit of work: a checkout is the busiest write of a fair
+    and the unit of work was most of its cost.
     """
     quantities: dict[int, int] = defaultdict(int)
     names: dict[int, str] = {}
@@ -493,8 +493,6 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
                           "line_total": product.price * qty})
         total = sum(line["line_total"] for line in lines)
         prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
-    insert_rows = _insert_in_one if db.session.get_bind().dialect.name == "postgresql" \
-        else _insert_each
     for attempt in range(_WRITE_ATTEMPTS):
         conn = db.session.connection()
         now = utcnow()
@@ -527,7 +525,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
             }] if draft.paid_method else []
             children.append((lines, events, payments))
         try:
-            order_ids = insert_rows(conn, checkout_row, orders, children)
+            order_ids = _insert_rows(conn, checkout_row, orders, children)
         except sa.exc.IntegrityError:
             db.session.rollback()  # a code collided: stock is back too; draw new codes
             if attempt == _WRITE_ATTEMPTS - 1:
@@ -547,7 +545,7 @@ def _child_tables() -> tuple[sa.Table, sa.Table, sa.Table]:
     return OrderLine.__table__, OrderStatusEvent.__table__, Payment.__table__
 
 
-def _insert_each(conn: sa.Connection, checkout_row: dict | None, orders: list[dict],
+def _insert_rows(conn: sa.Connection, checkout_row: dict | None, orders: list[dict],
                  children: list[tuple[list[dict], ...]]) -> list[int]:
     """Insert the rows table by table (RETURNING the new ids); return the orders' ids."""
     checkout_id = None
@@ -560,64 +558,6 @@ def _insert_each(conn: sa.Connection, checkout_row: dict | None, orders: list[di
                               for order_id, kids in zip(order_ids, children, strict=True)
                               for row in kids[n]])
     return order_ids
-
-
-def _insert_in_one(conn: sa.Connection, checkout_row: dict | None, orders: list[dict],
-                   children: list[tuple[list[dict], ...]]) -> list[int]:
-    """PostgreSQL: insert every row in one statement (data-modifying CTEs); the orders' ids.
-
-    One round trip instead of four or more; the statement is built once per shape of checkout
-    (how many orders, lines, events, payments) and its values are bound parameters.
-    """
-    shape = (
-        tuple(checkout_row) if checkout_row is not None else None,
-        tuple(orders[0]),
-        tuple(tuple((tuple(rows[0]) if rows else (), len(rows)) for rows in kids)
-              for kids in children),
-    )
-    params = {f"c_{k}": v for k, v in (checkout_row or {}).items()}
-    for i, (order, kids) in enumerate(zip(orders, children, strict=True)):
-        params.update({f"o{i}_{k}": v for k, v in order.items()})
-        for n, rows in enumerate(kids):
-            for j, row in enumerate(rows):
-                params.update({f"o{i}_{n}_{j}_{k}": v for k, v in row.items()})
-    return list(conn.execute(_insert_in_one_stmt(*shape), params).one())
-
-
-@functools.lru_cache(maxsize=256)
-def _insert_in_one_stmt(checkout_cols, order_cols, children_shape) -> sa.Select:
-    # PostgreSQL runs the parts of a WITH in no set order, but a part that reads another's
-    # RETURNING runs after it: each row after the first of a table is inserted FROM the row
-    # before it, so ids keep the order of the rows (lines, events by id, orders by stall).
-    ctes: list[sa.CTE] = []
-
-    def insert(table: sa.Table, prefix: str, cols, extra: dict, after: sa.CTE | None):
-        values = {k: sa.bindparam(f"{prefix}_{k}", type_=table.c[k].type) for k in cols}
-        values.update(extra)
-        if after is None:
-            stmt = sa.insert(table).values(values)
-        else:
-            stmt = sa.insert(table).from_select(
-                list(values), sa.select(*values.values()).select_from(after))
-        cte = stmt.returning(table.c.id).cte(f"new_{table.name}_{prefix}")
-        ctes.append(cte)
-        return cte
-
-    checkout_t, order_t = Checkout.__table__, Order.__table__
-    extra = {}
-    if checkout_cols is not None:
-        new_checkout = insert(checkout_t, "c", checkout_cols, {}, None)
-        extra["checkout_id"] = sa.select(new_checkout.c.id).scalar_subquery()
-    order_ids, new_order, last = [], None, {}
-    for i, kids in enumerate(children_shape):
-        new_order = insert(order_t, f"o{i}", order_cols, extra, new_order)
-        order_id = sa.select(new_order.c.id).scalar_subquery()
-        order_ids.append(order_id)
-        for n, (table, (cols, count)) in enumerate(zip(_child_tables(), kids, strict=True)):
-            for j in range(count):
-                last[n] = insert(table, f"o{i}_{n}_{j}", cols, {"order_id": order_id},
-                                 last.get(n))
-    return sa.select(*order_ids).add_cte(*ctes)
 
 
 # --- shopper checkout -------------------------------------------------------------------------
