@@ -21,10 +21,10 @@ _HATCH = (
 def _svg(width: int, height: int, title: str, body: str, *, grow: bool = False) -> Markup:
     # Charts shrink to fit a phone; only those meant for a big screen also grow past their size
     # (a three-day column chart blown up to a laptop's width would have 36-pixel labels).
-    style = "" if grow else f' style="max-width:{width}px"'
+    size = "100%" if grow else str(width)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="100%"{style} role="img" aria-label="{escape(title)}" '
+        f'width="{size}" role="img" aria-label="{escape(title)}" '
         f'font-family="system-ui, sans-serif" font-size="12" fill="{INK}">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )
