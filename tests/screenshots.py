@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import tempfile
-import threading
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, serving
+
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 860}
 PASSWORD = "cho40-demo"
@@ -46,14 +37,6 @@ def build_app(db_path: str):
     return app
 
 
-def serve(app) -> tuple[str, object]:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
-
-
 def login(page, base: str, who: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=login]", who)
@@ -62,51 +45,52 @@ def login(page, base: str, who: str) -> None:
     page.wait_for_load_state()
 
 
+def pages(app) -> dict[str, tuple[dict, str | None, str]]:
+    """File name -> (viewport, who logs in, path) of each screenshot."""
+    from marketplace.catalog.models import Product
+    from marketplace.extensions import db
+    from marketplace.fairs.models import Campaign, Fair
+
+    with app.app_context():
+        lychee = db.session.scalars(
+            db.select(Product).where(Product.name.ilike("%vải%")).order_by(Product.id)
+        ).first()
+        fair = db.session.scalars(db.select(Fair).order_by(Fair.starts_at)).first()
+        campaign = db.session.scalars(db.select(Campaign).order_by(Campaign.id)).first()
+        organizer = "bantochuc@cho40.vn"
+        return {
+            "provenance.png": (PHONE, None, f"/p/{lychee.code}"),
+            "home.png": (PHONE, None, "/"),
+            "pos.png": (PHONE, "0912000005", "/seller/pos"),
+            "fair-report.png": (LAPTOP, organizer, f"/organizer/reports/fairs/{fair.slug}"),
+            "campaign-board.png": (LAPTOP, organizer, f"/board/campaigns/{campaign.slug}"),
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default="static/img/readme")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         app = build_app(os.path.join(tmp, "shots.sqlite3"))
-        base, server = serve(app)
-        from playwright.sync_api import sync_playwright
-
-        from marketplace.catalog.models import Product
-        from marketplace.extensions import db
-        from marketplace.fairs.models import Campaign, Fair
-
-        with app.app_context():
-            lychee = db.session.scalars(
-                db.select(Product).where(Product.name.ilike("%vải%")).order_by(Product.id)
-            ).first()
-            fair = db.session.scalars(db.select(Fair).order_by(Fair.starts_at)).first()
-            campaign = db.session.scalars(db.select(Campaign).order_by(Campaign.id)).first()
-            organizer = "bantochuc@cho40.vn"
-            shots = {
-                "provenance.png": (PHONE, None, f"/p/{lychee.code}"),
-                "home.png": (PHONE, None, "/"),
-                "pos.png": (PHONE, "0912000005", "/seller/pos"),
-                "fair-report.png": (LAPTOP, organizer, f"/organizer/reports/fairs/{fair.slug}"),
-                "campaign-board.png": (LAPTOP, organizer, f"/board/campaigns/{campaign.slug}"),
-            }
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-            for name, (viewport, who, path) in shots.items():
+        with serving(app) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            for name, (viewport, who, path) in pages(app).items():
                 context = browser.new_context(viewport=viewport, locale="vi-VN")
                 page = context.new_page()
                 if who:
-                    login(page, base, who)
-                response = page.goto(base + path)
+                    login(page, server.url, who)
+                response = page.goto(server.url + path)
                 if response is None or response.status != 200:
                     raise SystemExit(f"{path}: {response and response.status}")
-                page.screenshot(path=str(out / name), full_page=False)
-                print(f"{out / name}: {re.sub(r'//[^/]+', '', page.url)}")
+                page.screenshot(path=str(out / name))
+                print(out / name, path)
                 context.close()
             browser.close()
-        server.shutdown()
 
 
 if __name__ == "__main__":

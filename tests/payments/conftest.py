@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.conftest import serving
 from tests.factories import make_product, make_seller, make_stall
 
 WEBHOOK_SECRET = "whsec_test_cho40"
@@ -95,18 +96,9 @@ def post_webhook(client, body: str, header: str | None = None):
 @pytest.fixture
 def stripe_live(make_app, stripe_on):
     """Serve an app with Stripe on (and CSRF on, as in production) over HTTP, in a thread."""
-    import threading
-
-    from werkzeug.serving import make_server
-
     served = make_app(
         WTF_CSRF_ENABLED=True, STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         STRIPE_API_BASE=stripe_on.url_for("").rstrip("/"),
     )
-    server = make_server("127.0.0.1", 0, served, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"http://127.0.0.1:{server.server_port}"
-    yield server
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(served) as server:
+        yield server
