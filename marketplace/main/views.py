@@ -36,8 +36,7 @@ def set_language(code: str):
         session["lang"] = code
         if current_user.is_authenticated:
             accounts.set_locale(current_user, code)
-    target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else url_for("main.index"))
+    return _back(request.form.get("next"))
 
 
 @bp.get("/lang/<code>")
@@ -45,7 +44,11 @@ def switch_language(code: str):
     """Switch a visitor's language from a plain link (no form, so pages need no session)."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.args.get("next")
+    return _back(request.args.get("next"))
+
+
+def _back(target: str | None):
+    """Return to the page the language was switched on (only a page of this site)."""
     return redirect(target if is_safe_next(target) else url_for("main.index"))
 
 

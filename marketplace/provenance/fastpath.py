@@ -36,6 +36,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.http import dump_cookie, parse_cookie
 
 from marketplace.catalog.codes import normalize_code
+from marketplace.fairs.services import remember_fair_visit
 
 ENVIRON_KEY = "cho40.provenance_page"  # the view describes a cacheable page here
 DEFAULT_SECONDS = 10.0
@@ -261,8 +262,7 @@ class ProvenancePageCache:
         self.recorder.record(entry.product_id, entry.batch_id, entry.fair_id)
         modified = False
         if entry.fair_id is not None:
-            # As fairs.services.remember_fair_visit does in the view.
-            session["fair_visit"] = {"id": entry.fair_id, "at": now}
+            remember_fair_visit(entry.fair_id, into=session)
             modified = True
         body = entry.body
         if entry.has_token:
