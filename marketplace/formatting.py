@@ -50,6 +50,16 @@ def format_date(d: date | datetime | None) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+def vn_now() -> datetime:
+    """Return the current time in Vietnam (aware); the one place that reads the clock for it."""
+    return datetime.now(UTC).astimezone(VN_TZ)
+
+
+def vn_today() -> date:
+    """Return today's Vietnam calendar day (UTC+7), whatever the machine's zone."""
+    return vn_now().date()
+
+
 def local_to_utc(naive_local: datetime) -> datetime:
     """Interpret a naive datetime typed in Vietnam time and return it in UTC."""
     return naive_local.replace(tzinfo=VN_TZ).astimezone(UTC)

@@ -12,9 +12,13 @@ import shutil
 import threading
 import uuid
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
@@ -37,6 +41,35 @@ CHROMIUM_FLAGS = [
 ]
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 PASSWORD = "matkhau-123"
+
+
+# Instants the suite is also run at, whatever the hour CI starts: either side of Vietnam's
+# midnight (17:00 UTC) at a month's end, in the evening hours (UTC) that once failed, and just
+# after UTC midnight. The machine's own zone changes too, so nothing may lean on it.
+ANY_HOUR = {
+    "vn-23h59": ("2026-06-30T16:59:30+00:00", "UTC"),
+    "vn-00h00": ("2026-06-30T17:00:30+00:00", "UTC"),
+    "utc-23h30": ("2026-06-30T23:30:00+00:00", "America/Los_Angeles"),
+    "utc-00h30": ("2026-07-01T00:30:00+00:00", "Pacific/Kiritimati"),
+}
+
+
+def pytest_configure(config):
+    """Compile the message catalogs the app serves, so a bare `pytest` runs the i18n tests."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "marketplace" / "translations"
+    for po in root.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name)
+        tmp = mo.with_suffix(f".mo.{os.getpid()}")
+        with tmp.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=True)
+        tmp.replace(mo)  # atomic: parallel runs never read half a file
 
 
 def missing(what: str, why: str):
@@ -262,6 +295,15 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture(params=list(ANY_HOUR))
+def any_hour(request):
+    """Run the test with the clock (and the machine's zone) set to each of ANY_HOUR's instants."""
+    instant, zone = ANY_HOUR[request.param]
+    moment = datetime.fromisoformat(instant).astimezone(ZoneInfo(zone))
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from marketplace.accounts.models import User
@@ -12,6 +12,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.formatting import vn_today
 from tests.conftest import PASSWORD
 
 _seq = itertools.count(1)
@@ -115,7 +116,7 @@ def make_participation(fair: Fair, stall: Stall, *, booth: str | None = None,
 def make_campaign(organizer: User | None = None, **kw) -> Campaign:
     n = _n()
     organizer = organizer or make_organizer()
-    today = date.today()
+    today = vn_today()
     values = {
         "name": f"Chiến dịch {n}",
         "slug": f"chien-dich-{n}",
@@ -196,9 +197,9 @@ def make_batch(product: Product | None = None, **kw):
     product = product or make_product()
     values = {
         "code": f"LO-{n}",
-        "produced_on": date.today() - timedelta(days=10),
+        "produced_on": vn_today() - timedelta(days=10),
         "quantity": 100,
-        "best_before": date.today() + timedelta(days=90),
+        "best_before": vn_today() + timedelta(days=90),
         "note": "",
     }
     values.update(kw)
@@ -214,7 +215,7 @@ def make_step(product: Product | None = None, **kw):
 
     n = _n()
     product = product or make_product()
-    values = {"happened_on": date.today() - timedelta(days=30), "step": f"Bước {n}", "note": ""}
+    values = {"happened_on": vn_today() - timedelta(days=30), "step": f"Bước {n}", "note": ""}
     values.update(kw)
     step = TimelineStep(product=product, **values)
     db.session.add(step)
@@ -233,7 +234,7 @@ def make_certificate(product: Product | None = None, *, stall: Stall | None = No
         "kind": "vietgap",
         "number": f"VG-{n:05d}",
         "issuer": "Trung tâm Chứng nhận VietGAP",
-        "valid_until": date.today() + timedelta(days=365),
+        "valid_until": vn_today() + timedelta(days=365),
     }
     values.update(kw)
     cert = Certificate(product=product, stall=stall, **values)

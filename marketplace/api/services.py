@@ -19,6 +19,7 @@ from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 
 from .models import ApiToken
@@ -206,7 +207,7 @@ def products_json(products: list[Product], *, detail: bool = False) -> list[dict
                 .order_by(TimelineStep.happened_on, TimelineStep.id)
             ):
                 steps[step.product_id].append(step)
-    today = utcnow().date()
+    today = vn_today()
     out = []
     for p in products:
         certs = product_certs[p.id] + stall_certs[p.stall_id]

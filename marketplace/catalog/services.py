@@ -27,7 +27,7 @@ from marketplace.catalog.models import Product, ProductImage, Stall
 from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
-from marketplace.formatting import VN_TZ
+from marketplace.formatting import vn_today
 from marketplace.storage import StoredImage, save_image
 
 MAX_PHOTOS = 6
@@ -186,7 +186,7 @@ def _bool(value: Any, default: bool = True) -> bool:
 
 
 def _this_year() -> int:
-    return datetime.now(VN_TZ).year
+    return vn_today().year
 
 
 def _clean_phone(value: Any, field_name: str) -> str | None:
@@ -812,7 +812,7 @@ def browse_query(filters: BrowseFilters) -> sa.Select:
     if filters.ocop_min:
         query = query.where(Product.ocop_stars >= filters.ocop_min)
     if filters.certificate:
-        today = datetime.now(VN_TZ).date()
+        today = vn_today()
         query = query.where(
             sa.exists().where(
                 Certificate.kind == filters.certificate,

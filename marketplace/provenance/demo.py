@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.text import strip_accents
 from marketplace.extensions import db
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
-from marketplace.provenance.services import today_local
 
 LYCHEE_AREA = "Xã Phượng Sơn, huyện Lục Ngạn, Bắc Giang"
 LYCHEE_AREA_CODES = ["VN-BG-LN-PS-012", "VN-BG-LN-PS-013"]
@@ -132,7 +132,7 @@ def _generic(product: Product, today: date) -> None:
 
 def seed(ctx: dict) -> None:
     """Give the demo products batches, a diary and certificates (once)."""
-    today = today_local()
+    today = vn_today()
     year = _season(today)
     found: dict[str, list[Product]] = {"lychee": [], "crackers": []}
     for product in _products(ctx):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.services import current_booth
-from marketplace.formatting import VN_TZ
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import (
     CERTIFICATE_KINDS,
     Batch,
@@ -25,11 +25,6 @@ from marketplace.provenance.models import (
 )
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
-
-
-def today_local() -> date:
-    """Return today's date in Vietnam (certificates expire on Vietnamese calendar days)."""
-    return datetime.now(VN_TZ).date()
 
 
 def product_path(code: str, lot: str | None = None) -> str:
@@ -328,7 +323,7 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
         steps=steps,
         certificates=certificates_of(product),
         booth=current_booth(product.stall_id),
-        today=today_local(),
+        today=vn_today(),
     )
 
 

@@ -31,6 +31,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import db
 from marketplace.fairs.services import remember_fair_visit
+from marketplace.formatting import vn_today
 from marketplace.forms import EmptyForm
 from marketplace.provenance import fastpath, gs1, labels, qr, scans, services
 from marketplace.provenance.forms import BatchForm, CertificateForm, StepForm
@@ -197,7 +198,7 @@ def _render_records(product: Product, status: int = 200, **forms):
         batches=batches,
         steps=steps,
         certificates=certificates,
-        today=services.today_local(),
+        today=vn_today(),
         batch_form=forms.get("batch_form") or BatchForm(prefix="batch", formdata=None),
         step_form=forms.get("step_form") or StepForm(prefix="step", formdata=None),
         cert_form=forms.get("cert_form") or CertificateForm(prefix="cert", formdata=None),

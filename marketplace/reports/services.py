@@ -16,11 +16,10 @@ from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from marketplace.catalog.models import Product, Stall
-from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
-from marketplace.formatting import to_local
+from marketplace.formatting import vn_today
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Payment
@@ -1059,14 +1058,9 @@ def board_figures(target: Target) -> dict:
 MAX_PERIOD_DAYS = 366
 
 
-def today_local() -> date:
-    """Return today's Vietnam calendar day."""
-    return to_local(utcnow()).date()
-
-
 def default_period() -> tuple[date, date]:
     """Return the last 30 Vietnam days, today included."""
-    last = today_local()
+    last = vn_today()
     return last - timedelta(days=29), last
 
 

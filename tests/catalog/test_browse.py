@@ -1,7 +1,8 @@
 """Public pages: browse with search and filters, and the stall page."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import Certificate
 from tests.factories import make_product, make_stall
 
@@ -60,20 +61,20 @@ def test_filter_by_ocop_stars_minimum(client):
     assert "Bốn sao" in html and "Ba sao" not in html and "Không sao" not in html
 
 
-def test_filter_by_certificate_of_product_or_stall(client, db):
+def test_filter_by_certificate_of_product_or_stall(client, db, any_hour):
     certified_stall = make_stall()
     by_stall = make_product(certified_stall, name="Vải của HTX")
     by_product = make_product(name="Vải của hộ")
     make_product(name="Vải thường")
     expired_holder = make_product(name="Vải hết hạn")
-    future = date.today() + timedelta(days=300)
+    future = vn_today() + timedelta(days=300)
     db.session.add_all([
         Certificate(stall=certified_stall, kind="vietgap", number="1", issuer="Sở NN",
                     valid_until=future),
         Certificate(product=by_product, kind="vietgap", number="2", issuer="Sở NN",
                     valid_until=None),
         Certificate(product=expired_holder, kind="vietgap", number="3", issuer="Sở NN",
-                    valid_until=date.today() - timedelta(days=1)),
+                    valid_until=vn_today() - timedelta(days=1)),
     ])
     db.session.commit()
     html = _html(client, "/products?certificate=vietgap")

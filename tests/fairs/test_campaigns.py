@@ -8,6 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from marketplace.fairs.models import Campaign
+from marketplace.formatting import vn_today
 from tests.factories import (
     make_campaign,
     make_order,
@@ -215,8 +216,8 @@ def test_public_campaign_page_shows_goal_and_period(client, db):
     assert 'class="progress"' in html
 
 
-def test_campaign_progress_bar_fills_with_sales_in_scope(client, db):
-    today = date.today()
+def test_campaign_progress_bar_fills_with_sales_in_scope(client, db, any_hour):
+    today = vn_today()
     make_campaign(slug="vai", goal_kg=Decimal("1000"), categories="trai-cay",
                   starts_on=today.replace(day=1) if today.day > 1 else today, ends_on=today)
     lychee = make_product(name="Vải thiều", category="trai-cay", net_weight_kg=Decimal("1"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from marketplace.extensions import db as _db
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import Certificate
 from tests.factories import (
     make_application,
@@ -153,12 +154,12 @@ def test_a_stall_certificate_covers_its_products(client, db):
     assert "Vải GlobalGAP" in html and "Vải chợ" not in html
 
 
-def test_an_expired_certificate_does_not_count(client, db):
+def test_an_expired_certificate_does_not_count(client, db, any_hour):
     fair = make_fair(slug="mo")
     stall = make_stall()
     make_participation(fair, stall)
     certify("VietGAP", product=make_product(stall, name="Vải hết hạn"),
-            valid_until=date.today() - timedelta(days=30))
+            valid_until=vn_today() - timedelta(days=30))
     assert "Vải hết hạn" not in page(client, "/fairs/mo?certificate=VietGAP")
 
 

@@ -83,3 +83,11 @@ def test_stored_times_come_back_aware_utc(db):
     db.session.expire_all()
     assert user.created_at.tzinfo is not None
     assert user.created_at.utcoffset().total_seconds() == 0
+
+
+def test_today_is_vietnams_day_whatever_the_machine_clock_and_zone(any_hour):
+    from marketplace.formatting import vn_today
+
+    utc_now = datetime.now(UTC)
+    expected = date(2026, 7, 1) if utc_now.hour >= 17 or utc_now.day == 1 else date(2026, 6, 30)
+    assert vn_today() == expected

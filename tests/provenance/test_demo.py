@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from marketplace.accounts import demo as accounts_demo
 from marketplace.catalog import demo as catalog_demo
 from marketplace.extensions import db as _db
+from marketplace.formatting import vn_today
 from marketplace.provenance import demo
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
-from marketplace.provenance.services import today_local
 
 
 def seed_all() -> dict:
@@ -56,6 +56,6 @@ def test_demo_shows_an_expired_certificate_somewhere(db):
     seed_all()
     expired = db.session.scalar(
         sa.select(sa.func.count()).select_from(Certificate)
-        .where(Certificate.valid_until < today_local())
+        .where(Certificate.valid_until < vn_today())
     )
     assert expired >= 1

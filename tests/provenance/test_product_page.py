@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date, timedelta
 
+from marketplace.formatting import vn_today
 from tests.factories import (
     make_batch,
     make_certificate,
@@ -151,19 +152,19 @@ def test_timeline_is_in_date_order(client):
     assert html.index("Ra hoa") < html.index("Thu hoạch")
 
 
-def test_expired_certificate_is_shown_as_expired(client):
+def test_expired_certificate_is_shown_as_expired(client, any_hour):
     product = make_product()
     make_certificate(product, kind="globalgap", number="GGN-1",
-                     valid_until=date.today() - timedelta(days=1))
+                     valid_until=vn_today() - timedelta(days=1))
     html = html_of(client.get(f"/p/{product.code}"))
     assert "GlobalGAP" in html
     assert "Hết hạn" in html
 
 
-def test_valid_certificate_is_not_marked_expired(client):
+def test_valid_certificate_is_not_marked_expired(client, any_hour):
     product = make_product()
     make_certificate(product, kind="vietgap", number="VG-1",
-                     valid_until=date.today() + timedelta(days=30))
+                     valid_until=vn_today() + timedelta(days=30))
     html = html_of(client.get(f"/p/{product.code}"))
     assert "VietGAP" in html
     assert "VG-1" in html
