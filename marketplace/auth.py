@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user
+from werkzeug.urls import iri_to_uri
 
 from marketplace.extensions import db, login_manager
 
@@ -41,8 +43,23 @@ def get_owned_or_404(
     return obj
 
 
-def is_safe_next(target: str | None) -> bool:
-    """Allow only same-site relative paths as a post-login redirect."""
-    return bool(target) and target.startswith("/") and not target.startswith("//") and (
-        "\\" not in target
-    )
+# What browsers drop from a URL before reading it (WHATWG URL parser): tabs and newlines anywhere,
+# C0 controls and spaces at either end. A backslash is read as a slash in http(s) URLs.
+_URL_NOISE = str.maketrans("", "", "\t\n\r")
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Return target as a same-site path if a browser would read it as one, else default."""
+    if not target or not isinstance(target, str):
+        return default
+    path = target.strip(_C0_AND_SPACE).translate(_URL_NOISE).replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//"):
+        return default
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in path):
+        return default
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return default
+    return iri_to_uri(path)
+

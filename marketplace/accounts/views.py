@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from marketplace.accounts import services
 from marketplace.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
-from marketplace.auth import is_safe_next
+from marketplace.auth import safe_next
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm
@@ -56,8 +56,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             flash(_("Xin chào %(name)s!", name=user.name), "success")
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("accounts.me"))
+            return redirect(safe_next(request.args.get("next"), url_for("accounts.me")))
         g.login_failed = True
         form.form_errors.append(_("Sai email/số điện thoại hoặc mật khẩu."))
     status = 400 if form.is_submitted() else 200

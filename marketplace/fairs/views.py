@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.auth import get_owned_or_404, is_safe_next, role_required
+from marketplace.auth import get_owned_or_404, role_required, safe_next
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError, populate_errors
 from marketplace.fairs import services
@@ -353,8 +353,7 @@ def _save_campaign_view(campaign: Campaign | None):
             populate_errors(form, exc)
         else:
             flash(_("Đã lưu chiến dịch %(name)s.", name=saved.name), "success")
-            target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("fairs.dashboard"))
+            return redirect(safe_next(request.args.get("next"), url_for("fairs.dashboard")))
     status = 400 if form.is_submitted() else 200
     return render_template("fairs/campaign_form.html", form=form, campaign=campaign), status
 

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 
 from marketplace.accounts import services as accounts
-from marketplace.auth import is_safe_next
+from marketplace.auth import safe_next
 from marketplace.extensions import db
 from marketplace.forms import EmptyForm
 from marketplace.storage import StoredImage
@@ -49,7 +49,7 @@ def switch_language(code: str):
 
 def _back(target: str | None):
     """Return to the page the language was switched on (only a page of this site)."""
-    return redirect(target if is_safe_next(target) else url_for("main.index"))
+    return redirect(safe_next(target, url_for("main.index")))
 
 
 @bp.route("/healthz")

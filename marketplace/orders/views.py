@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from marketplace.auth import is_safe_next, role_required
+from marketplace.auth import role_required, safe_next
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
 from marketplace.fairs.services import current_booth, visited_fair_id
 from marketplace.formatting import format_vnd
@@ -69,8 +69,7 @@ def _save_cart(cart: dict) -> None:
 
 
 def _back(default: str):
-    target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else default, code=303)
+    return redirect(safe_next(request.form.get("next"), default), code=303)
 
 
 # --- shopper ----------------------------------------------------------------------------------

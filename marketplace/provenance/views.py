@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from marketplace.auth import get_owned_or_404, is_safe_next, role_required
+from marketplace.auth import get_owned_or_404, role_required, safe_next
 from marketplace.catalog.categories import producer_kind_label
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product, Stall
@@ -174,8 +174,7 @@ def _owned_product(product_id: int) -> Product:
 
 
 def _back(default: str) -> str:
-    target = request.values.get("next")
-    return target if is_safe_next(target) else default
+    return safe_next(request.values.get("next"), default)
 
 
 @bp.get("/seller/provenance")
