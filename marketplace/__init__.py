@@ -10,6 +10,7 @@ from flask import Flask, has_request_context, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from marketplace import logs
 from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -48,6 +49,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         if "SQLALCHEMY_ENGINE_OPTIONS" not in test_config:
             uri = app.config["SQLALCHEMY_DATABASE_URI"]
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(uri)
+    # Bound parameters hold names, phones and addresses: never in an error message or log.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True
+    }
+    logs.install(app.logger)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

@@ -19,10 +19,10 @@ def _instance_secret_key(instance_path: Path) -> str:
 
 
 def engine_options_for(database_url: str) -> dict:
-    """Pre-ping PostgreSQL connections (survive a database restart); wait on SQLite locks."""
+    """Pre-ping PostgreSQL (survive a restart), wait on SQLite locks, keep values out of errors."""
     if database_url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+        return {"connect_args": {"timeout": 15}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "hide_parameters": True}
 
 
 class ConfigError(RuntimeError):

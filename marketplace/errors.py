@@ -110,4 +110,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(500)
     def handle_500(exc):
+        # A failed transaction must not stop the page (navigation loads the user) rendering.
+        from marketplace.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the page matters more than a broken connection
+            app.logger.warning("rollback before the error page failed", exc_info=True)
         return _error_response(500)

@@ -28,7 +28,7 @@ def test_postgres_urls_use_psycopg3_and_pre_ping(tmp_path):
         str(tmp_path), env={"DATABASE_URL": "postgres://u@h/db", "SECRET_KEY": "s"}
     )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
-    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+    assert config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "hide_parameters": True}
 
 
 def test_redis_url_moves_rate_limits_to_redis(tmp_path):
