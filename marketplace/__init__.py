@@ -60,7 +60,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     install_page_cache(app)
+    install_proxy_fix(app)
     return app
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from the configured number of proxies (outermost, so all see it)."""
+    counts = {
+        name: app.config.get(f"PROXY_FIX_{name.upper()}", 0)
+        for name in ("x_for", "x_proto", "x_host", "x_port", "x_prefix")
+    }
+    if any(counts.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
 
 
 def install_page_cache(app: Flask) -> None:
@@ -108,9 +121,16 @@ def register_extensions(app: Flask) -> None:
     from marketplace.accounts.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(alternative_id: str):
+        # "<id>.<session version>": a cookie from before a password change or "log out
+        # everywhere" (or from before versions existed) names an old version and is refused.
+        user_id, _, version = alternative_id.partition(".")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -50,6 +51,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         secret_key = _instance_secret_key(instance)
 
     redis_url = env.get("REDIS_URL", "").strip() or None
+    secure_cookies = env.get("SESSION_COOKIE_SECURE", "0") == "1"
 
     return {
         "SECRET_KEY": secret_key,
@@ -71,7 +73,35 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "LANGUAGES": ("vi", "en"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(env.get("REMEMBER_COOKIE_DAYS", "30"))),
+        # Login throttles: per client address and per account (the login typed, normalised).
+        "LOGIN_IP_LIMIT": env.get("LOGIN_IP_LIMIT", "10 per minute"),
+        "LOGIN_ACCOUNT_LIMIT": env.get("LOGIN_ACCOUNT_LIMIT", "5 per minute"),
+        "REGISTER_LIMIT": env.get("REGISTER_LIMIT", "20 per hour"),
+        "PASSWORD_RESET_LIMIT": env.get("PASSWORD_RESET_LIMIT", "5 per hour"),
+        "PASSWORD_RESET_MAX_AGE": int(env.get("PASSWORD_RESET_MAX_AGE", "3600")),
+        "RESET_CODE_HOURS": int(env.get("RESET_CODE_HOURS", "24")),
+        # Outgoing mail (password reset links); unset MAIL_SERVER: no mail is sent.
+        "MAIL_SERVER": env.get("MAIL_SERVER", "").strip() or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "587")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "1") == "1",
+        "MAIL_USE_SSL": env.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_FROM": env.get("MAIL_FROM", "Chợ 4.0 <no-reply@cho40.vn>"),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10")),
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none).
+        "PROXY_FIX_X_FOR": int(env.get("PROXY_FIX_X_FOR", "0")),
+        "PROXY_FIX_X_PROTO": int(env.get("PROXY_FIX_X_PROTO", "0")),
+        "PROXY_FIX_X_HOST": int(env.get("PROXY_FIX_X_HOST", "0")),
+        "PROXY_FIX_X_PORT": int(env.get("PROXY_FIX_X_PORT", "0")),
+        "PROXY_FIX_X_PREFIX": int(env.get("PROXY_FIX_X_PREFIX", "0")),
+        # Strict-Transport-Security max-age in seconds (0: header not sent; set it behind HTTPS).
+        "HSTS_SECONDS": int(env.get("HSTS_SECONDS", "0")),
         "WTF_CSRF_TIME_LIMIT": None,
         # Anonymous /p/<code> views served from a copy this many seconds old (0: off).
         "PROVENANCE_PAGE_CACHE_SECONDS": float(env.get("PROVENANCE_PAGE_CACHE_SECONDS", "10")),

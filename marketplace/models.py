@@ -1,6 +1,6 @@
 """Import every domain's models so Alembic and the shell see the whole schema."""
 
-from marketplace.accounts.models import Role, User  # noqa: F401
+from marketplace.accounts.models import PasswordResetCode, Role, User  # noqa: F401
 from marketplace.api.models import ApiToken  # noqa: F401
 from marketplace.catalog.models import Product, ProductImage, Stall  # noqa: F401
 from marketplace.fairs.models import Campaign, Fair, FairStall  # noqa: F401

@@ -45,3 +45,41 @@ class ChangePasswordForm(FlaskForm):
         validators=[DataRequired(), Length(min=8, max=128,
                     message=_l("Mật khẩu cần từ 8 đến 128 ký tự."))],
     )
+
+
+def _new_password(label=_l("Mật khẩu mới")) -> PasswordField:
+    return PasswordField(label, validators=[
+        DataRequired(_l("Vui lòng nhập mật khẩu.")),
+        Length(min=8, max=128, message=_l("Mật khẩu cần từ 8 đến 128 ký tự.")),
+    ])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(
+        _l("Email"),
+        validators=[DataRequired(_l("Vui lòng nhập email.")), Length(max=254)],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password()
+
+
+class ResetWithCodeForm(FlaskForm):
+    phone = StringField(
+        _l("Số điện thoại"),
+        validators=[DataRequired(_l("Vui lòng nhập số điện thoại.")), Length(max=20)],
+    )
+    code = StringField(
+        _l("Mã đặt lại mật khẩu"),
+        validators=[DataRequired(_l("Vui lòng nhập mã.")), Length(max=40)],
+    )
+    password = _new_password()
+
+
+class IssueResetCodeForm(FlaskForm):
+    phone = StringField(
+        _l("Số điện thoại của người bán"),
+        validators=[DataRequired(_l("Vui lòng nhập số điện thoại của người bán.")),
+                    Length(max=20)],
+    )

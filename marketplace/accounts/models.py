@@ -37,10 +37,19 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Part of every session and remember-me cookie: raising it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __table_args__ = (
         sa.CheckConstraint("email IS NOT NULL OR phone IS NOT NULL", name="has_login"),
     )
+
+    def get_id(self) -> str:  # flask-login: stored in the session and the remember cookie
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Make every session and remember-me cookie issued so far stop working."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password: str) -> None:
         method = "scrypt"
@@ -65,3 +74,16 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email or self.phone} {self.role}>"
+
+
+class PasswordResetCode(db.Model):
+    """A one-time code an organizer gives a seller who has no email to set a new password."""
+
+    __tablename__ = "password_reset_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    issued_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(256))  # hashed like a password
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import PasswordResetCode, Role, User
+from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.mail import MailNotSent, send_mail
 
 PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 MIN_PASSWORD = 8
@@ -101,22 +110,199 @@ def register_user(
     return user
 
 
+def login_key(identifier: str | None) -> str:
+    """Return the account a login attempt is aimed at, spelled one way (for throttling)."""
+    identifier = (identifier or "").strip()
+    try:
+        if "@" in identifier:
+            return normalize_email(identifier) or ""
+        return normalize_phone(identifier) or ""
+    except ValidationError:
+        return identifier.lower()
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def _spend_a_password_check(password: str) -> None:
+    """Check a password against nothing, as long as checking a real one takes."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    check_password_hash(_dummy_hash(method), password)
+
+
 def authenticate(identifier: str, password: str) -> User | None:
-    """Return the active user whose login and password match, else None."""
+    """Return the active user whose login and password match, else None (in the same time)."""
     user = find_by_login(identifier)
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None or not user.active:
+        _spend_a_password_check(password or "")  # a missing account answers as slowly
+        return None
+    if not user.check_password(password or ""):
         return None
     return user
 
 
+def _check_new_password(new: str | None, field: str) -> str:
+    if len(new or "") < MIN_PASSWORD:
+        raise ValidationError(field, _("Mật khẩu cần ít nhất 8 ký tự."))
+    if len(new) > 128:
+        raise ValidationError(field, _("Mật khẩu quá dài."))
+    return new
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one."""
+    """Replace the password after checking the current one; other sessions end."""
     if not user.check_password(current or ""):
         raise ValidationError("current_password", _("Mật khẩu hiện tại không đúng."))
-    if len(new or "") < MIN_PASSWORD:
-        raise ValidationError("new_password", _("Mật khẩu cần ít nhất 8 ký tự."))
-    user.set_password(new)
+    user.set_password(_check_new_password(new, "new_password"))
+    user.end_sessions()
     db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out on every device and browser (session and remember-me cookies)."""
+    user.end_sessions()
+    db.session.commit()
+
+
+# --- Password reset by an emailed link ---------------------------------------------------------
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="cho40-password-reset")
+
+
+def password_reset_token(user: User) -> str:
+    """Sign a reset token naming the user and their session version (used once: it bumps it)."""
+    return _reset_serializer().dumps({"u": user.id, "v": user.session_version})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """Return the user a valid, unexpired, unused reset token names, else None."""
+    try:
+        data = _reset_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (BadData, UnicodeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active or user.session_version != data.get("v"):
+        return None
+    return user
+
+
+def request_password_reset(email: str | None) -> None:
+    """Mail a reset link if an active account has this email; say nothing either way."""
+    try:
+        address = normalize_email(email)
+    except ValidationError:
+        return
+    user = db.session.scalar(sa.select(User).where(User.email == address)) if address else None
+    if user is None or not user.active:
+        return
+    link = current_app.config["PUBLIC_BASE_URL"] + url_for(
+        "accounts.reset_password", token=password_reset_token(user)
+    )
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    body = _(
+        "Xin chào %(name)s,\n\nĐể đặt mật khẩu mới cho tài khoản Chợ 4.0, hãy mở liên kết sau "
+        "(dùng được một lần, trong %(minutes)s phút):\n\n%(link)s\n\nNếu bạn không yêu cầu, "
+        "hãy bỏ qua thư này: mật khẩu của bạn không đổi.",
+        name=user.name, minutes=minutes, link=link,
+    )
+    try:
+        send_mail(user.email, _("Đặt lại mật khẩu Chợ 4.0"), body)
+    except MailNotSent as exc:
+        # The address is personal data: the log names the account only.
+        current_app.logger.error("password reset mail for user %s not sent: %s", user.id,
+                                 type(exc.__cause__ or exc).__name__)
+
+
+def reset_password(user: User, new: str) -> None:
+    """Set a new password from a reset; every session and reset link so far stops working."""
+    user.set_password(_check_new_password(new, "password"))
+    user.end_sessions()
+    db.session.execute(sa.delete(PasswordResetCode).where(PasswordResetCode.user_id == user.id))
+    db.session.commit()
+
+
+# --- Password reset by a one-time code from an organizer ---------------------------------------
+
+RESET_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # read aloud and typed: no 0/O, 1/l/I
+
+
+@dataclass
+class IssuedCode:
+    """The seller a reset code is for, and the code (shown once, stored hashed)."""
+
+    seller: User
+    code: str
+
+
+def sellers_in_reach(organizer: User) -> sa.Select:
+    """Sellers an organizer may help: owners of stalls in one of the organizer's fairs."""
+    from marketplace.catalog.models import Stall
+    from marketplace.fairs.models import Fair, FairStall
+
+    stall_owners = (
+        sa.select(Stall.owner_id)
+        .join(FairStall, FairStall.stall_id == Stall.id)
+        .join(Fair, Fair.id == FairStall.fair_id)
+        .where(Fair.organizer_id == organizer.id)
+    )
+    return sa.select(User).where(User.role == Role.SELLER, User.id.in_(stall_owners))
+
+
+def issue_reset_code(organizer: User, phone: str | None) -> IssuedCode:
+    """Give a seller of the organizer's fairs a one-time code to set a new password."""
+    phone = normalize_phone(phone)
+    if not phone:
+        raise ValidationError("phone", _("Vui lòng nhập số điện thoại của người bán."))
+    seller = db.session.scalar(sellers_in_reach(organizer).where(User.phone == phone))
+    if seller is None:
+        raise ValidationError(
+            "phone", _("Không có người bán nào với số này trong các phiên chợ của bạn.")
+        )
+    code = "".join(secrets.choice(RESET_CODE_ALPHABET) for _ in range(10))
+    db.session.execute(sa.delete(PasswordResetCode).where(PasswordResetCode.user_id == seller.id))
+    db.session.add(PasswordResetCode(
+        user_id=seller.id, issued_by_id=organizer.id,
+        code_hash=generate_password_hash(code, method=_hash_method()),
+        expires_at=utcnow() + timedelta(hours=current_app.config["RESET_CODE_HOURS"]),
+    ))
+    db.session.commit()
+    return IssuedCode(seller=seller, code=code)
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+
+
+def reset_password_with_code(phone: str | None, code: str | None, new: str | None) -> User:
+    """Set a new password with a phone number and an unused, unexpired code from an organizer."""
+    wrong = ValidationError("code", _("Số điện thoại hoặc mã không đúng, hoặc mã đã hết hạn."))
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError:
+        phone = None
+    code = "".join((code or "").split()).lower()
+    user = db.session.scalar(sa.select(User).where(User.phone == phone)) if phone else None
+    issued = None
+    if user is not None and user.active:
+        issued = db.session.scalar(
+            sa.select(PasswordResetCode).where(
+                PasswordResetCode.user_id == user.id, PasswordResetCode.expires_at > utcnow()
+            )
+        )
+    if issued is None:
+        _spend_a_password_check(code)
+        raise wrong
+    if not check_password_hash(issued.code_hash, code):
+        raise wrong
+    reset_password(user, _check_new_password(new, "password"))
+    return user
 
 
 def set_locale(user: User, locale: str) -> None:

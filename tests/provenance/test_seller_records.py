@@ -281,7 +281,7 @@ def test_edit_redirects_only_to_a_safe_next(client, auth, owned):
 def test_delete_without_csrf_token_changes_nothing(extra_app, db, owned):
     client = extra_app(WTF_CSRF_ENABLED=True).test_client()
     with client.session_transaction() as session:  # logged in, but no token in the form
-        session["_user_id"] = str(owned["seller"].id)
+        session["_user_id"] = owned["seller"].get_id()
         session["_fresh"] = True
     response = client.post(f"/seller/batches/{owned['batch'].id}/delete")
     assert response.status_code == 400
