@@ -10,7 +10,7 @@ from flask import Flask, has_request_context, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from marketplace import logs
+from marketplace import logs, security
 from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
+    security.install(app)
     register_commands(app)
     install_page_cache(app)
     install_proxy_fix(app)

@@ -22,6 +22,7 @@ from marketplace.reports import presenters
 from marketplace.reports import services as svc
 from marketplace.reports.exports import CSV_MIME, XLSX_MIME, csv_chunks, xlsx_chunks
 from marketplace.reports.tables import TABLES
+from marketplace.security import embeddable
 
 bp = Blueprint("reports", __name__)
 
@@ -169,6 +170,7 @@ def _board_campaign(slug: str):
 
 
 @bp.get("/board/fairs/<slug>")
+@embeddable
 def fair_board(slug: str):
     fair = _board_fair(slug)
     figures = svc.board_figures(svc.fair_target(fair))
@@ -180,6 +182,7 @@ def fair_board(slug: str):
 
 
 @bp.get("/board/campaigns/<slug>")
+@embeddable
 def campaign_board(slug: str):
     campaign = _board_campaign(slug)
     figures = svc.board_figures(svc.campaign_target(campaign))

@@ -224,7 +224,7 @@ def test_campaign_progress_bar_fills_with_sales_in_scope(client, db, any_hour):
     make_order(lychee.stall, [(lychee, 250)], paid=True)
     html = client.get("/campaigns/vai").get_data(as_text=True)
     assert "25%" in html
-    assert "width: 25.0%" in html
+    assert '<progress class="progress" max="100" value="25.0"' in html
 
 
 def test_an_unpublished_campaign_is_hidden_from_the_public(client, db):
