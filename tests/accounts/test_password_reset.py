@@ -55,7 +55,7 @@ def smtp():
 
 @pytest.fixture
 def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_USE_TLS=False,
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
                    MAIL_FROM="Chợ 4.0 <no-reply@cho40.test>")
     with app.app_context():
         yield app
@@ -146,7 +146,7 @@ def test_a_link_is_void_after_log_out_everywhere(mail_app, smtp):
 
 
 def test_an_smtp_failure_answers_the_same_and_logs_no_address(make_app, caplog):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port(), MAIL_USE_TLS=False)
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
     with app.app_context():
         make_user(email="ha@example.vn")
     response = app.test_client().post("/password/forgot", data={"email": "ha@example.vn"})
