@@ -17,7 +17,7 @@ def test_seller_registers_logs_in_and_switches_language(live_server, page):
     page.wait_for_url(re.compile(r"/me$"))
     assert "Xin chào, Nguyễn Thị Mai" in page.content()
 
-    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("button", name="Đăng xuất", exact=True).click()
     page.goto(live_server.url + "/login")
     page.get_by_label("Email hoặc số điện thoại").fill("+84912888777")
     page.get_by_label("Mật khẩu").fill("matkhau-123")
