@@ -235,8 +235,34 @@ def test_mapping_later_updates_lines_imported_earlier(client, auth):
     client.post(url, data={"action": "confirm"})
     other = b.shopee_file([b.shopee_line("230630CCC", "VAI-2KG", 1)])
     url = _upload(client, "/seller/imports", [("o2.xlsx", other)], stall).headers["Location"]
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    # Earlier lines would change: the preview shows how, and nothing is saved yet.
+    text = resp.get_data(as_text=True)
+    assert "Ghép lại sẽ thay đổi số liệu đã có" in text and 'name="remap_ok"' in text
+    assert "0,000 → 6,000" in text  # 3 units of the in-progress line × 2 kg
+    assert "360.000 ₫" in text
+    assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {None}
+    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id),
+                           "remap_ok": "1"})
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
+
+
+def test_remapping_to_another_product_shows_the_change_and_asks(client, auth):
+    stall, product = _setup(auth)
+    bigger = make_product(stall, name="Vải thiều thùng 5kg", net_weight_kg=Decimal("5.000"))
+    url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
+                  stall).headers["Location"]
+    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    assert len(_lines()) == 3
+    url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
+                  stall).headers["Location"]
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(bigger.id)})
+    text = resp.get_data(as_text=True)
+    assert "Vải thiều hộp 2kg" in text and "6,000 → 15,000" in text
+    assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
+    # Keeping the mapping as it was asks nothing.
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    assert resp.status_code == 302
 
 
 def test_seller_me_page_links_to_imports(client, auth):
