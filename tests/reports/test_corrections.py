@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from marketplace.extensions import db
 from marketplace.payments import services as pay
 from tests.factories import make_fair, make_order, make_participation, make_product, make_stall
 
