@@ -56,13 +56,14 @@ def import_command(slug: str, dry_run: bool, maps: tuple[str, ...], accept_remap
             preview = outcome.preview
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    _report(preview, outcome)
+    _report(preview, outcome, dry_run)
     if preview.remaps and outcome is None and not dry_run:
         raise click.ClickException("New mappings change lines imported earlier (above); "
                                    "run again with --yes to apply them.")
 
 
-def _report(preview: services.Preview, outcome: services.ImportOutcome | None) -> None:
+def _report(preview: services.Preview, outcome: services.ImportOutcome | None,
+            dry_run: bool = True) -> None:
     click.echo(f"Stall: {preview.stall.name} ({preview.stall.slug})")
     for result in preview.files:
         click.echo(f"  {result.filename}: {PLATFORM_NAMES[result.platform]}, "
@@ -93,7 +94,9 @@ def _report(preview: services.Preview, outcome: services.ImportOutcome | None) -
                    f"{r.old_product or '(unmapped)'} -> {r.new_product or '(unmapped)'} changes "
                    f"{r.lines} past lines: {r.qty} units, {format_number(r.kg_before, 3)} -> "
                    f"{format_number(r.kg_after, 3)} kg, {format_vnd(r.vnd)}")
-    if outcome is None:
+    if outcome is None and preview.remaps and not dry_run:
+        click.echo("Nothing saved.")
+    elif outcome is None:
         click.echo(f"Dry run: nothing saved ({preview.new} new, {preview.changed} changed, "
                    f"{preview.unchanged} unchanged).")
     else:

@@ -553,6 +553,8 @@ def _parse_line(platform: str, row: _Row, order_id: str, seen_in_order: Counter,
         net = row.convert("net", parse_money) if "net" in row.cols else 0
         province = row.text("province")
 
+    if status_class == "returned":
+        returned = qty  # the whole line came back, whatever the return column says
     return ParsedLine(
         platform=platform, order_id=order_id[:40], line_key=line_key[:120], created_at=created,
         paid_at=paid, status_raw=status_raw[:120], status_class=status_class,

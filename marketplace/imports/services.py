@@ -277,7 +277,10 @@ def build_preview(stall: Stall, files: Sequence[UploadedFile],
         t.lines += 1
         t.qty += line.qty
         t.returned_qty += line.returned_qty
-        t.amount += line.net_amount * line.net_qty // line.qty if line.qty else 0
+        if line.status_class == "returned":
+            t.amount += line.net_amount  # the money of the goods that came back
+        else:
+            t.amount += line.net_amount * line.net_qty // line.qty if line.qty else 0
         product_id = mapping[(line.platform, line.seller_sku)]
         if product_id is not None:
             t.kg += weight[product_id] * line.net_qty
