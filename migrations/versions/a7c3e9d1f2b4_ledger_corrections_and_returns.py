@@ -38,9 +38,10 @@ def upgrade():
     op.execute(payment.update().where(payment.c.kind == 'reversal').values(kind='correction'))
 
     line = sa.table('imported_sale_line', sa.column('status_raw', sa.String),
-                    sa.column('status_class', sa.String))
+                    sa.column('status_class', sa.String), sa.column('qty', sa.Integer),
+                    sa.column('returned_qty', sa.Integer))
     op.execute(line.update().where(line.c.status_raw.in_(RETURNED_STATUSES))
-               .values(status_class='returned'))
+               .values(status_class='returned', returned_qty=line.c.qty))
 
 
 def downgrade():
