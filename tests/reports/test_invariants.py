@@ -231,7 +231,7 @@ def _check(world: World, client, auth) -> None:
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_figures_agree_everywhere_after_any_sequence(app, client, auth):
-    @settings(max_examples=15, deadline=None, database=None,
+    @settings(max_examples=12, deadline=None, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture,
                                      HealthCheck.too_slow])
     @given(steps=steps)
