@@ -221,3 +221,20 @@ def test_cancelling_refunds_cash_and_transfer_rows(db, rice):
     refund_on_cancel(order)  # a second cancel finds nothing left to reverse
     db.session.commit()
     assert len(_rows(db, order)) == 4
+
+
+def test_cash_handed_back_is_a_refund_after_a_confirmation(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    url = f"/seller/orders/{order.code}/payments/{paid.id}/refund"
+    assert f'href="{url}"' in client.get(f"/seller/orders/{order.code}/payments").get_data(
+        as_text=True)
+    assert "Xác nhận hoàn tiền" in client.get(url).get_data(as_text=True)
+    assert len(_rows(db, order)) == 1
+    client.post(url, data={"reason": "Khách trả lại hàng"})
+    rows = _rows(db, order)
+    assert [(r.kind, r.amount, r.reason) for r in rows] == [
+        ("payment", 45000, None), ("refund", -45000, "Khách trả lại hàng")]
+    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    assert 'class="corrected"' not in html and "đã hoàn" in html
