@@ -1,7 +1,7 @@
 """ledger corrections apart from refunds; marketplace returns stored as returns
 
 Revision ID: a7c3e9d1f2b4
-Revises: d284adf5f8a7
+Revises: fb2997bbcb18
 Create Date: 2026-12-03 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9d1f2b4'
-down_revision = 'd284adf5f8a7'
+down_revision = 'fb2997bbcb18'
 branch_labels = None
 depends_on = None
 
