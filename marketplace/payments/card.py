@@ -62,14 +62,20 @@ def may_pay(orders: list[Order], token: str | None, user) -> bool:
     return False
 
 
+def _unpaid(order: Order) -> bool:
+    return (order.status != OrderStatus.CANCELLED and (order.paid_amount or 0) == 0
+            and order.total > 0)
+
+
+def _in_time(order: Order, now: datetime) -> bool:
+    deadline = unpaid_deadline(order)
+    return deadline is None or deadline > now + REUSE_MARGIN
+
+
 def payable_orders(orders: list[Order], now: datetime | None = None) -> list[Order]:
-    """Return the orders a card payment covers: open, nothing paid yet, not past their deadline."""
+    """Return the orders a card payment covers: open, nothing paid yet, not about to expire."""
     now = now or utcnow()
-    return [
-        o for o in orders
-        if o.status != OrderStatus.CANCELLED and (o.paid_amount or 0) == 0 and o.total > 0
-        and ((deadline := unpaid_deadline(o)) is None or deadline > now)
-    ]
+    return [o for o in orders if _unpaid(o) and _in_time(o, now)]
 
 
 def session_expiry(orders: list[Order], now: datetime) -> datetime:
@@ -112,8 +118,12 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     """Open (or reuse) a Stripe Checkout Session for the unpaid orders and commit it."""
     if not gateway.is_configured():
         raise Conflict(_("Thanh toán thẻ chưa được bật."))
-    payable = payable_orders(orders)
+    now = utcnow()
+    payable = payable_orders(orders, now)
     if not payable:
+        if any(_unpaid(o) for o in orders):
+            raise Conflict(_("Đơn đã hết hạn thanh toán bằng thẻ. Vui lòng chuyển khoản "
+                             "VietQR hoặc liên hệ người bán."))
         raise Conflict(_("Các đơn này đã được thanh toán hoặc đã huỷ."))
     amount = sum(o.total for o in payable)
     if amount > gateway.MAX_AMOUNT:
@@ -124,7 +134,6 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
         ))
     order_amounts = {o.code: int(o.total) for o in payable}
     encoded = json.dumps(order_amounts, sort_keys=True)
-    now = utcnow()
     reusable = _open_session(code, encoded, amount, now)
     if reusable is not None:
         return reusable
