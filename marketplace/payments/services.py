@@ -59,8 +59,8 @@ def _hand_over_paid_booth_sale(order: Order, by_id: int | None) -> None:
     """Complete a booth sale once it is paid: the buyer is standing there with the goods."""
     if order.is_booth_sale and order.status in _OPEN_STATUSES and order.is_paid:
         order.status = OrderStatus.FULFILLED.value
-        db.session.add(OrderStatusEvent(order_id=order.id, status=OrderStatus.FULFILLED.value,
-                                        by_id=by_id, note=""))
+        order.events.append(OrderStatusEvent(status=OrderStatus.FULFILLED.value, by_id=by_id,
+                                             note=""))
 
 
 def outstanding(order: Order) -> int:
