@@ -33,13 +33,21 @@ def test_upgrade_from_nothing_matches_the_models(app):
             db.metadata.create_all(conn)
 
 
+def _before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
+
+
 def test_upgrade_completes_booth_sales_already_paid(app):
     from marketplace.orders.models import Order
     from tests.factories import make_order, make_seller, make_stall
 
     _fresh_database(app)
     try:
-        upgrade(revision="d284adf5f8a7")  # before booth sales were handed over when paid
+        upgrade(revision=_before("b7c1e2a9f4d0"))  # before paid booth sales were completed
         seller = make_seller()
         stall = make_stall(seller)
         booth = {"channel": "fair", "fulfilment": "booth_pickup", "created_by_id": seller.id,

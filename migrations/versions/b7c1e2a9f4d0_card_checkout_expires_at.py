@@ -4,7 +4,7 @@ Booth sales paid by transfer used to stay "placed" after the seller saw the mone
 booth sale counts as handed over once it is paid, so those already paid are completed here.
 
 Revision ID: b7c1e2a9f4d0
-Revises: d284adf5f8a7
+Revises: fb2997bbcb18
 Create Date: 2026-12-03 13:45:00.000000
 
 """
@@ -15,7 +15,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'b7c1e2a9f4d0'
-down_revision = 'd284adf5f8a7'
+down_revision = 'fb2997bbcb18'
 branch_labels = None
 depends_on = None
 
