@@ -1,7 +1,7 @@
 """ledger corrections apart from refunds; marketplace returns stored as returns
 
 Revision ID: a7c3e9d1f2b4
-Revises: fb2997bbcb18
+Revises: b7c1e2a9f4d0
 Create Date: 2026-12-03 13:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7c3e9d1f2b4'
-down_revision = 'fb2997bbcb18'
+down_revision = 'b7c1e2a9f4d0'
 branch_labels = None
 depends_on = None
 

@@ -206,35 +206,29 @@ def test_anonymous_is_sent_to_login(client, rice):
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-def test_cancelling_refunds_cash_and_transfer_rows(db, rice):
+def test_cancelling_keeps_cash_and_transfer_money_as_owed_back(db, rice):
     order = make_order(rice.stall, [(rice, 2)])
-    from marketplace.payments.services import record_payment
+    from marketplace.payments.services import money_summary, record_payment
 
     record_payment(order, "cash", 50000, provider_ref="cash-a")
     record_payment(order, "vietqr", 40000, provider_ref="FT123")
+    order.status = "cancelled"
     db.session.commit()
-    refund_on_cancel(order, by_id=None)
+    assert refund_on_cancel(order, by_id=None) == []  # nobody handed it back yet
     db.session.commit()
-    assert sorted((r.amount, r.kind) for r in _rows(db, order)) == [
-        (-50000, "refund"), (-40000, "refund"), (40000, "payment"), (50000, "payment")]
-    assert order.paid_amount == 0
-    refund_on_cancel(order)  # a second cancel finds nothing left to reverse
-    db.session.commit()
-    assert len(_rows(db, order)) == 4
+    assert sorted(r.amount for r in _rows(db, order)) == [40000, 50000]
+    summary = money_summary(order)
+    assert (summary.owed, summary.owed_back) == (0, 90000)
 
 
-def test_cash_handed_back_is_a_refund_after_a_confirmation(client, auth, db, rice, seller):
+def test_cash_is_handed_back_on_the_order_page_not_refunded_here(client, auth, db, rice,
+                                                                   seller):
     order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
     [paid] = _rows(db, order)
     auth.login(seller)
     url = f"/seller/orders/{order.code}/payments/{paid.id}/refund"
-    assert f'href="{url}"' in client.get(f"/seller/orders/{order.code}/payments").get_data(
+    assert f'href="{url}"' not in client.get(f"/seller/orders/{order.code}/payments").get_data(
         as_text=True)
-    assert "Xác nhận hoàn tiền" in client.get(url).get_data(as_text=True)
+    resp = client.post(url, data={"reason": "Khách trả lại hàng"})
+    assert resp.status_code == 400 and "trả lại khách" in resp.get_data(as_text=True)
     assert len(_rows(db, order)) == 1
-    client.post(url, data={"reason": "Khách trả lại hàng"})
-    rows = _rows(db, order)
-    assert [(r.kind, r.amount, r.reason) for r in rows] == [
-        ("payment", 45000, None), ("refund", -45000, "Khách trả lại hàng")]
-    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
-    assert 'class="corrected"' not in html and "đã hoàn" in html

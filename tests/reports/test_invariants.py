@@ -125,8 +125,12 @@ class World:
 
     def _refund(self, i):
         row = self._undoable(i)
-        if row is not None:
+        if row is None:
+            return
+        if row.method == "card":
             pay.refund_payment(row.order, row.id, self.organizer.id)
+        elif pay.owed_back(row.order) > 0:  # cash paid twice, or on a cancelled order
+            pay.record_return(row.order, "cash", self.organizer.id)
 
     def _cancel(self, o):
         order = self.pick(self.orders, o)
