@@ -25,8 +25,9 @@ def test_a_corrected_duplicate_payment_is_no_refund_anywhere(client, auth, db):
     pay.correct_payment(order, twice.id, stall.owner_id, "Ghi trùng khoản chuyển khoản")
     # A real refund on another order still lowers net revenue.
     other = make_order(stall, [(make_product(stall, price=100_000), 1)], fair=fair,
-                       channel="fair", paid=True, method="cash")
-    [row] = pay.ledger(other)
+                       channel="fair")
+    row = pay.record_payment(other, "card", 100_000, provider_ref=f"{pay.DEMO_CARD_PREFIX}1")
+    db.session.commit()
     pay.refund_payment(other, row.id, stall.owner_id, "Khách trả lại hàng")
 
     auth.login(fair.organizer)
