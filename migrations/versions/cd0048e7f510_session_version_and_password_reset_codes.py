@@ -1,7 +1,7 @@
 """Session version (sign out everywhere) and one-time password reset codes
 
 Revision ID: cd0048e7f510
-Revises: fb2997bbcb18
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-03 13:32:50.201855
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'cd0048e7f510'
-down_revision = 'fb2997bbcb18'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 
