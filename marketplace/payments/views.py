@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.auth import is_safe_next, role_required
+from marketplace.auth import role_required, safe_next
 from marketplace.catalog.models import Stall
 from marketplace.errors import DomainError, ValidationError, populate_errors
 from marketplace.extensions import csrf, db
@@ -92,8 +92,7 @@ def order_vietqr(code: str):
 
 def _back_to(default: str):
     """Redirect to the page the action was taken from (a same-site path), else the default."""
-    target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else default, code=303)
+    return redirect(safe_next(request.form.get("next"), default), code=303)
 
 
 @bp.post("/pay/<code>/vietqr/received")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from marketplace.auth import safe_next
 from tests.conftest import PASSWORD
-from tests.factories import make_batch, make_organizer, make_product, make_user
+from tests.factories import make_batch, make_order, make_organizer, make_product, make_user
 from tests.fairs.test_campaigns import campaign_form
 
 # Spellings a browser reads as another site (or a script): a scheme, a second slash, a
@@ -133,3 +134,15 @@ def test_login_keeps_a_same_site_next(client, given, kept):
     response = client.post("/login", query_string={"next": given},
                            data={"login": "ha@example.vn", "password": PASSWORD})
     assert response.headers["Location"] == kept
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_recording_cash_stays_on_site(client, auth, attack):
+    product = make_product(price=45000)
+    order = make_order(product.stall, [(product, 1)])
+    auth.login(product.stall.owner)
+    page = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(f"/seller/orders/{order.code}/payments/cash",
+                           data={"amount": "45.000", "nonce": nonce, "next": attack})
+    assert_stays_on_site(response, f"/seller/orders/{order.code}/payments")
