@@ -19,6 +19,7 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local
+from marketplace.provenance.fastpath import invalidate_product_pages
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)
@@ -63,12 +64,9 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
     )
 
 
-def remember_fair_visit(fair_id: int, into: dict | None = None) -> None:
-    """Note in the session that the shopper came through this (open) fair.
-
-    into: the session data to write to instead of Flask's (the page cache in front of Flask,
-    provenance.fastpath, passes the visitor's decoded cookie)."""
-    (session if into is None else into)["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
+def remember_fair_visit(fair_id: int) -> None:
+    """Note in the session that the shopper came through this (open) fair."""
+    session["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
 
 
 def visited_fair_id(now: datetime | None = None) -> int | None:
@@ -246,6 +244,7 @@ def save_fair(organizer: User, data: FairInput, fair: Fair | None = None) -> Fai
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise _slug_taken() from None
+    invalidate_product_pages()  # the booth line of its stalls' product pages
     return fair
 
 
@@ -276,6 +275,7 @@ def delete_fair(fair: Fair) -> None:
             )
     db.session.delete(fair)
     db.session.commit()
+    invalidate_product_pages()
 
 
 def fair_by_slug(slug: str) -> Fair | None:
@@ -450,6 +450,7 @@ def _assign_booth(fs: FairStall, booth: str, now: datetime) -> None:
         # Two organizers gave the same booth at the same moment; the constraint kept one.
         db.session.rollback()
         raise _booth_taken_error(booth) from None
+    invalidate_product_pages()
 
 
 def accept_application(fs: FairStall, booth_number: str | None,
@@ -470,6 +471,7 @@ def decline_application(fs: FairStall, reason: str | None,
     fs.status, fs.booth_number, fs.decline_reason = "declined", None, reason
     fs.decided_at = now or utcnow()
     db.session.commit()
+    invalidate_product_pages()  # it may have been accepted before
     return fs
 
 
@@ -497,6 +499,7 @@ def remove_participation(fs: FairStall) -> None:
     """Take a stall out of a fair (its past orders keep their fair)."""
     db.session.delete(fs)
     db.session.commit()
+    invalidate_product_pages()
 
 
 def addable_stalls(fair: Fair) -> list[Stall]:

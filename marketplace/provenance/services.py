@@ -16,6 +16,7 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.services import current_booth
 from marketplace.formatting import vn_today
+from marketplace.provenance.fastpath import invalidate_product_pages
 from marketplace.provenance.models import (
     CERTIFICATE_KINDS,
     Batch,
@@ -27,10 +28,16 @@ from marketplace.provenance.models import (
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
 
 
-def product_path(code: str, lot: str | None = None) -> str:
-    """Return the permanent path of a product's page (printed on labels: never change it)."""
-    path = f"/p/{code}"
-    return f"{path}?{urlencode({'lot': lot})}" if lot else path
+def product_path(code: str, lot: str | None = None, *, scan: bool = False) -> str:
+    """Return the permanent path of a product's page (printed on labels: never change it).
+
+    scan: add the flag (s=1) that labels printed since it came in carry, so a visit through it
+    counts as a QR scan rather than browsing.
+    """
+    query = {"lot": lot} if lot else {}
+    if scan:
+        query["s"] = "1"
+    return f"/p/{code}?{urlencode(query)}" if query else f"/p/{code}"
 
 
 def public_url(path: str) -> str:
@@ -38,9 +45,9 @@ def public_url(path: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
-def product_url(code: str, lot: str | None = None) -> str:
-    """Return the absolute URL a product's (or batch's) QR label encodes."""
-    return public_url(product_path(code, lot))
+def product_url(code: str, lot: str | None = None, *, scan: bool = False) -> str:
+    """Return the absolute URL of a product's (or batch's) page; scan: as its QR label has it."""
+    return public_url(product_path(code, lot, scan=scan))
 
 
 # --- Input rules ----------------------------------------------------------------------------
@@ -109,6 +116,7 @@ def _commit() -> None:
         raise ValidationError(
             None, _("Dữ liệu vừa bị thay đổi ở nơi khác, vui lòng thử lại.")
         ) from None
+    invalidate_product_pages()
 
 
 # --- Batches ---------------------------------------------------------------------------------
