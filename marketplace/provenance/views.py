@@ -396,7 +396,8 @@ def label_sheet(stall_id: int):
         except ValidationError as exc:
             error = exc.reason
         else:
-            pdf = labels.build_sheet(stall, lines)
+            pdf = labels.build_sheet(stall, lines,
+                                     digital_link=request.form.get("digital_link") == "1")
             response = current_app.response_class(pdf, mimetype="application/pdf")
             response.headers["Content-Disposition"] = f'inline; filename="tem-{stall.slug}.pdf"'
             return response

@@ -248,9 +248,8 @@ def _sell_last_unit(product) -> None:
     record_booth_sale(product.stall, {product.id: "1"}, "cash", seller_id=product.stall.owner_id)
 
 
-def test_selling_the_last_unit_stops_offering_it_at_once(cached, db):
+def test_selling_the_last_unit_stops_offering_it_at_once(client, db):
     product = make_product(stock=1)
-    client = cached.test_client()
     assert "Thêm vào giỏ" in client.get(f"/p/{product.code}").get_data(as_text=True)
     _sell_last_unit(product)  # a Core UPDATE of the stock, in another request's service
     html = client.get(f"/p/{product.code}").get_data(as_text=True)
@@ -275,11 +274,10 @@ def test_a_second_instance_sees_the_sale_within_a_second(make_app, app, db, shar
     assert "Thêm vào giỏ" not in html
 
 
-def test_a_cancelled_order_puts_a_sold_out_product_back_on_sale(cached, db):
+def test_a_cancelled_order_puts_a_sold_out_product_back_on_sale(client, db):
     from marketplace.orders.services import change_status
 
     product = make_product(stock=1)
-    client = cached.test_client()
     client.post("/cart/add", data={"product_id": str(product.id)})
     client.post("/checkout", data={**CHECKOUT, f"fulfilment_{product.stall_id}": "stall_pickup",
                                    f"payment_{product.stall_id}": "cash"})
