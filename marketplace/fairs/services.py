@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import session
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Stall
@@ -46,14 +47,15 @@ def open_fairs(now: datetime | None = None) -> list[Fair]:
     )
 
 
-def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
-    """The accepted booth of a stall at a fair open now, if any."""
-    now = now or utcnow()
-    return db.session.scalar(
+@functools.cache
+def _current_booth_query() -> sa.Select:
+    # Built once: every provenance page asks it.
+    now = sa.bindparam("now", type_=Fair.starts_at.type)
+    return (
         sa.select(FairStall)
         .join(Fair)
         .where(
-            FairStall.stall_id == stall_id,
+            FairStall.stall_id == sa.bindparam("stall_id"),
             FairStall.status == "accepted",
             Fair.published,
             Fair.starts_at <= now,
@@ -61,7 +63,14 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
         )
         .order_by(Fair.starts_at)
         .limit(1)
+        .options(contains_eager(FairStall.fair))  # pages show the fair's name and link
     )
+
+
+def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
+    """The accepted booth of a stall at a fair open now, if any."""
+    return db.session.scalar(_current_booth_query(),
+                             {"stall_id": stall_id, "now": now or utcnow()})
 
 
 def remember_fair_visit(fair_id: int) -> None:

@@ -29,7 +29,7 @@ from marketplace.catalog.categories import producer_kind_label
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError, populate_errors
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.formatting import vn_today
 from marketplace.forms import EmptyForm
 from marketplace.provenance import fastpath, gs1, labels, qr, scans, services
@@ -62,6 +62,7 @@ def lookup():
 
 
 @bp.get("/p/<code>")
+@limiter.exempt  # a venue's crowd shares one IP address; there is nothing to guess here
 def product_page(code: str):
     canonical = normalize_code(code)
     lot = request.args.get("lot") or None
@@ -81,7 +82,7 @@ def product_page(code: str):
         response = current_app.response_class(copy.body, headers=list(copy.headers))
         return response.make_conditional(request)
     version = page_cache.version() if shared and page_cache is not None else None
-    product = services.find_product(canonical)
+    product, photo_id = services.find_product_and_photo(canonical)
     if product is None:
         return _not_found(canonical)
     if not services.is_for_sale(product):
@@ -91,7 +92,7 @@ def product_page(code: str):
     scan = (product.id, page.batch.id if page.batch_is_labelled else None, fair_id)
     if not _staff_of(product):
         scans.record_scan(*scan, qr=qr_scan, visitor=scans.visitor_of(request.environ))
-    response = current_app.response_class(_render_page(page, lot))
+    response = current_app.response_class(_render_page(page, lot, photo_id))
     response.add_etag()
     response.vary.add("Cookie")
     if shared:
@@ -99,7 +100,7 @@ def product_page(code: str):
         response.headers["Cache-Control"] = (
             f"public, max-age=0, s-maxage={proxy}" if proxy else "public, no-cache")
         if version is not None and fastpath.ENVIRON_KEY in request.environ:
-            until = page.booth.fair.ends_at.timestamp() if fair_id else float("inf")
+            until = page.booth.fair_ends_at.timestamp() if fair_id else float("inf")
             request.environ[fastpath.ENVIRON_KEY].update(
                 key=key, scan=scan, version=version, until=until)
     else:
@@ -113,11 +114,9 @@ def _staff_of(product: Product) -> bool:
     return user.is_authenticated and (user.id == product.stall.owner_id or user.is_organizer)
 
 
-def _render_page(page: services.ProductPage, lot: str | None) -> str:
+def _render_page(page: services.ProductPage, lot: str | None, photo_id: int | None) -> str:
     product = page.product
-    image_path = (
-        url_for("main.image", image_id=product.images[0].image_id) if product.images else None
-    )
+    image_path = url_for("main.image", image_id=photo_id) if photo_id else None
     image_url = services.public_url(image_path) if image_path else None
     return render_template(
         "provenance/product_page.html",
