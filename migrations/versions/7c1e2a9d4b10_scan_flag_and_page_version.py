@@ -1,7 +1,7 @@
 """scan flag on scan events; page version for the provenance page cache
 
 Revision ID: 7c1e2a9d4b10
-Revises: d284adf5f8a7
+Revises: fb2997bbcb18
 Create Date: 2026-12-03 13:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1e2a9d4b10'
-down_revision = 'd284adf5f8a7'
+down_revision = 'fb2997bbcb18'
 branch_labels = None
 depends_on = None
 
