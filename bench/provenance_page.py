@@ -235,8 +235,9 @@ def page_weight(base: str, code: str) -> dict:
 # (label, file suffix, function name): cumulative time of each, per request.
 PROFILED = [
     ("view total", "provenance/views.py", "product_page"),
-    ("find_product (1-2 queries)", "provenance/services.py", "find_product"),
-    ("services.product_page (batch, diary, certs, booth)", "provenance/services.py",
+    ("find_product_and_photo (1 query)", "provenance/services.py", "find_product_and_photo"),
+    ("services.product_page (batch, diary, certs, booth: 4 Core queries)",
+     "provenance/services.py",
      "product_page"),
     ("json_ld", "provenance/services.py", "json_ld"),
     ("scans.record_scan", "provenance/scans.py", "record_scan"),
@@ -341,7 +342,7 @@ def _stage_times(client, path: str, requests: int) -> dict:
     from marketplace.provenance import scans, services, views
 
     spent: dict[str, float] = {}
-    patches = [(services, "find_product", "find_product (product, stall, images)"),
+    patches = [(services, "find_product_and_photo", "find product (product, stall, photo)"),
                (services, "product_page", "product_page (batch, diary, certificates, booth)"),
                (services, "json_ld", "json_ld"),
                (scans, "record_scan", "record_scan (buffer a scan)"),

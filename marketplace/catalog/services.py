@@ -28,7 +28,7 @@ from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
-from marketplace.provenance.fastpath import invalidate_product_pages
+from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.storage import StoredImage, save_image
 
 MAX_PHOTOS = 6

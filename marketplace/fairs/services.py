@@ -20,7 +20,7 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local
-from marketplace.provenance.fastpath import invalidate_product_pages
+from marketplace.provenance.versions import invalidate_product_pages
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)

@@ -39,7 +39,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
-from marketplace.provenance.fastpath import invalidate_product_pages
+from marketplace.provenance.versions import invalidate_product_pages
 
 log = logging.getLogger(__name__)
 

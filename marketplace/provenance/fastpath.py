@@ -7,35 +7,27 @@ this WSGI middleware answers it from the copy (200, or 304 when If-None-Match ma
 headers Flask's whole pipeline gave the page, and counts the scan; any other request goes
 through Flask, where the view serves anonymous visitors from the same copies.
 
-Writers of stock, prices, products, provenance and fairs call invalidate_product_pages() after
-they commit: it bumps a version number in Redis (REDIS_URL) or in the database. A copy is served
-only while its version is the current one, which each process reads again at most every
-CHECK_EVERY seconds: a change shows on every worker and instance within 1 s. Copies also expire
-after PROVENANCE_PAGE_CACHE_SECONDS (0 turns the cache off) and when the booth's fair closes.
+A copy is served only while its version is the current one (provenance/versions.py: writers
+bump it, every process sees it within 1 s). Copies also expire after
+PROVENANCE_PAGE_CACHE_SECONDS (0 turns the cache off) and when the booth's fair closes.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import redis
-import sqlalchemy as sa
 from flask import Flask, current_app
 from werkzeug.http import parse_etags
 from werkzeug.wrappers import Request
 
 from marketplace.catalog.codes import normalize_code
-from marketplace.extensions import db
 from marketplace.provenance import scans
-from marketplace.provenance.models import PageVersion
+from marketplace.provenance.versions import PageVersion
 
-log = logging.getLogger(__name__)
 ENVIRON_KEY = "cho40.page_copy"  # the view puts what its page is into this dict
-CHECK_EVERY = 0.5  # seconds between two reads of the version by one process
 NOT_STORED = frozenset({"set-cookie", "content-length", "date"})
 
 
@@ -60,57 +52,12 @@ class PageCache:
         self.seconds = float(cfg.get("PROVENANCE_PAGE_CACHE_SECONDS") or 0)
         self.size = int(cfg.get("PROVENANCE_PAGE_CACHE_SIZE", 2000))
         self.locale = cfg["BABEL_DEFAULT_LOCALE"]  # what a request without cookies reads
-        self.redis_url = cfg.get("REDIS_URL")
-        self.redis_key = f"{cfg.get('RATELIMIT_KEY_PREFIX') or 'cho40'}:pages:version"
+        self.version = PageVersion.of(app).current
         self.copies: OrderedDict[tuple, Copy] = OrderedDict()
         self.lock = threading.Lock()
-        self.known: int | None = None
-        self.read_at = float("-inf")
-        self._redis = self._engine = None
 
     def __len__(self) -> int:
         return len(self.copies)
-
-    # --- the version ------------------------------------------------------------------------
-
-    def version(self) -> int | None:
-        """Return the current page version (None when its store cannot be read)."""
-        now = time.monotonic()
-        if now - self.read_at >= CHECK_EVERY:
-            try:
-                self.known = self._store("read")
-            except (redis.RedisError, sa.exc.SQLAlchemyError) as exc:
-                log.warning("page version unreadable (%s); not serving copies", exc)
-                self.known = None
-            self.read_at = now
-        return self.known
-
-    def bump(self) -> None:
-        try:
-            self.known, self.read_at = self._store("bump"), time.monotonic()
-        except (redis.RedisError, sa.exc.SQLAlchemyError) as exc:
-            log.error("could not bump the page version (%s)", exc)
-            self.known = None
-
-    def _store(self, action: str) -> int:
-        if self.redis_url:
-            if self._redis is None:
-                self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=1)
-            if action == "bump":
-                return int(self._redis.incr(self.redis_key))
-            return int(self._redis.get(self.redis_key) or 0)
-        if self._engine is None:
-            with self.app.app_context():
-                self._engine = db.engine
-        table = PageVersion.__table__
-        with self._engine.begin() as conn:
-            if action == "bump":
-                done = conn.execute(table.update().where(table.c.name == "pages")
-                                    .values(version=table.c.version + 1))
-                if done.rowcount == 0:
-                    conn.execute(table.insert().values(name="pages", version=1))
-            found = conn.execute(sa.select(table.c.version).where(table.c.name == "pages"))
-            return int(found.scalar() or 0)
 
     # --- the copies -------------------------------------------------------------------------
 
@@ -181,13 +128,6 @@ def respond(copy: Copy, environ: dict, start_response):
 def cache(app: Flask | None = None) -> PageCache | None:
     """Return the app's page cache (None when it is not installed)."""
     return (app or current_app).extensions.get("page_cache")
-
-
-def invalidate_product_pages() -> None:
-    """Tell every process that cached provenance pages are out of date (call after commit)."""
-    found = cache()
-    if found is not None:
-        found.bump()
 
 
 def install(app: Flask) -> None:

@@ -18,7 +18,6 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import vn_today
-from marketplace.provenance.fastpath import invalidate_product_pages
 from marketplace.provenance.models import (
     CERTIFICATE_KINDS,
     Batch,
@@ -26,6 +25,7 @@ from marketplace.provenance.models import (
     ScanEvent,
     TimelineStep,
 )
+from marketplace.provenance.versions import invalidate_product_pages
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
 
