@@ -1,7 +1,7 @@
 """scan flag on scan events; page version for the provenance page cache
 
 Revision ID: 7c1e2a9d4b10
-Revises: b7c1e2a9f4d0
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-03 13:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1e2a9d4b10'
-down_revision = 'b7c1e2a9f4d0'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 
