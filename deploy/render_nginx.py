@@ -11,6 +11,8 @@ Rehearsal or test (everything under PREFIX, nginx -p PREFIX -c PREFIX/nginx.conf
 from __future__ import annotations
 
 import argparse
+import os
+import pwd
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,15 +33,38 @@ def render_site(apps: list[str], listen: str, *, server_name: str = "_",
 
 
 def write_rehearsal(prefix: Path, apps: list[str], listen: str, **site) -> Path:
-    """Write PREFIX/nginx.conf and PREFIX/cho40.conf for an unprivileged nginx; return the first."""
+    """Write PREFIX/nginx.conf and PREFIX/cho40.conf for a private nginx; return the first.
+
+    Started by root, nginx's workers drop to an unprivileged user (www-data on Debian): the
+    prefix must then be reachable by it and its cache and temp directories its own.
+    """
     prefix = prefix.resolve()
-    for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "cache"):
-        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    subdirs = [prefix / d for d in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi",
+                                    "tmp/scgi", "cache")]
+    for sub in subdirs:
+        sub.mkdir(parents=True, exist_ok=True)
+    user_line = ""
+    if os.geteuid() == 0:
+        worker = "www-data" if _user_exists("www-data") else "nobody"
+        user_line = f"user {worker};"
+        pw = pwd.getpwnam(worker)
+        for path in [prefix / "tmp", *subdirs]:
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+        prefix.chmod(0o755)
     site.setdefault("cache_dir", prefix / "cache")
     (prefix / "cho40.conf").write_text(render_site(apps, listen, **site))
-    main = (HERE / "nginx" / "rehearsal-main.conf").read_text().replace("@PREFIX@", str(prefix))
+    main = (HERE / "nginx" / "rehearsal-main.conf").read_text()
+    main = main.replace("@PREFIX@", str(prefix)).replace("@USER@", user_line)
     (prefix / "nginx.conf").write_text(main)
     return prefix / "nginx.conf"
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def main() -> None:
