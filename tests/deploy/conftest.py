@@ -40,6 +40,7 @@ class Databases:
     def __init__(self) -> None:
         self.admin = _admin_engine()
         self.names: list[str] = []
+        self._template: str | None = None
 
     def url(self, name: str) -> str:
         return sa.engine.make_url(PG_URL).set(database=name).render_as_string(False)
@@ -56,11 +57,20 @@ class Databases:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     def seeded(self) -> str:
-        """A database built the production way: `flask db upgrade`, then `flask seed-demo`."""
-        url = self.create()
-        flask(url, "db", "upgrade")
-        flask(url, "seed-demo")
-        return url
+        """A database built the production way: `flask db upgrade`, then `flask seed-demo`.
+
+        Built once per run and copied (CREATE DATABASE ... TEMPLATE) for each caller.
+        """
+        if self._template is None:
+            url = self.create()
+            flask(url, "db", "upgrade")
+            flask(url, "seed-demo")
+            self._template = sa.engine.make_url(url).database
+        name = f"cho40_deploy_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
+        self.names.append(name)
+        return self.url(name)
 
     def close(self) -> None:
         for name in self.names:
@@ -68,7 +78,7 @@ class Databases:
         self.admin.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def databases():
     dbs = Databases()
     try:
@@ -81,7 +91,7 @@ def databases():
     dbs.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def nginx():
     why = nginx_available()
     if why:
