@@ -212,6 +212,10 @@ class TcpProxy:
     def cut(self) -> None:
         """Go down: refuse new connections and reset every open one (the server is gone)."""
         if self._listener is not None:
+            try:  # wakes the thread blocked in accept(); close() alone would not
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
