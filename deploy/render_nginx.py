@@ -21,11 +21,13 @@ ROOT = HERE.parent
 
 def render_site(apps: list[str], listen: str, *, server_name: str = "_",
                 static_root: Path = ROOT / "static", cache_dir: Path, max_body: str = "16m",
-                fail_timeout: int = 5) -> str:
+                fail_timeout: int = 5,
+                access_log: str = "/var/log/nginx/cho40.access.log") -> str:
     """Return the http-level config for these gunicorn instances."""
     servers = "\n".join(f"    server {a} max_fails=1 fail_timeout={fail_timeout}s;" for a in apps)
     values = {"APP_SERVERS": servers, "LISTEN": listen, "SERVER_NAME": server_name,
-              "STATIC_ROOT": str(static_root), "CACHE_DIR": str(cache_dir), "MAX_BODY": max_body}
+              "STATIC_ROOT": str(static_root), "CACHE_DIR": str(cache_dir), "MAX_BODY": max_body,
+              "ACCESS_LOG": access_log}
     text = (HERE / "nginx" / "cho40.conf").read_text()
     for key, value in values.items():
         text = text.replace(f"@{key}@", value)
@@ -52,6 +54,7 @@ def write_rehearsal(prefix: Path, apps: list[str], listen: str, **site) -> Path:
             os.chown(path, pw.pw_uid, pw.pw_gid)
         prefix.chmod(0o755)
     site.setdefault("cache_dir", prefix / "cache")
+    site.setdefault("access_log", str(prefix / "access.log"))
     (prefix / "cho40.conf").write_text(render_site(apps, listen, **site))
     main = (HERE / "nginx" / "rehearsal-main.conf").read_text()
     main = main.replace("@PREFIX@", str(prefix)).replace("@USER@", user_line)
