@@ -94,11 +94,13 @@ class Response:
     def forms(self) -> list[Form]:
         return parse(self.text).forms
 
-    def form(self, action_part: str) -> Form:
+    def form(self, action_part: str = "", field: str | None = None) -> Form:
+        """The first form whose action contains action_part (and that has `field`)."""
         for f in self.forms():
-            if action_part in f.action:
+            if action_part in f.action and (field is None or field in f.fields):
                 return f
-        raise LookupError(f"no form with action containing {action_part!r} on {self.url}")
+        raise LookupError(f"no form with action containing {action_part!r} "
+                          f"and field {field!r} on {self.url}")
 
 
 class Client:
