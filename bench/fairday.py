@@ -28,6 +28,7 @@ Only 127.0.0.1; bounded by --seconds and --max-requests.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -46,6 +47,9 @@ from bench.browserless import Client
 from bench.common import (
     OUT,
     ROOT,
+    _comm,
+    _proc_children,
+    _proc_cpu,
     app_env,
     bench_database,
     flask,
@@ -292,6 +296,52 @@ class FairDay:
                     return
 
 
+class CpuMeter:
+    """CPU seconds of the app instances, PostgreSQL and nginx, summed over every process seen."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.first: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+        self.machine0 = self._machine()
+        self.sampled = False
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        with open("/proc/stat") as fh:
+            ticks = [int(x) for x in fh.readline().split()[1:]]
+        return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+    def sample(self) -> None:
+        pids = []
+        for app in self.stack.apps:
+            if app.proc and app.proc.poll() is None:
+                pids += [("app", p) for p in (app.proc.pid, *_proc_children(app.proc.pid))]
+        for d in Path("/proc").iterdir():
+            if d.name.isdigit():
+                comm = _comm(int(d.name))
+                if comm.startswith("postgres"):
+                    pids.append(("postgres", int(d.name)))
+                elif comm == "nginx":
+                    pids.append(("nginx", int(d.name)))
+        for key in pids:
+            cpu = _proc_cpu(key[1])
+            # Processes there at the start count from then; later ones (a restart) from birth.
+            self.first.setdefault(key, cpu if not self.sampled else 0.0)
+            self.last[key] = max(cpu, self.last.get(key, 0.0))
+        self.sampled = True
+
+    def used(self) -> dict[str, float]:
+        out: dict[str, float] = defaultdict(float)
+        for key, cpu in self.last.items():
+            out[key[0]] += cpu - self.first.get(key, 0.0)
+        busy, total = self._machine()
+        hz = os.sysconf("SC_CLK_TCK")
+        out["machine_busy"] = (busy - self.machine0[0]) / hz
+        out["machine_total"] = (total - self.machine0[1]) / hz
+        return {k: round(v, 2) for k, v in out.items()}
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -345,12 +395,15 @@ def run(args) -> dict:
                    for n in range(args.clients)]
         threads += [threading.Thread(target=day.board_loop, args=(n,))
                     for n in range(args.boards)]
+        meter = CpuMeter(stack)
+        meter.sample()
         t_start = time.monotonic()
         for t in threads:
             t.start()
         kill = {}
         if not args.no_kill:
             day.stop.wait(args.seconds * args.kill_at)
+            meter.sample()
             victim = stack.apps[0]
             kill["killed_at_s"] = round(time.monotonic() - t_start, 2)
             kill["wall_killed"] = time.time()
@@ -366,6 +419,8 @@ def run(args) -> dict:
         for t in threads:
             t.join(timeout=60)
         elapsed = time.monotonic() - t_start
+        meter.sample()
+        result["cpu_seconds"] = meter.used()
         result["load_average_during"] = load_average()
         log = nginx_log(stack.nginx_dir / "access.log")
         worker.terminate()
@@ -397,6 +452,9 @@ def run(args) -> dict:
         "errors": len(errors), "placed_checkouts": day.placed["checkout"],
         "booth_sales": day.placed["booth"]}
     result["per_kind"] = per_kind
+    cpu = result["cpu_seconds"]
+    result["cpu_ms_per_request"] = {k: round(cpu.get(k, 0) * 1000 / max(len(rows), 1), 2)
+                                    for k in ("app", "postgres", "nginx")}
     if kill:
         k0 = t_start + kill["killed_at_s"]
         result["kill"] = {
@@ -470,6 +528,7 @@ def main() -> None:
                 + [["all", t["requests"], t["errors"], t["p50_ms"], t["p99_ms"],
                     f"{t['requests_per_second']} req/s; {t['placed_checkouts']} checkouts, "
                     f"{t['booth_sales']} booth sales"]]))
+    print(f"CPU seconds: {r['cpu_seconds']}; per request: {r['cpu_ms_per_request']}")
     if "kill" in r:
         k = {key: v for key, v in r["kill"].items() if key != "client_errors"}
         print(f"\nKill: {k}")
