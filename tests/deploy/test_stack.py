@@ -122,3 +122,19 @@ def test_html_is_compressed_and_forwarded_proto_is_http_here(stack):
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.headers["Content-Encoding"] == "gzip"
         assert b"</html>" in gzip.decompress(resp.read())
+
+
+def test_nginx_keeps_only_what_the_app_marks_public(stack, seeded):
+    code = _products(seeded)[2][0]
+    with Client(stack.base) as client:
+        # The QR image says "public, max-age=86400": the second answer comes from nginx's cache.
+        first, second = client.get(f"/p/{code}/qr.png"), client.get(f"/p/{code}/qr.png")
+        assert (first.status, second.status) == (200, 200) and first.body == second.body
+        assert second.headers["x-cache-status"] == "HIT"
+        # The page sets a visitor's session cookie (its CSRF token): never stored.
+        pages = []
+        for _ in range(2):
+            with Client(stack.base) as visitor:
+                pages.append(visitor.get(f"/p/{code}"))
+        assert [p.headers["x-cache-status"] for p in pages] == ["MISS", "MISS"]
+        assert all("set-cookie" in p.headers for p in pages)
