@@ -6,8 +6,9 @@ Usage: .venv/bin/python -m bench.fairday [--seconds 90] [--clients 16] [--instan
 
 The production set of deploy/ on one machine (deploy/stack.py: nginx in front of
 --instances gunicorn instances with deploy/gunicorn.conf.py, PostgreSQL, Redis db 12, the job
-worker loop deploy/worker-loop.sh), a database built the production way (`flask db upgrade`,
-`flask seed-demo`) and enlarged to a fair of --stalls stalls × --products products.
+worker and cron: `flask jobs worker`, `flask jobs cron`), a database built the production way
+(`flask db upgrade`, `flask seed-demo`) and enlarged to a fair of --stalls stalls ×
+--products products.
 
 Closed-loop clients (no think time: the figure is what the set can take) each repeat one of:
 - 70 % QR scan: a new visitor opens /p/<code>, products drawn from a Zipf law over all of the
@@ -364,7 +365,8 @@ def nginx_log(path: Path) -> list[dict]:
 
 def run(args) -> dict:
     url = bench_database("postgresql", "fairday")
-    env = app_env(url, REDIS_URL=REDIS_DB_URL, GUNICORN_LOG_LEVEL="error")
+    env = app_env(url, REDIS_URL=REDIS_DB_URL, GUNICORN_LOG_LEVEL="error", JOBS_MODE="rq",
+                  JOBS_QUEUE="cho40-bench-fairday")
     import redis
 
     redis.Redis.from_url(REDIS_DB_URL).flushdb()
@@ -383,13 +385,12 @@ def run(args) -> dict:
                     "clients": args.clients, "boards": args.boards,
                     "instances": args.instances, "workers_per_instance": args.workers,
                     "seconds": args.seconds, "mix": dict(MIX)}
-    worker = None
     with Stack(work, env, instances=args.instances, workers=args.workers) as stack:
-        worker = subprocess.Popen(
-            ["deploy/worker-loop.sh"], cwd=ROOT, start_new_session=True,
-            env={**stack.env, "FLASK": str(Path(args.python).parent / "flask"),
-                 "SCANS_FLUSH_SECONDS": "10", "ORDERS_EXPIRE_SECONDS": "60"},
-            stdout=(work / "worker.log").open("wb"), stderr=subprocess.STDOUT)
+        jobs = [subprocess.Popen(
+            [args.python, "-m", "flask", "--app", "wsgi", "jobs", which], cwd=ROOT,
+            start_new_session=True, env=stack.env,
+            stdout=(work / f"{which}.log").open("wb"), stderr=subprocess.STDOUT)
+            for which in ("worker", "cron")]
         day = FairDay(stack.base, data, sellers)
         threads = [threading.Thread(target=day.client_loop, args=(n, args.max_requests))
                    for n in range(args.clients)]
@@ -423,8 +424,9 @@ def run(args) -> dict:
         result["cpu_seconds"] = meter.used()
         result["load_average_during"] = load_average()
         log = nginx_log(stack.nginx_dir / "access.log")
-        worker.terminate()
-        worker.wait(timeout=30)
+        for proc in jobs:
+            proc.terminate()
+            proc.wait(timeout=60)
     flask(["scans", "flush"], env)
 
     rows = day.rec.rows

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rehearse the production set on one machine, as root or not, without touching system files:
 # PostgreSQL database (created, migrated, demo data), Redis, two gunicorn instances on loopback,
-# the job worker loop and nginx in front, all state under $REHEARSAL_DIR.
+# the job worker and cron (`flask jobs worker`, `flask jobs cron`) and nginx in front, all state
+# under $REHEARSAL_DIR.
 #
 #   deploy/rehearse.sh start     # prints the URL (http://127.0.0.1:8080)
 #   deploy/rehearse.sh status
@@ -30,7 +31,8 @@ app_env() {
   export SECRET_KEY="${SECRET_KEY:-rehearsal-$(cat "$DIR/secret" 2>/dev/null || echo x)}"
   export REDIS_URL PUBLIC_BASE_URL="http://127.0.0.1:$NGINX_PORT"
   export PROXY_FIX_X_FOR=1 PROXY_FIX_X_PROTO=1 PROXY_FIX_X_HOST=1 PROXY_FIX_X_PORT=1
-  export GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" FLASK="$VENV/bin/flask"
+  export GUNICORN_WORKERS="${GUNICORN_WORKERS:-2}" FLASK="$VENV/bin/flask" JOBS_MODE=rq
+  export JOBS_QUEUE="${JOBS_QUEUE:-cho40-rehearsal}"
 }
 
 start() {
@@ -64,9 +66,11 @@ start() {
     upstreams+=(--app "127.0.0.1:$port")
   done
 
-  log "Worker loop (scans flush every minute, orders expire every 5 minutes)"
-  nohup deploy/worker-loop.sh >"$DIR/worker.log" 2>&1 &
+  log "Job worker and cron (RQ on $REDIS_URL)"
+  nohup "$FLASK" --app wsgi jobs worker >"$DIR/worker.log" 2>&1 &
   echo $! > "$DIR/worker.pid"
+  nohup "$FLASK" --app wsgi jobs cron >"$DIR/cron.log" 2>&1 &
+  echo $! > "$DIR/cron.pid"
 
   log "nginx on 127.0.0.1:$NGINX_PORT"
   "$VENV/bin/python" deploy/render_nginx.py --main "$DIR/nginx" --listen "127.0.0.1:$NGINX_PORT" \
@@ -87,10 +91,12 @@ stop() {
     log "nginx"
     "$NGINX" -p "$DIR/nginx" -e "$DIR/nginx/error.log" -c "$DIR/nginx/nginx.conf" -s quit
   fi
-  if pid_alive "$DIR/worker.pid"; then
-    log "worker loop"
-    kill "$(cat "$DIR/worker.pid")"
-  fi
+  for job in cron worker; do
+    if pid_alive "$DIR/$job.pid"; then
+      log "job $job"
+      kill -TERM "$(cat "$DIR/$job.pid")"   # RQ: finish the job in hand, then stop
+    fi
+  done
   for pidfile in "$DIR"/gunicorn-*.pid; do
     if pid_alive "$pidfile"; then
       log "gunicorn $(basename "$pidfile" .pid)"
@@ -99,7 +105,7 @@ stop() {
   done
   for _ in $(seq 1 100); do
     alive=0
-    for pidfile in "$DIR"/gunicorn-*.pid "$DIR/nginx/nginx.pid"; do
+    for pidfile in "$DIR"/gunicorn-*.pid "$DIR/nginx/nginx.pid" "$DIR/worker.pid" "$DIR/cron.pid"; do
       pid_alive "$pidfile" && alive=1
     done
     [ "$alive" = 0 ] && break
@@ -116,7 +122,8 @@ stop() {
 }
 
 status() {
-  for pidfile in "$DIR"/gunicorn-*.pid "$DIR/worker.pid" "$DIR/nginx/nginx.pid" "$DIR/redis.pid"; do
+  for pidfile in "$DIR"/gunicorn-*.pid "$DIR/worker.pid" "$DIR/cron.pid" "$DIR/nginx/nginx.pid" \
+      "$DIR/redis.pid"; do
     [ -f "$pidfile" ] || continue
     if pid_alive "$pidfile"; then echo "up   $pidfile"; else echo "down $pidfile"; fi
   done
