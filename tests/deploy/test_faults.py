@@ -105,25 +105,41 @@ def test_postgresql_outage_under_load_errors_only_while_down(seeded, tmp_path):
                 events.append((t0, time.monotonic(), "healthz", status))
             time.sleep(0.05)
 
+    def wait_for(condition, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with lock:
+                if condition(list(events)):
+                    return True
+            time.sleep(0.05)
+        return False
+
     threads = [threading.Thread(target=shopper, args=(n,)) for n in range(4)]
     threads.append(threading.Thread(target=health))
     try:
         for t in threads:
             t.start()
-        time.sleep(2)
+        # Event-driven, so a slow machine only makes it longer: orders flowing, then down until
+        # the app has noticed, then up until orders flow again.
+        assert wait_for(lambda ev: sum(e[3] == "placed" for e in ev) >= 2, 120)
         down_at = time.monotonic()
         proxy.cut()
-        time.sleep(2)
+        noticed = wait_for(lambda ev: any(e[2] == "healthz" and e[3] == 503 and e[0] > down_at
+                                          for e in ev), 60)
+        time.sleep(0.5)
         proxy.restore()
         up_at = time.monotonic()
-        time.sleep(3)
+        recovered = wait_for(lambda ev: sum(e[3] == "placed" and e[0] > up_at for e in ev) >= 2,
+                             120)
     finally:
         stop.set()
         for t in threads:
-            t.join(timeout=30)
+            t.join(timeout=60)
         workers_after = _workers(app.proc.pid)
         app.stop()
         proxy.stop()
+    assert noticed, "/healthz never answered 503 while PostgreSQL was unreachable"
+    assert recovered, "no order went through after PostgreSQL came back"
 
     def bad(status) -> bool:
         return not (status == "placed" or (isinstance(status, int) and status < 500))
@@ -131,11 +147,9 @@ def test_postgresql_outage_under_load_errors_only_while_down(seeded, tmp_path):
     before = [e for e in events if e[1] < down_at]
     during = [e for e in events if e[0] > down_at and e[1] < up_at]
     after = [e for e in events if e[0] > up_at]
-    assert before and after and during
     assert [e for e in before if bad(e[3])] == []
     assert [e for e in after if bad(e[3])] == []  # recovered, no restart
-    assert any(e[2] == "healthz" and e[3] == 503 for e in during)  # it really was down
-    assert any(e[3] == "placed" for e in after)
+    assert any(bad(e[3]) for e in during)  # it really was down, and it showed
     assert workers_after == workers_before  # the same worker processes served throughout
 
     # Nothing half-written: every order whole, and the stock that moved is exactly what orders
