@@ -15,7 +15,8 @@ from marketplace.imports.parsers import PLATFORM_NAMES
 
 bp = Blueprint("imports", __name__)
 
-PREFIX = {"seller": "/seller/imports", "organizer": "/organizer/imports"}
+# Only a stall's seller imports its marketplace sales; organizers have no import screens.
+PREFIX = {"seller": "/seller/imports"}
 
 
 def _upload(role: str):
@@ -102,21 +103,3 @@ def seller_preview(batch: str):
 @role_required("seller")
 def seller_discard(batch: str):
     return _discard("seller", batch)
-
-
-@bp.route("/organizer/imports", methods=["GET", "POST"])
-@role_required("organizer")
-def organizer_upload():
-    return _upload("organizer")
-
-
-@bp.route("/organizer/imports/<batch>", methods=["GET", "POST"])
-@role_required("organizer")
-def organizer_preview(batch: str):
-    return _preview("organizer", batch)
-
-
-@bp.route("/organizer/imports/<batch>/discard", methods=["POST"])
-@role_required("organizer")
-def organizer_discard(batch: str):
-    return _discard("organizer", batch)
