@@ -140,7 +140,7 @@ def seed(ctx: dict) -> None:
     for stall in _lychee_stalls(stalls):
         invitation = invited.get(stall.id)
         if invitation is None:
-            invitation = CampaignStall(stall=stall, invited_at=now)
+            invitation = CampaignStall(stall=stall, status="invited", invited_at=now)
             campaign.invitations.append(invitation)
         if invitation.status == "invited":
             invitation.status, invitation.decided_at = "joined", now
