@@ -81,6 +81,8 @@ def _preview(role: str, batch: str):
 
 
 def _discard(role: str, batch: str):
+    if services.load_pending(batch, current_user) is None:
+        abort(404)
     if EmptyForm().validate_on_submit():
         services.discard_pending(batch, current_user)
         flash(_("Đã huỷ lần tải lên."), "info")
