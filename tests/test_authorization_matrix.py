@@ -48,6 +48,7 @@ PUBLIC_POSTS = {
     "accounts.register": "creates a shopper or seller account",
     "accounts.change_password": "the signed-in user's own password",
     "main.set_language": "the visitor's language cookie",
+    "messages.settings": "the signed-in user's own notification settings",
     "orders.cart_add": "the visitor's own cart (session)",
     "orders.cart_remove": "the visitor's own cart (session)",
     "orders.cart_update": "the visitor's own cart (session)",
