@@ -275,3 +275,17 @@ def test_shopper_cannot_open_reconciliation(client, auth):
 def test_anonymous_is_sent_to_login(client):
     resp = client.get("/payments/reconcile")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_stored_statements_are_listed_for_their_uploader_only(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(seller)
+    _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000"))
+    page = client.get("/payments/reconcile").get_data(as_text=True)
+    [link] = re.findall(r'href="(/payments/reconcile/\d+)"', page)
+    assert "Sao kê đã tải lên" in page
+    assert "Khớp: 1 khoản" in client.get(link).get_data(as_text=True)
+    auth.logout()
+    auth.login(make_seller())
+    assert "Sao kê đã tải lên" not in client.get("/payments/reconcile").get_data(as_text=True)
+    assert client.get(link).status_code == 404
