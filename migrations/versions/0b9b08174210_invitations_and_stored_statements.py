@@ -1,7 +1,7 @@
 """fair and campaign invitations, stored bank statements
 
 Revision ID: 0b9b08174210
-Revises: b7c1e2a9f4d0
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-03 13:30:01.238409
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '0b9b08174210'
-down_revision = 'b7c1e2a9f4d0'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 
