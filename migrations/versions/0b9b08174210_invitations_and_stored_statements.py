@@ -1,7 +1,7 @@
 """fair and campaign invitations, stored bank statements
 
 Revision ID: 0b9b08174210
-Revises: a7c3e9d1f2b4
+Revises: 7c1e2a9d4b10
 Create Date: 2026-12-03 13:30:01.238409
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '0b9b08174210'
-down_revision = 'a7c3e9d1f2b4'
+down_revision = '7c1e2a9d4b10'
 branch_labels = None
 depends_on = None
 
