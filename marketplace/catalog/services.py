@@ -28,6 +28,7 @@ from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
+from marketplace.sanitize import clean_text, csv_cell, unquote_csv_cell
 from marketplace.storage import StoredImage, save_image
 
 MAX_PHOTOS = 6
@@ -45,9 +46,12 @@ AREA_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-/]{0,63}$")
 # ---------------------------------------------------------------------------
 
 
+_MULTILINE_FIELDS = frozenset({"story", "description"})
+
+
 def _text(value: Any, field_name: str, max_length: int, *, required: bool = False,
           label=None) -> str:
-    text = "" if value is None else str(value).strip()
+    text = clean_text(value, multiline=field_name in _MULTILINE_FIELDS)
     if required and not text:
         raise ValidationError(field_name, str(label or _("Vui lòng điền mục này.")))
     if len(text) > max_length:
@@ -584,9 +588,7 @@ def _csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    text = str(value)
-    # A cell starting like a formula would run in a spreadsheet: quote it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_cell(str(value))
 
 
 def export_products_csv(stall: Stall) -> bytes:
@@ -627,8 +629,7 @@ class ImportResult:
 
 def _csv_value(cell: str) -> str:
     """Undo the quote the export puts before formula-like cells."""
-    cell = cell.strip()
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
+    return unquote_csv_cell(cell)
 
 
 def _read_csv(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import re
 import secrets
 from collections import defaultdict
@@ -36,6 +35,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
+from marketplace.sanitize import clean_text, secret_matches
 
 MAX_QUANTITY = 10_000
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
@@ -93,7 +93,7 @@ def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) ->
 def parse_id(raw, field: str = "product_id") -> int:
     """Read a row id posted by a form."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise ValidationError(field, _("Sản phẩm không hợp lệ."))
     return int(text)
 
@@ -112,7 +112,7 @@ def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
 
 def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
           missing: str | None = None) -> str:
-    text = " ".join((raw or "").split())
+    text = clean_text(raw, multiline=field in ("delivery_address", "note"))
     if required and not text:
         raise ValidationError(field, missing or _("Vui lòng điền thông tin này."))
     if len(text) > max_len:
@@ -834,8 +834,7 @@ def tracked_order(code: str, token: str | None) -> Order | None:
         sa.select(Order).options(selectinload(Order.lines), selectinload(Order.events))
         .where(Order.code == normal)
     )
-    if order is None or not hmac.compare_digest(order.access_token.encode(),
-                                                str(token).encode()):
+    if order is None or not secret_matches(token, order.access_token):
         return None
     return order
 
