@@ -29,7 +29,7 @@ from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
 from marketplace.sanitize import clean_text, csv_cell, unquote_csv_cell
-from marketplace.storage import StoredImage, save_image
+from marketplace.storage import StoredImage, check_pixel_budget, save_image
 
 MAX_PHOTOS = 6
 MAX_PRICE = 1_000_000_000
@@ -499,6 +499,10 @@ def _add_photos(product: Product, photos: Iterable[bytes]) -> None:
     photos = [raw for raw in photos if raw]
     if len(product.images) + len(photos) > MAX_PHOTOS:
         raise ValidationError("photos", _("Mỗi sản phẩm có tối đa %(n)s ảnh.", n=MAX_PHOTOS))
+    try:
+        check_pixel_budget(photos)
+    except ValidationError as exc:
+        raise ValidationError("photos", exc.reason) from None
     position = max((img.position for img in product.images), default=-1) + 1
     for raw in photos:
         try:
