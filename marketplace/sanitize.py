@@ -171,3 +171,14 @@ def parse_day(raw: Any) -> date | None:
     except ValueError:
         return None
     return day if date_in_range(day) else None
+
+
+def row_id(value: Any) -> int:
+    """Coerce a posted row id for a form field; ValueError beyond any row id (a field error)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        number = int_arg(value, default=-1, low=0)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number

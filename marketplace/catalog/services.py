@@ -78,6 +78,8 @@ def _whole_number(value: Any, field_name: str, *, bad, negative) -> int | None:
             return None
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-").strip()
+        if len(text) > 30:  # far beyond any price or count; int() of it would be slow
+            raise ValidationError(field_name, str(bad))
         if re.fullmatch(r"\d+", text):
             number = int(text)
         elif re.fullmatch(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*", text):
@@ -128,11 +130,11 @@ def parse_weight(value: Any) -> Decimal:
             ) from None
     if not weight.is_finite():
         raise ValidationError("net_weight_kg", _("Khối lượng phải là số kg, ví dụ 0,5."))
+    if weight > MAX_WEIGHT_KG:  # before rounding: a huge number cannot be rounded to grams
+        raise ValidationError("net_weight_kg", _("Khối lượng quá lớn."))
     weight = weight.quantize(Decimal("0.001"))
     if weight <= 0:
         raise ValidationError("net_weight_kg", _("Khối lượng tịnh phải lớn hơn 0."))
-    if weight > MAX_WEIGHT_KG:
-        raise ValidationError("net_weight_kg", _("Khối lượng quá lớn."))
     return weight
 
 

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from marketplace.forms import DateInRange
+from marketplace.sanitize import row_id
 
 # datetime-local sends 2024-03-01T08:00; a phone without it lets people type 01/03/2024 08:00.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
@@ -120,12 +121,12 @@ class DecisionForm(FlaskForm):
 
 
 class AddStallForm(FlaskForm):
-    stall_id = SelectField(_l("Gian hàng"), coerce=int, validate_choice=False)
+    stall_id = SelectField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
     booth_number = StringField(_l("Số gian"))
 
 
 class ApplyForm(FlaskForm):
-    stall_id = SelectField(_l("Gian hàng"), coerce=int, validate_choice=False)
+    stall_id = SelectField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
 
 
 class CampaignForm(FlaskForm):
@@ -147,8 +148,8 @@ class CampaignForm(FlaskForm):
                             default="kg")
     goal_vnd = VNDField(_l("Mục tiêu doanh thu (đồng)"))
     categories = CheckboxesField(_l("Nhóm sản phẩm"), validate_choice=False)
-    stalls = SelectMultipleField(_l("Gian hàng"), coerce=int, validate_choice=False)
-    products = SelectMultipleField(_l("Sản phẩm"), coerce=int, validate_choice=False)
+    stalls = SelectMultipleField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
+    products = SelectMultipleField(_l("Sản phẩm"), coerce=row_id, validate_choice=False)
     channels = CheckboxesField(_l("Kênh bán được tính"), validate_choice=False)
     published = BooleanField(_l("Công bố (hiện với mọi người)"))
     public_board = BooleanField(_l("Bảng doanh số công khai"))

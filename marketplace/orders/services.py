@@ -35,7 +35,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
-from marketplace.sanitize import clean_text, secret_matches
+from marketplace.sanitize import clean_text, int_arg, secret_matches
 
 MAX_QUANTITY = 10_000
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
@@ -93,9 +93,10 @@ def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) ->
 def parse_id(raw, field: str = "product_id") -> int:
     """Read a row id posted by a form."""
     text = str(raw or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+    number = int_arg(text)
+    if number is None:
         raise ValidationError(field, _("Sản phẩm không hợp lệ."))
-    return int(text)
+    return number
 
 
 def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
