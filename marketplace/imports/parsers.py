@@ -383,27 +383,53 @@ def _check_archive(filename: str, data: bytes) -> None:
             raise _too_big(filename)
 
 
+def _iter_sheet(filename: str, ws, width: int):
+    """Yield a sheet's rows as lists of `width` values, refusing rows beyond the cap at once.
+
+    openpyxl's own read-only iteration pads a jump to row 1,048,576 with empty rows and sizes
+    rows by the far-right cell; this walks the same streaming parser without either.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    limit = MAX_ROWS + _PEEK_ROWS
+    workbook = ws.parent
+    with ws._get_source() as source:
+        parser = WorkSheetParser(
+            source, ws._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        expected = 1
+        for index, cells in parser.parse():
+            if index > limit:
+                raise _too_big(filename)
+            while expected < index:  # rows the file leaves out are empty
+                yield [None] * width
+                expected += 1
+            row = [None] * width
+            for cell in cells:
+                if cell["column"] <= width:
+                    row[cell["column"] - 1] = cell["value"]
+            yield row
+            expected = index + 1
+
+
 def _sheet_rows(filename: str, ws) -> tuple[list[list], Headers | None]:
     """Read one sheet within the row and column caps, whatever its <dimension> claims."""
     declared_rows, declared_cols = ws.max_row, ws.max_column
     if (declared_rows or 0) > MAX_ROWS + _PEEK_ROWS or (declared_cols or 0) > MAX_COLUMNS:
         raise _too_big(filename)
     # A missing or wrong <dimension> must neither cut columns off nor pad rows to its size:
-    # the header row decides the width, and iteration stops at the caps.
-    ws.reset_dimensions()
-    head = [list(r) for r in ws.iter_rows(min_row=1, max_row=_PEEK_ROWS, min_col=1,
-                                          max_col=MAX_COLUMNS, values_only=True)]
+    # the header row decides the width.
+    head = []
+    for row in _iter_sheet(filename, ws, MAX_COLUMNS):
+        head.append(row)
+        if len(head) == _PEEK_ROWS:
+            break
     header = next((r for r in head if any(v not in (None, "") for v in r)), None)
     if header is None:
         return [], None
     width = max(i for i, v in enumerate(header) if v not in (None, "")) + 1
-    rows: list[list] = []
-    for row in ws.iter_rows(min_row=1, max_row=MAX_ROWS + _PEEK_ROWS + 1, min_col=1,
-                            max_col=width, values_only=True):
-        rows.append(list(row))
-    if len(rows) > MAX_ROWS + _PEEK_ROWS:
-        raise _too_big(filename)
-    return rows, Headers(header)
+    return list(_iter_sheet(filename, ws, width)), Headers(header[:width])
 
 
 def _xlsx_rows(filename: str, data: bytes) -> list[list]:
