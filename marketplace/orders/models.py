@@ -89,7 +89,7 @@ class Order(db.Model):
                                                 server_default="cash")
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
     total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
-    paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # net of reversals
+    paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # less refunds, corrections
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
@@ -116,6 +116,12 @@ class Order(db.Model):
     @property
     def is_paid(self) -> bool:
         return self.paid_amount >= self.total
+
+    @property
+    def is_booth_sale(self) -> bool:
+        """Sold by the stall's people at its booth (the POS): handed over when paid."""
+        return (self.channel == Channel.FAIR and self.fulfilment == Fulfilment.BOOTH_PICKUP
+                and self.created_by_id is not None)
 
 
 class OrderLine(db.Model):

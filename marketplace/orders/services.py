@@ -16,6 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
@@ -37,7 +38,8 @@ from marketplace.orders.models import (
     OrderStatusEvent,
 )
 from marketplace.payments.models import Payment
-from marketplace.payments.services import record_payment, refund_on_cancel
+from marketplace.payments.services import outstanding, record_payment, refund_on_cancel
+from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import clean_text, int_arg, secret_matches
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,14 @@ _FROM = {
     OrderStatus.FULFILLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
     OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
 }
+
+
+class PaymentOutstanding(Conflict):
+    """Handing over an order not fully paid needs the seller's confirmation."""
+
+    def __init__(self, owed: int):
+        super().__init__(_("Khách còn nợ %(owed)s.", owed=format_vnd(owed)))
+        self.owed = owed
 
 
 class StaleCart(DomainError):
@@ -438,19 +448,24 @@ def _take_stock_stmt() -> sa.Update:
         .where(product.c.id == sa.bindparam("pid"), product.c.stock >= qty,
                product.c.active.is_(True))
         .values(stock=product.c.stock - qty, updated_at=sa.bindparam("now"))
+        .returning(product.c.stock)
     )
 
 
 def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int, str],
-                now: datetime) -> None:
+                now: datetime) -> bool:
     """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks).
 
     The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) and checks the stock
-    in one statement, so two buyers racing for the last unit cannot both get it.
+    in one statement, so two buyers racing for the last unit cannot both get it. Return whether
+    a product sold out (its public page must stop offering it).
     """
+    sold_out = False
     for pid in sorted(quantities):
-        result = conn.execute(_take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now})
-        if result.rowcount != 1:
+        left = conn.execute(
+            _take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now}).scalar()
+        sold_out = sold_out or left == 0
+        if left is None:
             db.session.rollback()
             row = db.session.execute(
                 sa.select(Product.stock, Product.active).where(Product.id == pid)
@@ -458,6 +473,7 @@ def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int
             if row is None or not row.active:
                 raise ValidationError(None, _("“%(name)s” hiện không còn bán.", name=names[pid]))
             raise OutOfStock(names[pid], row.stock)
+    return sold_out
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
@@ -502,7 +518,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
     for attempt in range(_WRITE_ATTEMPTS):
         conn = db.session.connection()
         now = utcnow()
-        _take_stock(conn, quantities, names, now)
+        sold_out = _take_stock(conn, quantities, names, now)
         checkout_code = new_code(CHECKOUT_CODE_LENGTH) if checkout_fields is not None else None
         checkout_row = None if checkout_fields is None else {
             "code": checkout_code, "created_at": now, **checkout_fields}
@@ -538,6 +554,8 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
                 raise
             continue
         db.session.commit()
+        if sold_out:
+            invalidate_product_pages()
         return Placed(checkout_code, [
             PlacedOrder(order_id, row["code"], row["access_token"], total,
                         draft.payment_method, stall_name)
@@ -778,15 +796,21 @@ def create_manual_order(stall: Stall, raw_quantities: dict[int, str], details: C
 
 
 def change_status(order: Order, new_status: str, *, by_id: int | None, reason: str = "",
-                  only_unpaid: bool = False) -> None:
-    """Move an order to a new status once; cancelling returns stock and reverses payments.
+                  only_unpaid: bool = False, unpaid_ok: bool = False) -> None:
+    """Move an order to a new status once; cancelling returns stock and refunds card money.
 
     The status is changed by a conditional UPDATE, so of two racing changes only one wins and
-    stock comes back exactly once.
+    stock comes back exactly once. Handing over an order paid by transfer or card that is not
+    fully paid raises PaymentOutstanding unless the seller confirmed it (unpaid_ok); a cash
+    order handed over records the cash instead.
     """
     new_status = OrderStatus(new_status)
     if new_status not in _FROM:
         raise ValidationError(None, _("Trạng thái không hợp lệ."))
+    if (new_status == OrderStatus.FULFILLED and order.payment_method != CASH and not unpaid_ok
+            and order.status in [s.value for s in _FROM[new_status]]
+            and (owed := outstanding(order)) > 0):
+        raise PaymentOutstanding(owed)
     values: dict = {"status": new_status.value}
     now = utcnow()
     if new_status == OrderStatus.CANCELLED:
@@ -806,24 +830,53 @@ def change_status(order: Order, new_status: str, *, by_id: int | None, reason: s
         db.session.refresh(order)
         raise Conflict(_("Đơn %(code)s đang ở trạng thái “%(status)s”, không đổi được.",
                          code=order.code, status=status_label(order.status)))
-    if new_status == OrderStatus.CANCELLED:
-        for line in sorted(order.lines, key=lambda ln: ln.product_id):
-            db.session.execute(
-                sa.update(Product).where(Product.id == line.product_id)
-                .values(stock=Product.stock + line.quantity)
-                .execution_options(synchronize_session=False)
-            )
-        refund_on_cancel(order, by_id)
-    elif (new_status == OrderStatus.FULFILLED and order.payment_method == CASH
-          and order.paid_amount < order.total):
-        # Handing over a cash order means the money was taken.
-        record_payment(order, CASH, order.total - order.paid_amount, recorded_by_id=by_id)
-    db.session.add(OrderStatusEvent(order_id=order.id, status=new_status.value, at=now,
-                                    by_id=by_id, note=reason))
-    db.session.commit()
+    # The UPDATE bypassed the ORM: tell the loaded order its new status, without a write.
+    set_committed_value(order, "status", new_status.value)
+    back_on_sale = False
+    try:
+        if new_status == OrderStatus.CANCELLED:
+            for line in sorted(order.lines, key=lambda ln: ln.product_id):
+                stock = db.session.execute(
+                    sa.update(Product).where(Product.id == line.product_id)
+                    .values(stock=Product.stock + line.quantity)
+                    .returning(Product.stock)
+                    .execution_options(synchronize_session=False)
+                ).scalar()
+                back_on_sale = back_on_sale or stock == line.quantity  # it had sold out
+            refund_on_cancel(order, by_id)
+        elif (new_status == OrderStatus.FULFILLED and order.payment_method == CASH
+              and order.paid_amount < order.total):
+            # Handing over a cash order means the money was taken.
+            record_payment(order, CASH, order.total - order.paid_amount, recorded_by_id=by_id)
+        db.session.add(OrderStatusEvent(order_id=order.id, status=new_status.value, at=now,
+                                        by_id=by_id, note=reason))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        db.session.refresh(order)
+        raise
+    if back_on_sale:
+        invalidate_product_pages()
     db.session.refresh(order)
     if new_status == OrderStatus.READY:
         _tell(messages.order_ready, order.id)
+    if new_status == OrderStatus.CANCELLED:
+        from marketplace.payments.card import expire_open_sessions
+
+        expire_open_sessions(order)
+
+
+def unpaid_deadline(order: Order) -> datetime | None:
+    """Return when an unpaid order expires if still unpaid, or None if it never does.
+
+    The same rule as expire_unpaid_orders: online orders placed by the shopper, to be paid by
+    transfer or card, still in "placed".
+    """
+    if (order.status != OrderStatus.PLACED or order.channel != Channel.ONLINE
+            or order.payment_method not in UNPAID_METHODS or order.created_by_id is not None):
+        return None
+    return order.placed_at + timedelta(
+        minutes=current_app.config.get("ORDER_UNPAID_TTL_MINUTES", 60))
 
 
 def expire_unpaid_orders(now: datetime | None = None) -> int:
@@ -848,6 +901,9 @@ def expire_unpaid_orders(now: datetime | None = None) -> int:
                           reason=_("Quá hạn thanh toán, đơn tự huỷ."))
         except Conflict:
             continue  # paid or changed meanwhile (another run, the seller): leave it
+        except DomainError as exc:  # Stripe unreachable for a refund: the next run retries
+            current_app.logger.warning("order %s not expired: %s", order.code, exc)
+            continue
         done += 1
     return done
 

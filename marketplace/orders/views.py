@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,16 +19,20 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from marketplace.auth import is_safe_next, role_required
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
-from marketplace.fairs.services import current_booth, visited_fair_id
+from marketplace.extensions import csrf
+from marketplace.fairs.services import current_booth, remember_fair_visit, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
 from marketplace.orders import labels
 from marketplace.orders import services as svc
 from marketplace.orders.forms import CancelForm, checkout_form_for, manual_form_for, sale_form_for
+from marketplace.payments.forms import new_cash_form
+from marketplace.payments.services import money_summary
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)
@@ -89,8 +94,26 @@ def cart():
     return render_template("orders/cart.html", view=view, form=EmptyForm())
 
 
+def _from_this_site() -> None:
+    """Refuse a POST that another site's page sent (Origin, else Referer), or lacks a token.
+
+    The add-to-cart form on the provenance page carries no token, so that page is the same for
+    every visitor; SameSite=Lax keeps the session cookie off cross-site POSTs besides.
+    """
+    sent_from = request.headers.get("Origin") or request.referrer
+    if not sent_from:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # no header to judge by: a token must do
+        return
+    ours = {request.host, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+    if urlsplit(sent_from).netloc not in ours:
+        raise CSRFError("The request came from another site.")  # shown as the CSRF message
+
+
 @bp.post("/cart/add")
+@csrf.exempt
 def cart_add():
+    _from_this_site()
     try:
         new_cart, product, qty = svc.add_to_cart(
             _cart(), request.form.get("product_id"), request.form.get("quantity", "1")
@@ -98,6 +121,10 @@ def cart_add():
     except DomainError as exc:
         flash(exc.message, "error")
         return _back(url_for("orders.cart"))
+    via = request.form.get("via_fair", "")
+    booth = current_booth(product.stall_id) if via.isdigit() else None
+    if booth is not None and booth.fair_id == int(via):
+        remember_fair_visit(booth.fair_id)  # added from the page of a label scanned at its booth
     _save_cart(new_cart)
     flash(_("Đã thêm %(n)s × %(name)s vào giỏ.", n=qty, name=product.name), "success")
     return _back(url_for("orders.cart"))
@@ -189,7 +216,8 @@ def track(code: str):
     order = svc.tracked_order(code, request.args.get("t"))
     if order is None:
         abort(404)
-    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order))
+    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order),
+                           money=money_summary(order))
 
 
 @bp.get("/my/orders")
@@ -241,8 +269,10 @@ def seller_inbox():
 @role_required("seller")
 def seller_order(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
+    money = money_summary(order)
     return render_template("orders/seller_order.html", order=order, form=EmptyForm(),
                            cancel_form=CancelForm(), booth=svc.booth_fairs_of(order),
+                           money=money, cash_form=new_cash_form(money.owed),
                            order_messages=order_messages(order.id))
 
 
@@ -254,7 +284,12 @@ def seller_order_status(code: str):
     if new_status not in ("confirmed", "ready", "fulfilled"):
         abort(400)
     try:
-        svc.change_status(order, new_status, by_id=current_user.id)
+        svc.change_status(order, new_status, by_id=current_user.id,
+                          unpaid_ok=request.form.get("unpaid_ok") == "1")
+    except svc.PaymentOutstanding as exc:
+        # Asked on a page of its own, so it works without JavaScript.
+        return render_template("orders/confirm_handover.html", order=order, owed=exc.owed,
+                               form=EmptyForm())
     except DomainError as exc:
         flash(exc.message, "error")
     else:

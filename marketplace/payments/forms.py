@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 
 class VndField(StringField):
@@ -35,6 +37,13 @@ class CashForm(FlaskForm):
             raise ValidationError(_l("Nhập số tiền lớn hơn 0."))
 
 
+def new_cash_form(owed: int) -> CashForm:
+    """Return a blank cash form for an order, offering what is owed, with a fresh nonce."""
+    form = CashForm(formdata=None, amount=owed or None)
+    form.nonce.data = secrets.token_urlsafe(12)
+    return form
+
+
 class StatementForm(FlaskForm):
     statement = FileField(
         _l("Tệp sao kê ngân hàng (CSV)"),
@@ -48,3 +57,14 @@ class ConfirmStatementForm(FlaskForm):
 
 class CardForm(FlaskForm):
     t = HiddenField()
+
+
+class CorrectionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do sửa"),
+        validators=[InputRequired(_l("Ghi rõ lý do sửa khoản ghi nhầm.")), Length(max=500)],
+    )
+
+
+class RefundForm(FlaskForm):
+    reason = TextAreaField(_l("Lý do hoàn tiền (không bắt buộc)"), validators=[Length(max=500)])

@@ -220,3 +220,13 @@ def test_bad_quantity_names_row_and_column():
     data = b.shopee_file([b.shopee_line("X1", "A", 1), b.shopee_line("X2", "A", "hai")])
     with pytest.raises(ImportFileError, match="dòng 3.*Số lượng"):
         parse_file("o.xlsx", data)
+
+
+def test_returned_statuses_of_every_platform_are_returns_not_cancellations():
+    from marketplace.imports.parsers import classify_status
+
+    for platform, raw in (("shopee", "Trả hàng/Hoàn tiền"), ("shopee", "Trả hàng / Hoàn tiền"),
+                          ("tiktok", "Returned"), ("tiktok", "Đã hoàn tiền"),
+                          ("lazada", "Returned"), ("shopee", "Return/Refund")):
+        assert classify_status(platform, raw) == ("returned", True), (platform, raw)
+    assert classify_status("shopee", "Đã hủy") == ("cancelled", True)
