@@ -80,7 +80,7 @@ def test_names_are_cleaned_in_every_form_that_takes_one(client, auth, db, kind):
     assert client.post("/organizer/fairs/new", data=fair_form(name=typed)).status_code == 302
     assert db.session.scalar(sa.select(Fair.name)) == clean
     assert client.post("/organizer/campaigns/new",
-                       data=campaign_form(name=typed)).status_code == 302
+                       data=campaign_form(name=typed, stalls=[str(stall.id)])).status_code == 302
     assert db.session.scalar(sa.select(Campaign.name)) == clean
     client.post("/logout")
 
