@@ -20,6 +20,7 @@ from marketplace.formatting import (
     format_number,
     format_vnd,
 )
+from marketplace.sanitize import register_input_guards
 
 BLUEPRINT_MODULES = (
     "main",
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     }
     logs.install(app.logger)
     register_extensions(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)

@@ -19,6 +19,7 @@ from marketplace.accounts.models import PasswordResetCode, Role, User
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.sanitize import clean_name
 
 PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 MIN_PASSWORD = 8
@@ -71,7 +72,7 @@ def build_user(
     *, name: str, password: str, role: str, email: str | None = None, phone: str | None = None
 ) -> User:
     """Validate and add a new user to the session without committing."""
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError("name", _("Vui lòng nhập họ tên."))
     if len(name) > 120:
