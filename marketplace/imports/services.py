@@ -32,6 +32,7 @@ from marketplace.imports.parsers import (
     _,
     parse_file,
 )
+from marketplace.once import services as once_svc
 
 MAX_FILES = 20
 PENDING_TTL = timedelta(days=1)
@@ -355,13 +356,17 @@ def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, objec
 
 def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | None,
                 overrides: dict[SkuKey, str | int | None] | None = None,
-                pending_batch: str | None = None) -> ImportOutcome:
+                pending_batch: str | None = None,
+                once: once_svc.Once | None = None) -> ImportOutcome:
     """Save the files' lines in one transaction: upsert by key, newest export wins."""
     preview = build_preview(stall, files, overrides)
+    claim_id = once_svc.claim(once) if once is not None else None
     try:
         if overrides:
             _save_mappings(stall, preview, overrides)
         outcome = _write_lines(stall, preview, user)
+        if claim_id is not None:
+            once_svc.settle(claim_id, ImportCounts.of(outcome).ref)
         if pending_batch:
             db.session.execute(sa.delete(PendingImportFile).where(
                 PendingImportFile.batch == pending_batch))
@@ -494,14 +499,41 @@ def discard_pending(batch: str, user: User) -> None:
     db.session.commit()
 
 
-def confirm_pending(batch: str, user: User,
-                    overrides: dict[SkuKey, str | int | None] | None) -> ImportOutcome:
-    """Save a pending upload with the user's SKU choices."""
-    pending = load_pending(batch, user)
-    if pending is None:
-        raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
-    stall, files = pending
-    return save_import(stall, files, user=user, overrides=overrides, pending_batch=batch)
+@dataclass(frozen=True)
+class ImportCounts:
+    """How many lines a confirmed import added, changed and left alone."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @classmethod
+    def of(cls, outcome: ImportOutcome) -> ImportCounts:
+        return cls(outcome.inserted, outcome.updated, outcome.unchanged)
+
+    @property
+    def ref(self) -> str:
+        return f"import:{self.inserted}/{self.updated}/{self.unchanged}"
+
+    @classmethod
+    def from_ref(cls, ref: str) -> ImportCounts:
+        inserted, updated, unchanged = (int(n) for n in ref.partition(":")[2].split("/"))
+        return cls(inserted, updated, unchanged)
+
+
+def confirm_pending(batch: str, user: User, overrides: dict[SkuKey, str | int | None] | None,
+                    once: once_svc.Once) -> ImportCounts:
+    """Save a pending upload with the user's SKU choices, once per confirmation form."""
+
+    def act() -> ImportCounts:
+        pending = load_pending(batch, user)
+        if pending is None:
+            raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
+        stall, files = pending
+        return ImportCounts.of(save_import(stall, files, user=user, overrides=overrides,
+                                           pending_batch=batch, once=once))
+
+    return once_svc.run_once(once, act, ImportCounts.from_ref)
 
 
 def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImport]:
@@ -517,7 +549,7 @@ def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImpo
 
 
 __all__ = [
-    "ImportFileError", "ImportOutcome", "Preview", "build_preview", "can_import",
+    "ImportCounts", "ImportFileError", "ImportOutcome", "Preview", "build_preview", "can_import",
     "confirm_pending", "discard_pending", "importable_stalls", "load_pending", "recent_imports",
     "save_import", "stash_upload",
 ]

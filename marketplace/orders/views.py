@@ -23,11 +23,14 @@ from marketplace.errors import DomainError, OutOfStock, ValidationError, populat
 from marketplace.fairs.services import current_booth, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
+from marketplace.once import services as once
+from marketplace.once.forms import request_once
 from marketplace.orders import labels
 from marketplace.orders import services as svc
 from marketplace.orders.forms import CancelForm, checkout_form_for, manual_form_for, sale_form_for
 
 bp = Blueprint("orders", __name__)
+bp.add_app_template_global(once.new_key, "once_key")
 
 RECENT_CHECKOUTS = 10  # checkout codes a guest's session may reopen
 
@@ -128,9 +131,9 @@ def checkout():
         for notice in view.notices:
             flash(notice, "warning")
         _save_cart(view.cart)
-    if not view.groups:
-        flash(_("Giỏ hàng đang trống."), "info")
-        return redirect(url_for("orders.cart"), code=303)
+    # A posted form goes on even with an empty cart: it may repeat a checkout already placed.
+    if not view.groups and request.method == "GET":
+        return _empty_cart()
     form = checkout_form_for(view.groups)
     if request.method == "GET" and current_user.is_authenticated:
         form.customer_name.data = form.customer_name.data or current_user.name
@@ -145,6 +148,7 @@ def checkout():
             placed = svc.place_checkout(
                 _cart(), details, choices, view=view, via_fair_id=visited_fair_id(),
                 customer_id=current_user.id if current_user.is_authenticated else None,
+                once=form.once(once.CHECKOUT),
             )
         except svc.StaleCart as exc:
             _save_cart(exc.cart)
@@ -153,6 +157,8 @@ def checkout():
             flash(_("Giỏ hàng vừa thay đổi, vui lòng kiểm tra lại trước khi đặt."), "warning")
             return redirect(url_for("orders.cart"), code=303)
         except ValidationError as exc:
+            if not view.groups:
+                return _empty_cart()
             populate_errors(form, exc)
             status = 400
         except OutOfStock as exc:
@@ -168,6 +174,11 @@ def checkout():
     elif form.is_submitted():
         status = 400
     return render_template("orders/checkout.html", view=view, form=form), status
+
+
+def _empty_cart():
+    flash(_("Giỏ hàng đang trống."), "info")
+    return redirect(url_for("orders.cart"), code=303)
 
 
 @bp.get("/checkout/<code>")
@@ -265,8 +276,10 @@ def seller_order_status(code: str):
 def seller_order_cancel(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
     form = CancelForm()
+    key = form.once(once.CANCEL)  # a missing key is refused (400) before anything happens
     try:
-        svc.change_status(order, "cancelled", by_id=current_user.id, reason=form.reason.data)
+        svc.change_status(order, "cancelled", by_id=current_user.id, reason=form.reason.data,
+                          once=key)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -330,7 +343,9 @@ def pos_sell():
         return _no_stall()
     method = request.form.get("method", "cash")
     try:
-        placed = svc.record_booth_sale(stall, _quantities(), method, seller_id=current_user.id)
+        placed = svc.record_booth_sale(
+            stall, _quantities(), method, seller_id=current_user.id,
+            once=request_once(request.form.get("once_key"), once.BOOTH_SALE))
     except DomainError as exc:
         return _pos_again(stall, stalls, exc.message, exc.status_code)
     if placed.payment_method == svc.VIETQR:
@@ -361,6 +376,7 @@ def manual_new():
                 stall, _quantities(), details, channel=form.channel.data,
                 fulfilment=form.fulfilment.data, method=form.method.data,
                 paid=bool(form.paid.data), seller_id=current_user.id,
+                once=form.once(once.MANUAL_ORDER),
             )
         except ValidationError as exc:
             populate_errors(form, exc)

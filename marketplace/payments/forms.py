@@ -8,6 +8,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField
 from wtforms.validators import InputRequired, ValidationError
 
+from marketplace.once.forms import OnceForm
+
 
 class VndField(StringField):
     """An amount in VND typed the Vietnamese way ("50.000", "50000", "50.000 ₫")."""
@@ -26,9 +28,8 @@ class VndField(StringField):
         return f"{self.data:,}".replace(",", ".") if isinstance(self.data, int) else ""
 
 
-class CashForm(FlaskForm):
+class CashForm(OnceForm):
     amount = VndField(_l("Số tiền mặt đã nhận (₫)"), validators=[InputRequired()])
-    nonce = HiddenField()
 
     def validate_amount(self, field):
         if field.data is not None and field.data <= 0:
@@ -42,7 +43,7 @@ class StatementForm(FlaskForm):
     )
 
 
-class ConfirmStatementForm(FlaskForm):
+class ConfirmStatementForm(OnceForm):
     statement_text = HiddenField(validators=[InputRequired()])
 
 

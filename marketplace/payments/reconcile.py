@@ -39,6 +39,7 @@ from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
+from marketplace.once import services as once_svc
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentMethod
 from marketplace.payments.services import lock_order, outstanding, record_payment
@@ -291,8 +292,16 @@ def prepare(raw: bytes | str, user) -> Statement:
     return match(parse_statement(text), user)
 
 
-def confirm(text: str, references: list[str], user) -> int:
-    """Record, in one transaction, the chosen lines that still match; return how many."""
+def confirm(text: str, references: list[str], user, once: once_svc.Once) -> int:
+    """Record, in one transaction, the chosen lines that still match; return how many.
+
+    A repeat of the same confirmation (once) answers with the first one's count.
+    """
+    return once_svc.run_once(once, lambda: _confirm(text, references, user, once),
+                             lambda ref: int(ref.partition(":")[2] or 0))
+
+
+def _confirm(text: str, references: list[str], user, once: once_svc.Once) -> int:
     chosen = set(references)
     if not chosen:
         raise ValidationError(None, _("Chưa chọn giao dịch nào để xác nhận."))
@@ -303,6 +312,7 @@ def confirm(text: str, references: list[str], user) -> int:
             "Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
             "Vui lòng tải lại tệp và xác nhận lại."
         ))
+    claim_id = once_svc.claim(once)
     try:
         for line in lines:
             order = lock_order(line.order)
@@ -311,6 +321,7 @@ def confirm(text: str, references: list[str], user) -> int:
                                  code=order.code))
             record_payment(order, PaymentMethod.VIETQR, line.amount, recorded_by_id=user.id,
                            provider_ref=line.reference)
+        once_svc.settle(claim_id, f"count:{len(lines)}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from flask_babel import gettext as _
 from marketplace.catalog.models import Stall
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
+from marketplace.once import services as once_svc
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments import gateway, vietqr
 from marketplace.payments.models import Payment, PaymentMethod
@@ -143,14 +143,36 @@ def refund_on_cancel(order: Order, by_id: int | None = None) -> list[Payment]:
     return [_reverse_row(row, by_id) for row in paid_rows if row.id not in done]
 
 
-def reverse_payment(order: Order, payment_id: int, by_id: int) -> Payment:
-    """Reverse one payment row of the order (a refund for card rows) and commit."""
+def _replay_payment(order_id: int):
+    """Read back the ledger row a spent key wrote for this order."""
+
+    def replay(ref: str) -> Payment:
+        kind, _sep, raw_id = ref.partition(":")
+        row = db.session.get(Payment, int(raw_id)) if kind == "payment" and raw_id.isdigit() \
+            else None
+        if row is None or row.order_id != order_id:
+            raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+        return row
+
+    return replay
+
+
+def reverse_payment(order: Order, payment_id: int, by_id: int, once: once_svc.Once) -> Payment:
+    """Reverse one payment row of the order (a refund for card rows) once per form, and commit."""
+    return once_svc.run_once(once, lambda: _reverse_payment(order, payment_id, by_id, once),
+                             _replay_payment(order.id))
+
+
+def _reverse_payment(order: Order, payment_id: int, by_id: int, once: once_svc.Once) -> Payment:
     row = db.session.get(Payment, payment_id)
     if row is None or row.order_id != order.id:
         raise ValidationError(None, _("Không tìm thấy khoản thanh toán này."))
+    claim_id = once_svc.claim(once)
     lock_order(order)
     try:
         reversal = _reverse_row(row, by_id)
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{reversal.id}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -161,15 +183,16 @@ def reverse_payment(order: Order, payment_id: int, by_id: int) -> Payment:
     return reversal
 
 
-_NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+def record_cash(order: Order, amount: int | None, by_id: int, once: once_svc.Once) -> Payment:
+    """Record cash received at the booth or at pickup, once per form, and commit."""
+    return once_svc.run_once(once, lambda: _record_cash(order, amount, by_id, once),
+                             _replay_payment(order.id))
 
 
-def record_cash(order: Order, amount: int | None, by_id: int, nonce: str) -> Payment:
-    """Record cash received at the booth or at pickup, once per form (nonce), and commit."""
-    if not _NONCE_RE.match(nonce or ""):
-        raise ValidationError(None, _("Biểu mẫu đã cũ, vui lòng tải lại trang."))
+def _record_cash(order: Order, amount: int | None, by_id: int, once: once_svc.Once) -> Payment:
     if amount is None or int(amount) <= 0:
         raise ValidationError("amount", _("Nhập số tiền lớn hơn 0."))
+    claim_id = once_svc.claim(once)
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
@@ -181,22 +204,24 @@ def record_cash(order: Order, amount: int | None, by_id: int, nonce: str) -> Pay
             raise ValidationError(
                 "amount", _("Số tiền lớn hơn số còn phải trả (%(owed)s).", owed=_vnd(owed))
             )
-        payment = record_payment(
-            order, PaymentMethod.CASH, int(amount), recorded_by_id=by_id,
-            provider_ref=f"cash-{nonce}",
-        )
+        payment = record_payment(order, PaymentMethod.CASH, int(amount), recorded_by_id=by_id)
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{payment.id}")
         db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Khoản tiền mặt này đã được ghi rồi.")) from None
     except Exception:
         db.session.rollback()
         raise
     return payment
 
 
-def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
-    """Record the VietQR transfer the seller saw arrive; None if the order was already paid."""
+def mark_transfer_received(order: Order, by_id: int, once: once_svc.Once) -> Payment | None:
+    """Record the VietQR transfer the seller saw arrive, once per form; None if already paid."""
+    return once_svc.run_once(once, lambda: _transfer_received(order, by_id, once),
+                             _replay_payment(order.id))
+
+
+def _transfer_received(order: Order, by_id: int, once: once_svc.Once) -> Payment | None:
+    claim_id = once_svc.claim(once)
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
@@ -220,6 +245,8 @@ def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
             order, PaymentMethod.VIETQR, owed, recorded_by_id=by_id,
             provider_ref=f"vietqr-{order.code}-{n + 1}",
         )
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{payment.id}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()

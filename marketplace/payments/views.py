@@ -25,6 +25,8 @@ from marketplace.catalog.models import Stall
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import csrf, db
 from marketplace.forms import EmptyForm
+from marketplace.once import services as once
+from marketplace.once.forms import OnceForm
 from marketplace.orders.models import Order
 from marketplace.payments import card as cards
 from marketplace.payments import gateway, reconcile, services
@@ -84,9 +86,10 @@ def order_vietqr(code: str):
 @role_required("seller")
 def mark_received(code: str):
     order = _seller_order(code)
-    if not EmptyForm().validate_on_submit():
+    form = OnceForm()
+    if not form.validate_on_submit():
         abort(400)
-    payment = services.mark_transfer_received(order, current_user.id)
+    payment = services.mark_transfer_received(order, current_user.id, form.once(once.TRANSFER))
     if payment is None:
         flash(_("Đơn %(code)s đã được thanh toán trước đó.", code=order.code), "warning")
     else:
@@ -126,7 +129,6 @@ def vietqr_sign_png(stall_id: int):
 
 def _ledger_page(order: Order, form: CashForm | None = None, status: int = 200):
     form = form or CashForm(formdata=None, amount=services.outstanding(order) or None)
-    form.nonce.data = secrets.token_urlsafe(12)
     rows = services.ledger(order)
     return render_template(
         "payments/order_payments.html", order=order, rows=rows,
@@ -149,7 +151,7 @@ def record_cash(code: str):
     if not form.validate_on_submit():
         return _ledger_page(order, form, 400)
     try:
-        services.record_cash(order, form.amount.data, current_user.id, form.nonce.data)
+        services.record_cash(order, form.amount.data, current_user.id, form.once(once.CASH))
     except ValidationError as exc:
         populate_errors(form, exc)
         return _ledger_page(order, form, 400)
@@ -161,9 +163,10 @@ def record_cash(code: str):
 @role_required("seller")
 def reverse(code: str, payment_id: int):
     order = _seller_order(code)
-    if not EmptyForm().validate_on_submit():
+    form = OnceForm()
+    if not form.validate_on_submit():
         abort(400)
-    services.reverse_payment(order, payment_id, current_user.id)
+    services.reverse_payment(order, payment_id, current_user.id, form.once(once.REFUND))
     flash(_("Đã đảo khoản thanh toán."))
     return redirect(url_for("payments.order_payments", code=order.code))
 
@@ -197,7 +200,8 @@ def reconcile_confirm():
     form = ConfirmStatementForm()
     if not form.validate_on_submit():
         abort(400)
-    count = reconcile.confirm(form.statement_text.data, request.form.getlist("ref"), current_user)
+    count = reconcile.confirm(form.statement_text.data, request.form.getlist("ref"), current_user,
+                              form.once(once.RECONCILE))
     flash(_("Đã ghi nhận %(n)s khoản chuyển khoản.", n=count))
     return redirect(url_for("payments.reconcile_upload"))
 
