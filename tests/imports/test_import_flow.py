@@ -16,6 +16,7 @@ from marketplace.imports.models import (
 )
 from tests.factories import make_fair, make_organizer, make_participation, make_product, make_stall
 from tests.imports import builders as b
+from tests.keys import new_key
 
 
 def _lines():
@@ -64,7 +65,7 @@ def test_confirm_saves_lines_with_mapped_weight_and_remembers_mapping(client, au
     stall, product = _setup(auth)
     preview_url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                           stall).headers["Location"]
-    response = client.post(preview_url, data={"action": "confirm",
+    response = client.post(preview_url, data={"action": "confirm", "once_key": new_key(),
                                               "map:shopee:VAI-2KG": str(product.id)})
     assert response.status_code == 302
     lines = _lines()
@@ -92,7 +93,9 @@ def test_reimporting_the_same_file_changes_nothing(client, auth):
     for _ in range(2):
         url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+        client.post(url,
+                    data={"action": "confirm", "once_key": new_key(),
+                          "map:shopee:VAI-2KG": str(product.id)})
     lines = _lines()
     assert len(lines) == 3
     assert sum(x.net_amount for x in lines) == 360000 + 300000 + 240000
@@ -105,7 +108,7 @@ def test_newer_export_updates_status_without_double_counting(client, auth):
     for status in ("Đang giao", "Hoàn thành"):
         url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export(status))],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm"})
+        client.post(url, data={"action": "confirm", "once_key": new_key()})
     lines = _lines()
     assert len(lines) == 3
     assert sorted(x.status_class for x in lines) == ["cancelled", "sale", "sale"]
@@ -118,7 +121,7 @@ def test_lazada_reimport_upserts_by_item_id(client, auth):
                    for i in range(3)]
         url = _upload(client, "/seller/imports", [("l.xlsx", b.lazada_file(records))],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm"})
+        client.post(url, data={"action": "confirm", "once_key": new_key()})
     lines = _lines()
     assert [(x.line_key, x.status_class, x.qty) for x in lines] == [
         ("500", "sale", 1), ("501", "sale", 1), ("502", "sale", 1)]
@@ -129,7 +132,7 @@ def test_same_lines_in_two_files_of_one_upload_count_once(client, auth):
     line = b.tiktok_line("576461234567890123", "VAI-2KG", 2)
     files = [("a.csv", b.tiktok_csv([line])), ("b.xlsx", b.tiktok_xlsx([line]))]
     url = _upload(client, "/seller/imports", files, stall).headers["Location"]
-    client.post(url, data={"action": "confirm"})
+    client.post(url, data={"action": "confirm", "once_key": new_key()})
     assert [x.qty for x in _lines()] == [2]
 
 
@@ -160,7 +163,7 @@ def test_mapping_to_another_stalls_product_is_refused(client, auth):
     foreign = make_product(make_stall())
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    response = client.post(url, data={"action": "confirm",
+    response = client.post(url, data={"action": "confirm", "once_key": new_key(),
                                       "map:shopee:VAI-2KG": str(foreign.id)})
     assert "không thuộc gian hàng này" in response.get_data(as_text=True)
     assert _count(ImportedSaleLine) == 0 and _count(SkuMapping) == 0
@@ -182,7 +185,7 @@ def test_another_seller_cannot_open_my_preview(client, auth, app):
     auth.logout()
     auth.login(make_stall().owner)
     assert client.get(url).status_code == 404
-    assert client.post(url, data={"action": "confirm"}).status_code == 404
+    assert client.post(url, data={"action": "confirm", "once_key": new_key()}).status_code == 404
     assert _count(ImportedSaleLine) == 0
 
 
@@ -206,7 +209,7 @@ def test_organizer_imports_for_a_stall_at_their_fair(client, auth):
     auth.login(organizer)
     url = _upload(client, "/organizer/imports", [("o.xlsx", _shopee_export())], stall)
     assert url.status_code == 302
-    client.post(url.headers["Location"], data={"action": "confirm"})
+    client.post(url.headers["Location"], data={"action": "confirm", "once_key": new_key()})
     assert {x.stall_id for x in _lines()} == {stall.id}
 
 
@@ -232,10 +235,12 @@ def test_mapping_later_updates_lines_imported_earlier(client, auth):
     stall, product = _setup(auth)
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    client.post(url, data={"action": "confirm"})
+    client.post(url, data={"action": "confirm", "once_key": new_key()})
     other = b.shopee_file([b.shopee_line("230630CCC", "VAI-2KG", 1)])
     url = _upload(client, "/seller/imports", [("o2.xlsx", other)], stall).headers["Location"]
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    client.post(url,
+                data={"action": "confirm", "once_key": new_key(),
+                      "map:shopee:VAI-2KG": str(product.id)})
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
 
 

@@ -11,6 +11,7 @@ from flask import render_template_string
 from marketplace.payments.models import CardCheckout, Payment
 from marketplace.payments.services import refund_on_cancel
 from tests.factories import make_checkout, make_order, make_product, make_stall
+from tests.keys import new_key
 from tests.payments.conftest import SECRET_KEY, session_object
 
 
@@ -210,7 +211,8 @@ def test_seller_reversing_a_card_row_refunds_it(client, auth, db, stripe_on, ric
         "id": "re_test_77", "object": "refund", "amount": 45000, "currency": "vnd",
         "payment_intent": "pi_test_77", "status": "pending"})
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse",
+                data={"once_key": new_key()})
     assert json.dumps(_form(stripe_on.log[0][0])["payment_intent"]) == '["pi_test_77"]'
     kinds = db.session.scalars(sa.select(Payment.kind).order_by(Payment.id)).all()
     assert kinds == ["payment", "refund"]

@@ -24,6 +24,7 @@ from tests.factories import (
     make_stall,
     make_step,
 )
+from tests.keys import new_key
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -215,6 +216,7 @@ def test_a_fair_visit_through_a_cached_page_counts_the_order_for_the_fair(cached
             "note": "",
             f"fulfilment_{stall.id}": "stall_pickup",
             f"payment_{stall.id}": "cash",
+            "once_key": new_key(),
         },
     )
     assert response.status_code in (302, 303)
