@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import session
+from flask import request, session
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
@@ -38,6 +38,10 @@ class OnceForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not args and "formdata" not in kwargs and self.is_submitted():
+            # Flask-WTF treats a POST with an empty body as no form data and would fall back
+            # to a fresh default key: the posted key is what counts, missing or not.
+            self.once_key.data = request.form.get(self.once_key.name)
         if not current_user.is_authenticated:
             guest_token()
 
