@@ -284,3 +284,13 @@ def test_a_seller_key_reused_by_another_seller_reveals_nothing(app, seller, rice
     assert order.code not in response.get_data(as_text=True)
     assert snapshot() == before
     assert db.session.scalars(sa.select(OnceKey.actor_id)).one() == seller.id
+
+
+def test_the_missing_key_message_follows_the_language(client, rice):
+    client.post("/lang/en")
+    client.post("/cart/add", data={"product_id": rice.id, "quantity": "1"})
+    response = client.post("/checkout", data={
+        "customer_name": "An", "customer_phone": "0912345678",
+        f"fulfilment_{rice.stall_id}": "stall_pickup", f"payment_{rice.stall_id}": "cash"})
+    assert response.status_code == 400
+    assert "This form is missing its one-time key" in response.get_data(as_text=True)
