@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 
 from flask import (
@@ -33,6 +35,7 @@ bp = Blueprint("orders", __name__)
 bp.add_app_template_global(once.new_key, "once_key")
 
 RECENT_CHECKOUTS = 10  # checkout codes a guest's session may reopen
+CART_KEY = "checkout_once"  # [cart fingerprint, one-time key] of the checkout form shown
 
 
 @bp.app_template_filter("order_status")
@@ -135,6 +138,8 @@ def checkout():
     if not view.groups and request.method == "GET":
         return _empty_cart()
     form = checkout_form_for(view.groups)
+    if request.method == "GET":
+        form.once_key.data = _cart_key(view.cart)
     if request.method == "GET" and current_user.is_authenticated:
         form.customer_name.data = form.customer_name.data or current_user.name
         form.customer_phone.data = form.customer_phone.data or current_user.phone
@@ -166,6 +171,7 @@ def checkout():
             status = 409
         else:
             session.pop("cart", None)
+            session.pop(CART_KEY, None)
             # The done page is the confirmation; "added to cart" notes never shown are stale.
             session.pop("_flashes", None)
             session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
@@ -174,6 +180,21 @@ def checkout():
     elif form.is_submitted():
         status = 400
     return render_template("orders/checkout.html", view=view, form=form), status
+
+
+def _cart_key(cart: dict) -> str:
+    """The checkout form's one-time key, the same for every tab showing this cart.
+
+    Two tabs open on one cart are one purchase: sent from both, it is placed once. A changed
+    cart, or a checkout placed, gets a new key.
+    """
+    seen = hashlib.sha256(json.dumps(cart, sort_keys=True).encode()).hexdigest()[:16]
+    saved = session.get(CART_KEY)
+    if isinstance(saved, list) and len(saved) == 2 and saved[0] == seen and once.is_key(saved[1]):
+        return saved[1]
+    key = once.new_key()
+    session[CART_KEY] = [seen, key]
+    return key
 
 
 def _empty_cart():

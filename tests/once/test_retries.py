@@ -64,6 +64,34 @@ def test_checkout_repeated_gets_the_first_checkout(client, rice):
     assert client.get("/cart").get_data(as_text=True).count("Gạo thơm") == 0
 
 
+def test_two_tabs_on_one_cart_place_one_checkout(client, rice):
+    client.post("/cart/add", data={"product_id": rice.id, "quantity": "1"})
+    [tab_a] = page_keys(client.get("/checkout").get_data(as_text=True))
+    [tab_b] = page_keys(client.get("/checkout").get_data(as_text=True))
+    assert tab_a == tab_b
+    data = {"customer_name": "An", "customer_phone": "0912345678",
+            f"fulfilment_{rice.stall_id}": "stall_pickup", f"payment_{rice.stall_id}": "cash"}
+    first = client.post("/checkout", data={**data, "once_key": tab_a})
+    again = client.post("/checkout", data={**data, "once_key": tab_b})
+    _same_answer(first, again)
+    assert (snapshot()["orders"], snapshot()["stock"][rice.id]) == (1, 9)
+    # The same product bought again later is a new purchase, with a new key.
+    client.post("/cart/add", data={"product_id": rice.id, "quantity": "1"})
+    [later] = page_keys(client.get("/checkout").get_data(as_text=True))
+    assert later != tab_a
+    second = client.post("/checkout", data={**data, "once_key": later})
+    assert second.headers["Location"] != first.headers["Location"]
+    assert (snapshot()["orders"], snapshot()["stock"][rice.id]) == (2, 8)
+
+
+def test_a_changed_cart_gets_a_new_checkout_key(client, rice):
+    client.post("/cart/add", data={"product_id": rice.id, "quantity": "1"})
+    [before] = page_keys(client.get("/checkout").get_data(as_text=True))
+    client.post("/cart/add", data={"product_id": rice.id, "quantity": "1"})
+    [after] = page_keys(client.get("/checkout").get_data(as_text=True))
+    assert before != after
+
+
 def test_booth_sale_repeated_is_sold_and_paid_once(client, auth, seller, rice):
     auth.login(seller)
     confirm = client.post(f"/seller/pos/confirm?stall={rice.stall_id}",
