@@ -59,9 +59,9 @@ def _preview(role: str, batch: str):
     if request.method == "POST" and form.validate_on_submit():
         overrides = _overrides()
         if request.form.get("action") == "confirm":
+            key = form.once(once.IMPORT)  # a missing or malformed key: 400, nothing saved
             try:
-                outcome = services.confirm_pending(batch, current_user, overrides,
-                                                   form.once(once.IMPORT))
+                outcome = services.confirm_pending(batch, current_user, overrides, key)
             except DomainError as exc:
                 if services.load_pending(batch, current_user) is None:
                     abort(404)

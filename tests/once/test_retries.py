@@ -252,6 +252,10 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
     unpaid = make_order(rice.stall, [(rice, 1)])
     paid = db.session.scalars(sa.select(Payment)).one()
     auth.login(seller)
+    export = b.shopee_file([b.shopee_line("230620AAA", "VAI-2KG", 3)])
+    upload = client.post("/seller/imports", data={
+        "stall": str(rice.stall_id), "files": [(io.BytesIO(export), "o.xlsx")]},
+        content_type="multipart/form-data").headers["Location"]
     before = snapshot()
     posts = [
         ("/seller/pos/sell", {f"qty_{rice.id}": "1", "method": "cash"}),
@@ -263,6 +267,7 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
         (f"/seller/orders/{order.code}/payments/{paid.id}/reverse", {}),
         (f"/seller/orders/{order.code}/cancel", {"reason": "Khách đổi ý"}),
         ("/payments/reconcile/confirm", {"statement_text": "x", "ref": ["FT1"]}),
+        (upload, {"action": "confirm"}),
     ]
     for url, data in posts:
         response = client.post(url, data=data)
