@@ -10,6 +10,7 @@ from flask import Flask, has_request_context, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from marketplace import jobs
 from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -31,6 +32,7 @@ BLUEPRINT_MODULES = (
     "reports",
     "imports",
     "api",
+    "messages",
 )
 
 
@@ -54,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     install_page_cache(app)
+    jobs.init_app(app)
     return app
 
 
@@ -128,6 +131,9 @@ def safe_url_for(endpoint: str, **values) -> str | None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from marketplace.messages.channels import enabled as message_channels
+
+    app.jinja_env.globals["message_channels"] = message_channels
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["local_dt"] = format_datetime_local

@@ -17,7 +17,8 @@ DEMO_DOMAINS = (
     "accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports",
 )
 # Domains that may add their own command groups through a register_cli(app) in cli.py.
-CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "imports", "reports", "api")
+CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "imports", "reports", "api",
+               "jobs")
 
 
 @click.command("create-user")

@@ -50,6 +50,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         secret_key = _instance_secret_key(instance)
 
     redis_url = env.get("REDIS_URL", "").strip() or None
+    zalo_templates = dict(
+        item.split("=", 1) for item in env.get("ZALO_TEMPLATE_IDS", "").split(",") if "=" in item
+    )
 
     return {
         "SECRET_KEY": secret_key,
@@ -73,6 +76,25 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Background jobs: RQ on Redis when there is one, else a thread in the web process.
+        "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if redis_url else "thread"),
+        "JOBS_RETRY_INTERVALS": [
+            int(s) for s in env.get("JOBS_RETRY_INTERVALS", "10,60,300,900").split(",") if s],
+        "JOBS_QUEUE": env.get("JOBS_QUEUE", "cho40"),
+        "JOBS_TIMEOUT_SECONDS": int(env.get("JOBS_TIMEOUT_SECONDS", "900")),
+        # Messages: each channel is on when it is configured.
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "Chợ 4.0 <no-reply@cho40.local>"),
+        "ZALO_API_BASE": env.get("ZALO_API_BASE", "https://business.openapi.zalo.me"),
+        "ZALO_ACCESS_TOKEN": env.get("ZALO_ACCESS_TOKEN") or None,
+        "ZALO_TEMPLATE_IDS": zalo_templates,
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
+        "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN") or None,
+        "FAIR_CLOSING_HOUR": int(env.get("FAIR_CLOSING_HOUR", "18")),  # Vietnam time
         # Anonymous /p/<code> views served from a copy this many seconds old (0: off).
         "PROVENANCE_PAGE_CACHE_SECONDS": float(env.get("PROVENANCE_PAGE_CACHE_SECONDS", "10")),
     }

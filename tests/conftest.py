@@ -131,6 +131,11 @@ def _test_config(url: str, **extra) -> dict:
         "SERVER_NAME": None,
         "STRIPE_SECRET_KEY": None,
         "STRIPE_WEBHOOK_SECRET": None,
+        "JOBS_MODE": "eager",
+        "REDIS_URL": None,
+        "MAIL_SERVER": None,
+        "ZALO_ACCESS_TOKEN": None,
+        "SMS_GATEWAY_URL": None,
     }
     if url.startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 15}}

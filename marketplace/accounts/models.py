@@ -36,6 +36,11 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16), default=Role.SHOPPER.value)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     active: Mapped[bool] = mapped_column(default=True)
+    # Messages: a seller's new orders by email (on unless turned off); Zalo and the organizer's
+    # closing-time summary only when asked for.
+    notify_orders: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_zalo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    notify_daily_summary: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (

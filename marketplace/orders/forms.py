@@ -16,6 +16,8 @@ class CheckoutForm(OnceForm):
     customer_phone = StringField(_l("Số điện thoại"))
     delivery_address = TextAreaField(_l("Địa chỉ giao hàng (khi chọn giao tận nơi)"))
     note = TextAreaField(_l("Ghi chú cho người bán"))
+    customer_email = StringField(_l("Email nhận thông báo đơn hàng (không bắt buộc)"))
+    notify_zalo = BooleanField(_l("Nhắn cho tôi qua Zalo khi đơn được xác nhận và sẵn sàng"))
 
 
 def checkout_form_for(groups, formdata=None, **kwargs) -> CheckoutForm:

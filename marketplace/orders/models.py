@@ -52,6 +52,11 @@ class Checkout(db.Model):
     customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
     customer_name: Mapped[str] = mapped_column(sa.String(120))
     customer_phone: Mapped[str] = mapped_column(sa.String(15))
+    # How the shopper asked to be told about the orders: an email (optional), Zalo (opt-in)
+    # and the language of the page they ordered from.
+    customer_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    notify_zalo: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    locale: Mapped[str] = mapped_column(sa.String(5), default="vi", server_default="vi")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     orders: Mapped[list[Order]] = relationship(back_populates="checkout", order_by="Order.id")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import re
 import secrets
 from collections import defaultdict
@@ -12,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
@@ -23,6 +25,7 @@ from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationErro
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import format_number, format_vnd, local_day_bounds
+from marketplace.messages import services as messages
 from marketplace.once import services as once_svc
 from marketplace.orders.models import (
     CHECKOUT_CODE_LENGTH,
@@ -37,6 +40,8 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
+
+log = logging.getLogger(__name__)
 
 MAX_QUANTITY = 10_000
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
@@ -576,6 +581,9 @@ class CustomerDetails:
     phone: str
     address: str = ""
     note: str = ""
+    email: str = ""
+    notify_zalo: bool = False
+    locale: str = "vi"
 
 
 def _fair_participants(fair_id: int | None, stall_ids) -> set[int]:
@@ -658,8 +666,33 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
             delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
             note=note,
         ))
-    return _write(drafts, {"customer_id": customer_id, "customer_name": name,
-                           "customer_phone": phone}, once)
+    email = _email(details.email)
+    placed = _write(drafts, {"customer_id": customer_id, "customer_name": name,
+                             "customer_phone": phone, "customer_email": email,
+                             "notify_zalo": bool(details.notify_zalo),
+                             "locale": details.locale or "vi"}, once)
+    _tell(messages.order_placed, [o.id for o in placed.orders])
+    return placed
+
+
+def _email(raw: str | None) -> str:
+    """An optional email for order messages: empty, or a valid address."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError("customer_email", _("Email không hợp lệ.")) from None
+
+
+def _tell(send, *args) -> None:
+    """Queue an event's messages; a failure there never undoes the order (it is committed)."""
+    try:
+        send(*args)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not queue messages %s%r", send.__name__, args)
 
 
 # --- seller sales: booth (POS) and manual entry ----------------------------------------------
@@ -849,6 +882,8 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
                                     by_id=by_id, note=reason))
     db.session.commit()
     db.session.refresh(order)
+    if new_status == OrderStatus.READY:
+        _tell(messages.order_ready, order.id)
 
 
 def expire_unpaid_orders(now: datetime | None = None) -> int:

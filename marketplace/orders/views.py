@@ -17,6 +17,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,6 +26,7 @@ from marketplace.errors import DomainError, OutOfStock, ValidationError, populat
 from marketplace.fairs.services import current_booth, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
+from marketplace.messages.services import order_messages
 from marketplace.once import services as once
 from marketplace.once.forms import request_once
 from marketplace.orders import labels
@@ -145,8 +147,10 @@ def checkout():
         form.customer_phone.data = form.customer_phone.data or current_user.phone
     status = 200
     if form.validate_on_submit():
-        details = svc.CustomerDetails(form.customer_name.data, form.customer_phone.data,
-                                      form.delivery_address.data, form.note.data)
+        details = svc.CustomerDetails(
+            form.customer_name.data, form.customer_phone.data, form.delivery_address.data,
+            form.note.data, email=form.customer_email.data,
+            notify_zalo=form.notify_zalo.data, locale=str(get_locale()))
         choices = {g.stall.id: (form[f"fulfilment_{g.stall.id}"].data,
                                 form[f"payment_{g.stall.id}"].data) for g in view.groups}
         try:
@@ -272,7 +276,8 @@ def seller_inbox():
 def seller_order(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
     return render_template("orders/seller_order.html", order=order, form=EmptyForm(),
-                           cancel_form=CancelForm(), booth=svc.booth_fairs_of(order))
+                           cancel_form=CancelForm(), booth=svc.booth_fairs_of(order),
+                           order_messages=order_messages(order.id))
 
 
 @bp.post("/seller/orders/<code>/status")

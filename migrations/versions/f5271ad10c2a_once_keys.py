@@ -1,7 +1,7 @@
 """once keys: one-time form keys stored with the result of their action
 
 Revision ID: f5271ad10c2a
-Revises: d284adf5f8a7
+Revises: fb2997bbcb18
 Create Date: 2026-12-03 13:34:27.715717
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'f5271ad10c2a'
-down_revision = 'd284adf5f8a7'
+down_revision = 'fb2997bbcb18'
 branch_labels = None
 depends_on = None
 
