@@ -117,6 +117,12 @@ class Order(db.Model):
     def is_paid(self) -> bool:
         return self.paid_amount >= self.total
 
+    @property
+    def is_booth_sale(self) -> bool:
+        """Sold by the stall's people at its booth (the POS): handed over when paid."""
+        return (self.channel == Channel.FAIR and self.fulfilment == Fulfilment.BOOTH_PICKUP
+                and self.created_by_id is not None)
+
 
 class OrderLine(db.Model):
     """A product on an order, with price, unit and weight as they were when ordered."""

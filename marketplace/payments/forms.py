@@ -36,6 +36,11 @@ class CashForm(OnceForm):
             raise ValidationError(_l("Nhập số tiền lớn hơn 0."))
 
 
+def new_cash_form(owed: int) -> CashForm:
+    """Return a blank cash form for an order, offering what is owed, with a fresh key."""
+    return CashForm(formdata=None, amount=owed or None)
+
+
 class StatementForm(FlaskForm):
     statement = FileField(
         _l("Tệp sao kê ngân hàng (CSV)"),

@@ -114,4 +114,4 @@ def test_identical_cash_records_at_once_pay_once(app, either_backend, auth, clie
                    {"amount": "30.000", "once_key": key})
     after = snapshot()
     assert (after["payments"], after["paid"]) == (1, 30000)
-    assert answers == [(302, f"/seller/orders/{order.code}/payments")] * REQUESTS
+    assert answers == [(303, f"/seller/orders/{order.code}/payments")] * REQUESTS

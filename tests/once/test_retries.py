@@ -192,7 +192,7 @@ def test_reversal_repeated_is_written_once(client, auth, seller, rice):
     assert sorted(db.session.scalars(sa.select(Payment.amount))) == [-45000, 45000]
 
 
-def test_cancel_repeated_returns_stock_and_money_once(client, auth, seller, rice):
+def test_cancel_repeated_returns_stock_once(client, auth, seller, rice):
     order = make_order(rice.stall, [(rice, 2)], paid=True, method="cash")
     auth.login(seller)
     page = client.get(f"/seller/orders/{order.code}").get_data(as_text=True)
@@ -204,7 +204,9 @@ def test_cancel_repeated_returns_stock_and_money_once(client, auth, seller, rice
     assert f"Đã huỷ đơn {order.code}" in shown and "không đổi được" not in shown
     after = snapshot()
     assert after["stock"][rice.id] == 12  # make_order took none; the cancel gave back 2, once
-    assert (after["payments"], after["paid"]) == (2, 0)
+    # Cash taken stays on the order as owed back, once (card money would be refunded once).
+    assert (after["payments"], after["paid"]) == (1, 90000)
+    assert shown.count("Cần trả lại khách 90.000 ₫") == 1
 
 
 def test_import_confirm_repeated_saves_once(client, auth):
@@ -266,6 +268,7 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
         (f"/pay/{unpaid.code}/vietqr/received", {}),
         (f"/seller/orders/{order.code}/payments/{paid.id}/reverse", {}),
         (f"/seller/orders/{order.code}/cancel", {"reason": "Khách đổi ý"}),
+        (f"/seller/orders/{order.code}/payments/return", {"method": "cash"}),
         ("/payments/reconcile/confirm", {"statement_text": "x", "ref": ["FT1"]}),
         (upload, {"action": "confirm"}),
     ]
@@ -327,3 +330,20 @@ def test_the_missing_key_message_follows_the_language(client, rice):
         f"fulfilment_{rice.stall_id}": "stall_pickup", f"payment_{rice.stall_id}": "cash"})
     assert response.status_code == 400
     assert "This form is missing its one-time key" in response.get_data(as_text=True)
+
+
+def test_money_returned_repeated_is_recorded_once(client, auth, seller, rice):
+    from marketplace.orders.services import change_status
+
+    order = make_order(rice.stall, [(rice, 2)], paid=True, method="cash")
+    change_status(order, "cancelled", by_id=seller.id, reason="Hết hàng")  # 90.000 owed back
+    auth.login(seller)
+    page = client.get(f"/seller/orders/{order.code}/payments/return").get_data(as_text=True)
+    [key] = page_keys(page)
+    first, again = _twice(client, f"/seller/orders/{order.code}/payments/return",
+                          {"method": "cash", "once_key": key})
+    _same_answer(first, again)
+    shown = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Đã ghi nhận trả lại khách 90.000 ₫" in shown
+    assert "không còn tiền phải trả lại khách" not in shown
+    assert sorted(db.session.scalars(sa.select(Payment.amount))) == [-90000, 90000]
