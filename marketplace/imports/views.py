@@ -61,7 +61,9 @@ def _preview(role: str, batch: str):
         if request.form.get("action") == "confirm":
             key = form.once(once.IMPORT)  # a missing or malformed key: 400, nothing saved
             try:
-                outcome = services.confirm_pending(batch, current_user, overrides, key)
+                outcome = services.confirm_pending(
+                    batch, current_user, overrides, key,
+                    accept_remap=request.form.get("remap_ok") == "1")
             except DomainError as exc:
                 if services.load_pending(batch, current_user) is None:
                     abort(404)

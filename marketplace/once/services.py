@@ -33,6 +33,7 @@ CASH = "cash"
 TRANSFER = "transfer"
 RECONCILE = "reconcile"
 REFUND = "refund"
+CORRECTION = "correction"
 CANCEL = "cancel"
 IMPORT = "import"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from marketplace.once.forms import OnceForm
 
@@ -54,3 +54,14 @@ class ConfirmStatementForm(OnceForm):
 
 class CardForm(FlaskForm):
     t = HiddenField()
+
+
+class CorrectionForm(OnceForm):
+    reason = TextAreaField(
+        _l("Lý do sửa"),
+        validators=[InputRequired(_l("Ghi rõ lý do sửa khoản ghi nhầm.")), Length(max=500)],
+    )
+
+
+class RefundForm(OnceForm):
+    reason = TextAreaField(_l("Lý do hoàn tiền (không bắt buộc)"), validators=[Length(max=500)])

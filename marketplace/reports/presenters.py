@@ -78,13 +78,14 @@ def charts(report: dict, campaign: Campaign | None = None) -> dict:
     days = tables.get("days") or []
     if days:
         result["days"] = column_chart(
-            [(d["day"].strftime("%d/%m"), d["vnd"]) for d in days],
+            [(d["day"].strftime("%d/%m"), d["net_vnd"]) for d in days],
             _("Doanh số theo ngày (đồng)"),
         )
     stalls = tables.get("stalls") or []
     if stalls:
         result["stalls"] = bar_chart(
-            [(s["stall"], s["vnd"]) for s in stalls[:15]], _("Doanh số theo gian hàng (đồng)")
+            [(s["stall"], s["net_vnd"]) for s in stalls[:15]],
+            _("Doanh số thuần theo gian hàng (đồng)")
         )
     return result
 
@@ -93,8 +94,8 @@ def board_charts(figures: dict, campaign: Campaign | None = None) -> dict:
     """Return the SVG charts of a tally board."""
     if not figures["stalls"]:
         return {}
-    return {"stalls": bar_chart([(s["stall"], s["vnd"]) for s in figures["stalls"]],
-                                _("Doanh số theo gian hàng (đồng)"))}
+    return {"stalls": bar_chart([(s["stall"], s["net_vnd"]) for s in figures["stalls"]],
+                                _("Doanh số thuần theo gian hàng (đồng)"))}
 
 
 def board_json(figures: dict, campaign: Campaign | None = None) -> dict:

@@ -181,14 +181,14 @@ def test_reconciliation_confirm_repeated_pays_once(client, auth, seller, rice):
     assert (after["payments"], after["paid"]) == (1, 45000)
 
 
-def test_reversal_repeated_is_written_once(client, auth, seller, rice):
+def test_correction_repeated_is_written_once(client, auth, seller, rice):
     order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
-    auth.login(seller)
-    [key] = page_keys(client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True))
     paid = db.session.scalars(sa.select(Payment)).one()
-    first, again = _twice(client, f"/seller/orders/{order.code}/payments/{paid.id}/reverse",
-                          {"once_key": key})
-    _same_answer(first, again)  # not "already reversed": the first answer again
+    auth.login(seller)
+    url = f"/seller/orders/{order.code}/payments/{paid.id}/correct"
+    [key] = page_keys(client.get(url).get_data(as_text=True))
+    first, again = _twice(client, url, {"reason": "Ghi trùng", "once_key": key})
+    _same_answer(first, again)  # not "already corrected": the first answer again
     assert sorted(db.session.scalars(sa.select(Payment.amount))) == [-45000, 45000]
 
 
@@ -266,7 +266,7 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
                                 "fulfilment": "stall_pickup", "method": "cash"}),
         (f"/seller/orders/{unpaid.code}/payments/cash", {"amount": "45000"}),
         (f"/pay/{unpaid.code}/vietqr/received", {}),
-        (f"/seller/orders/{order.code}/payments/{paid.id}/reverse", {}),
+        (f"/seller/orders/{order.code}/payments/{paid.id}/correct", {"reason": "Ghi trùng"}),
         (f"/seller/orders/{order.code}/cancel", {"reason": "Khách đổi ý"}),
         (f"/seller/orders/{order.code}/payments/return", {"method": "cash"}),
         ("/payments/reconcile/confirm", {"statement_text": "x", "ref": ["FT1"]}),
