@@ -283,15 +283,15 @@ def make_imported_line(stall, product=None, *, platform: str = "shopee", status:
     return line
 
 
-def make_scan_event(product, *, fair=None, scanned_at=None):
-    """A label scan of a product (optionally at a fair)."""
+def make_scan_event(product, *, fair=None, scanned_at=None, qr: bool = False):
+    """A counted view of a product's page (optionally at a fair; qr: through a label's flag)."""
     import secrets as _secrets
 
     from marketplace.provenance.models import ScanEvent
 
     scan = ScanEvent(uid=_secrets.token_hex(16), product_id=product.id,
                      fair_id=fair.id if fair is not None else None,
-                     scanned_at=scanned_at or utcnow())
+                     scanned_at=scanned_at or utcnow(), qr=qr)
     db.session.add(scan)
     db.session.commit()
     return scan

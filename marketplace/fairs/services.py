@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,7 +11,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import session
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Stall
@@ -19,6 +20,7 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local
+from marketplace.provenance.versions import invalidate_product_pages
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)
@@ -45,14 +47,15 @@ def open_fairs(now: datetime | None = None) -> list[Fair]:
     )
 
 
-def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
-    """The accepted booth of a stall at a fair open now, if any."""
-    now = now or utcnow()
-    return db.session.scalar(
+@functools.cache
+def _current_booth_query() -> sa.Select:
+    # Built once: every provenance page asks it.
+    now = sa.bindparam("now", type_=Fair.starts_at.type)
+    return (
         sa.select(FairStall)
         .join(Fair)
         .where(
-            FairStall.stall_id == stall_id,
+            FairStall.stall_id == sa.bindparam("stall_id"),
             FairStall.status == "accepted",
             Fair.published,
             Fair.starts_at <= now,
@@ -60,15 +63,19 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
         )
         .order_by(Fair.starts_at)
         .limit(1)
+        .options(contains_eager(FairStall.fair))  # pages show the fair's name and link
     )
 
 
-def remember_fair_visit(fair_id: int, into: dict | None = None) -> None:
-    """Note in the session that the shopper came through this (open) fair.
+def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
+    """The accepted booth of a stall at a fair open now, if any."""
+    return db.session.scalar(_current_booth_query(),
+                             {"stall_id": stall_id, "now": now or utcnow()})
 
-    into: the session data to write to instead of Flask's (the page cache in front of Flask,
-    provenance.fastpath, passes the visitor's decoded cookie)."""
-    (session if into is None else into)["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
+
+def remember_fair_visit(fair_id: int) -> None:
+    """Note in the session that the shopper came through this (open) fair."""
+    session["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
 
 
 def visited_fair_id(now: datetime | None = None) -> int | None:
@@ -246,6 +253,7 @@ def save_fair(organizer: User, data: FairInput, fair: Fair | None = None) -> Fai
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise _slug_taken() from None
+    invalidate_product_pages()  # the booth line of its stalls' product pages
     return fair
 
 
@@ -276,6 +284,7 @@ def delete_fair(fair: Fair) -> None:
             )
     db.session.delete(fair)
     db.session.commit()
+    invalidate_product_pages()
 
 
 def fair_by_slug(slug: str) -> Fair | None:
@@ -450,6 +459,7 @@ def _assign_booth(fs: FairStall, booth: str, now: datetime) -> None:
         # Two organizers gave the same booth at the same moment; the constraint kept one.
         db.session.rollback()
         raise _booth_taken_error(booth) from None
+    invalidate_product_pages()
 
 
 def accept_application(fs: FairStall, booth_number: str | None,
@@ -470,6 +480,7 @@ def decline_application(fs: FairStall, reason: str | None,
     fs.status, fs.booth_number, fs.decline_reason = "declined", None, reason
     fs.decided_at = now or utcnow()
     db.session.commit()
+    invalidate_product_pages()  # it may have been accepted before
     return fs
 
 
@@ -497,6 +508,7 @@ def remove_participation(fs: FairStall) -> None:
     """Take a stall out of a fair (its past orders keep their fair)."""
     db.session.delete(fs)
     db.session.commit()
+    invalidate_product_pages()
 
 
 def addable_stalls(fair: Fair) -> list[Stall]:

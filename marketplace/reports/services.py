@@ -904,7 +904,7 @@ def cash_by_day(scope: Scope) -> list[dict]:
 
 def _scan_rows(conds: list, key) -> list[tuple]:
     stmt = (
-        sa.select(key, sa.func.count(ScanEvent.id))
+        sa.select(key, sa.func.count(ScanEvent.id), _qr_count(ScanEvent.qr))
         .select_from(ScanEvent)
         .join(Product, Product.id == ScanEvent.product_id)
         .where(*conds)
@@ -913,15 +913,22 @@ def _scan_rows(conds: list, key) -> list[tuple]:
     return list(db.session.execute(stmt))
 
 
+def _qr_count(cond) -> sa.ColumnElement:
+    """Count the rows where cond holds (0, not NULL, when none)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
 def scans_by_day(conds: list) -> list[dict]:
-    """Label scans per Vietnam day."""
+    """Page views (each visitor once per product per 30 min) per Vietnam day; QR scans apart."""
     rows = _scan_rows(conds, local_day(ScanEvent.scanned_at))
-    return sorted(({"day": as_date(d), "scans": num(n)} for d, n in rows), key=lambda r: r["day"])
+    return sorted(({"day": as_date(d), "scans": num(n), "qr_scans": num(q)} for d, n, q in rows),
+                  key=lambda r: r["day"])
 
 
 def scans_by_product(conds: list) -> list[dict]:
-    """Label scans per product, most scanned first."""
-    rows = [{"key": pid, "scans": num(n)} for pid, n in _scan_rows(conds, ScanEvent.product_id)]
+    """Page views per product, most viewed first; QR scans (labels with s=1) apart."""
+    rows = [{"key": pid, "scans": num(n), "qr_scans": num(q)}
+            for pid, n, q in _scan_rows(conds, ScanEvent.product_id)]
     rows = _named(rows, Product, Product.name, Product.code)
     for row in rows:
         row["product_id"] = row.pop("key")
@@ -930,37 +937,44 @@ def scans_by_product(conds: list) -> list[dict]:
 
 
 def _conversion(fair: Fair, facts: Facts) -> list[dict]:
-    ln = facts.lines
+    """Per product: views at the fair, shoppers' own orders at it, and the share that ordered.
+
+    Only orders a shopper placed on the site (no seller at the till: not booth sales, phone or
+    livestream orders) can follow a view, and a visitor counts once per 30 minutes, so the rate
+    is min(orders, views) / views: more orders than views (a shopper who came through the fair's
+    page, or ordered twice) still reads 100 %, never more.
+    """
     scans = (
         sa.select(
             ScanEvent.product_id.label("product_id"),
             sa.func.count(ScanEvent.id).label("scans"),
+            _qr_count(ScanEvent.qr).label("qr_scans"),
             sa.literal(0).label("orders"),
         )
         .where(ScanEvent.fair_id == fair.id)
         .group_by(ScanEvent.product_id)
     )
     orders = (
-        sa.select(ln.c.product_id, sa.literal(0), sa.func.count(sa.distinct(ln.c.order_id)))
-        .where(ln.c.live == 1)
-        .group_by(ln.c.product_id)
+        sa.select(OrderLine.product_id, sa.literal(0), sa.literal(0),
+                  sa.func.count(sa.distinct(Order.id)))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.fair_id == fair.id, _live, Order.created_by_id.is_(None),
+               Order.channel.in_(("fair", "online")))
+        .group_by(OrderLine.product_id)
     )
     both = sa.union_all(scans, orders).subquery()
-    n_scans = sa.func.sum(both.c.scans)
-    n_orders = sa.func.sum(both.c.orders)
     stmt = (
-        sa.select(
-            both.c.product_id, Product.name, Product.code, n_scans, n_orders,
-            sa.case((n_scans > 0, sa.cast(n_orders, sa.Float) / n_scans), else_=None),
-        )
+        sa.select(both.c.product_id, Product.name, Product.code, sa.func.sum(both.c.scans),
+                  sa.func.sum(both.c.qr_scans), sa.func.sum(both.c.orders))
         .join(Product, Product.id == both.c.product_id)
         .group_by(both.c.product_id, Product.name, Product.code)
     )
-    rows = [
-        {"product_id": pid, "product": name, "code": code, "scans": num(s), "orders": num(o),
-         "conversion": None if rate is None else round(float(rate) * 100, 1)}
-        for pid, name, code, s, o, rate in db.session.execute(stmt)
-    ]
+    rows = []
+    for pid, name, code, views, qr_scans, ordered in db.session.execute(stmt):
+        views, ordered = num(views), num(ordered)
+        rate = round(min(ordered, views) * 100 / views, 1) if views else None
+        rows.append({"product_id": pid, "product": name, "code": code, "scans": views,
+                     "qr_scans": num(qr_scans), "orders": ordered, "conversion": rate})
     return sorted(rows, key=lambda r: (-r["scans"], -r["orders"], r["product"]))
 
 
