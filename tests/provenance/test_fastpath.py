@@ -189,7 +189,8 @@ def test_credit_for_the_fair_comes_from_the_scanned_page_not_a_session_write(cac
     shopper.post("/cart/add", data={"product_id": str(product.id), "quantity": "1",
                                     "via_fair": str(fair.id)})
     response = shopper.post("/checkout", data={
-        **CHECKOUT, f"fulfilment_{stall.id}": "stall_pickup", f"payment_{stall.id}": "cash"})
+        **CHECKOUT, "once_key": new_key(), f"fulfilment_{stall.id}": "stall_pickup",
+        f"payment_{stall.id}": "cash"})
     assert response.status_code in (302, 303)
     order = db.session.scalars(sa.select(Order)).one()
     assert (order.channel, order.fair_id) == ("fair", fair.id)
