@@ -113,7 +113,8 @@ def make_participation(fair: Fair, stall: Stall, *, booth: str | None = None,
     return fs
 
 
-def make_campaign(organizer: User | None = None, **kw) -> Campaign:
+def make_campaign(organizer: User | None = None, *, stalls=(), **kw) -> Campaign:
+    """A campaign; stalls: stalls whose sellers joined it (a campaign counts only those)."""
     n = _n()
     organizer = organizer or make_organizer()
     today = vn_today()
@@ -130,7 +131,20 @@ def make_campaign(organizer: User | None = None, **kw) -> Campaign:
     campaign = Campaign(organizer=organizer, **values)
     db.session.add(campaign)
     db.session.commit()
+    if stalls:
+        join_campaign(campaign, *stalls)
     return campaign
+
+
+def join_campaign(campaign: Campaign, *stalls: Stall, status: str = "joined") -> None:
+    """Put stalls in a campaign as their sellers answered its invitation (joined by default)."""
+    from marketplace.fairs.models import CampaignStall
+
+    for stall in stalls:
+        db.session.add(CampaignStall(campaign_id=campaign.id, stall_id=stall.id, status=status,
+                                     decided_at=utcnow() if status != "invited" else None))
+    db.session.commit()
+    db.session.refresh(campaign)
 
 
 def make_order(stall=None, lines=None, *, channel: str = "online", status: str = "placed",

@@ -49,7 +49,7 @@ class StatementForm(FlaskForm):
 
 
 class ConfirmStatementForm(OnceForm):
-    statement_text = HiddenField(validators=[InputRequired()])
+    """Confirm stored lines, chosen by id as checkboxes named "line" (the text stays stored)."""
 
 
 class CardForm(FlaskForm):

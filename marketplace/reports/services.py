@@ -19,6 +19,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import vn_today
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
@@ -133,40 +134,35 @@ def fair_scope(fair: Fair) -> Scope:
 
 
 def campaign_scope(campaign: Campaign) -> Scope:
-    """Sales in the campaign's Vietnam days, scope (any element matches) and channels."""
+    """Sales in the campaign's Vietnam days and channels that the campaign counts.
+
+    What counts is fairs.services.campaign_counts: the joined stalls, narrowed by the
+    campaign's categories and products.
+    """
     start, end = period_bounds(campaign.starts_on, campaign.ends_on)
     channels = campaign.channel_list
-    categories = campaign.category_list
-    stall_ids = [s.id for s in campaign.stalls]
-    product_ids = [p.id for p in campaign.products]
 
-    def matches(stall_col, product_col) -> list:
-        any_of = []
-        if categories:
-            any_of.append(Product.category.in_(categories))
-        if stall_ids:
-            any_of.append(stall_col.in_(stall_ids))
-        if product_ids:
-            any_of.append(product_col.in_(product_ids))
-        return [sa.or_(*any_of)] if any_of else []
+    def counts(stall_col, product_col) -> sa.ColumnElement[bool]:
+        return campaign_counts(campaign, stall=stall_col, product=product_col,
+                               category=Product.category)
 
     order_channels = [c for c in channels if c in ORDER_CHANNELS]
     scope = Scope(
         order_conds=[Order.channel.in_(order_channels)],
-        line_conds=matches(Order.stall_id, OrderLine.product_id),
+        line_conds=[counts(Order.stall_id, OrderLine.product_id)],
         order_channels=bool(order_channels),
         period=(start, end),
     )
-    if (categories or product_ids) and not stall_ids:
-        # Only products decide: name them in one list, so a line can be found by its product.
+    if campaign.category_list or campaign.products:
+        # Products decide: name them in one list, so a line can be found by its product.
         scope.products = (
-            sa.select(Product.id).where(*matches(None, Product.id)).correlate(None)
+            sa.select(Product.id).where(counts(Product.stall_id, Product.id)).correlate(None)
         )
         scope.line_conds = [OrderLine.product_id.in_(scope.products)]
     if "imported" in channels:
         scope.imported_conds = [
             _imp.created_at_source >= start, _imp.created_at_source < end,
-            *matches(_imp.stall_id, _imp.product_id),
+            counts(_imp.stall_id, _imp.product_id),
         ]
     return scope
 
@@ -1016,15 +1012,9 @@ def fair_target(fair: Fair) -> Target:
 
 def _campaign_scan_conds(campaign: Campaign) -> list:
     start, end = period_bounds(campaign.starts_on, campaign.ends_on)
-    any_of = []
-    if campaign.category_list:
-        any_of.append(Product.category.in_(campaign.category_list))
-    if campaign.stalls:
-        any_of.append(Product.stall_id.in_([s.id for s in campaign.stalls]))
-    if campaign.products:
-        any_of.append(Product.id.in_([p.id for p in campaign.products]))
     return [ScanEvent.scanned_at >= start, ScanEvent.scanned_at < end,
-            *([sa.or_(*any_of)] if any_of else [])]
+            campaign_counts(campaign, stall=Product.stall_id, product=Product.id,
+                            category=Product.category)]
 
 
 def campaign_target(campaign: Campaign) -> Target:

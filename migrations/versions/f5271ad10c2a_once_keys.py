@@ -1,7 +1,7 @@
 """once keys: one-time form keys stored with the result of their action
 
 Revision ID: f5271ad10c2a
-Revises: 7c1e2a9d4b10
+Revises: 0b9b08174210
 Create Date: 2026-12-03 13:34:27.715717
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'f5271ad10c2a'
-down_revision = '7c1e2a9d4b10'
+down_revision = '0b9b08174210'
 branch_labels = None
 depends_on = None
 

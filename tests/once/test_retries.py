@@ -162,18 +162,17 @@ def test_transfer_received_repeated_is_recorded_once(client, auth, seller, rice)
 
 
 def test_reconciliation_confirm_repeated_pays_once(client, auth, seller, rice):
-    import html as htmllib
-
     order = make_order(rice.stall, [(rice, 1)])
     auth.login(seller)
     statement = ("Ngày GD;Số tham chiếu;Nội dung;Ghi nợ;Ghi có\n"
                  f"01/07/2026;FT001;{order.code};;45.000\n").encode("utf-8-sig")
     html = client.post("/payments/reconcile", data={"statement": (io.BytesIO(statement), "s.csv")},
-                       content_type="multipart/form-data").get_data(as_text=True)
-    form = {"statement_text": htmllib.unescape(re.search(
-        r'name="statement_text" type="hidden" value="([^"]*)"', html).group(1)),
-        "ref": ["FT001"], "once_key": page_keys(html)[0]}
-    first, again = _twice(client, "/payments/reconcile/confirm", form)
+                       content_type="multipart/form-data", follow_redirects=True
+                       ).get_data(as_text=True)
+    action = re.search(r'action="(/payments/reconcile/\d+/confirm)"', html).group(1)
+    form = {"line": re.findall(r'name="line" value="(\d+)"', html),
+            "once_key": page_keys(html)[0]}
+    first, again = _twice(client, action, form)
     _same_answer(first, again)
     shown = client.get(again.headers["Location"]).get_data(as_text=True)
     assert "Đã ghi nhận 1 khoản chuyển khoản." in shown
@@ -269,7 +268,6 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
         (f"/seller/orders/{order.code}/payments/{paid.id}/correct", {"reason": "Ghi trùng"}),
         (f"/seller/orders/{order.code}/cancel", {"reason": "Khách đổi ý"}),
         (f"/seller/orders/{order.code}/payments/return", {"method": "cash"}),
-        ("/payments/reconcile/confirm", {"statement_text": "x", "ref": ["FT1"]}),
         (upload, {"action": "confirm"}),
     ]
     for url, data in posts:

@@ -254,7 +254,7 @@ def test_booth_sales_are_not_conversions(world):
 def test_a_whole_report_shows_the_figures_of_each_table_alone(world):
     # A report reads its scope once into temporary tables; each table alone reads it inline.
     campaign = make_campaign(organizer=world.organizer, starts_on=DAY1, ends_on=DAY2,
-                             categories="trai-cay,gia-vi")
+                             categories="trai-cay,gia-vi", stalls=world.stalls)
     targets = [svc.fair_target(world.fair), svc.campaign_target(campaign),
                svc.range_target(world.organizer.id, DAY1, DAY2),
                svc.seller_target(world.stalls[0].id)]
