@@ -20,6 +20,7 @@ from marketplace.formatting import (
     format_number,
     format_vnd,
 )
+from marketplace.sanitize import register_input_guards
 
 BLUEPRINT_MODULES = (
     "main",
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             uri = app.config["SQLALCHEMY_DATABASE_URI"]
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(uri)
     register_extensions(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
