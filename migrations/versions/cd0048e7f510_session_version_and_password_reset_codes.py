@@ -1,7 +1,7 @@
 """Session version (sign out everywhere) and one-time password reset codes
 
 Revision ID: cd0048e7f510
-Revises: 0b9b08174210
+Revises: f5271ad10c2a
 Create Date: 2026-12-03 13:32:50.201855
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'cd0048e7f510'
-down_revision = '0b9b08174210'
+down_revision = 'f5271ad10c2a'
 branch_labels = None
 depends_on = None
 

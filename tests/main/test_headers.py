@@ -133,7 +133,7 @@ def test_public_pages_and_images_keep_their_caching(client, private_pages):
 # handler attributes, javascript: URLs and <script> elements without src (inline_script() is the
 # one way to write a hashed data block).
 INLINE = re.compile(
-    r"""\sstyle\s*=|<style[\s>]|\son[a-z]+\s*=|javascript:|<script(?![^>]*\ssrc=)[^>]*>""",
+    r"""\sstyle\s*=\s*["']|<style[\s>]|\son[a-z]+\s*=\s*["']|javascript:|<script(?![^>]*\ssrc=)[^>]*>""",
     re.I,
 )
 

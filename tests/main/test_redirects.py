@@ -145,7 +145,7 @@ def test_recording_cash_stays_on_site(client, auth, attack):
     order = make_order(product.stall, [(product, 1)])
     auth.login(product.stall.owner)
     page = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
-    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    once_key = re.search(r'name="once_key" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post(f"/seller/orders/{order.code}/payments/cash",
-                           data={"amount": "45.000", "nonce": nonce, "next": attack})
+                           data={"amount": "45.000", "once_key": once_key, "next": attack})
     assert_stays_on_site(response, f"/seller/orders/{order.code}/payments")
