@@ -41,6 +41,8 @@ class StallForm(ProducerFieldsMixin, FlaskForm):
     bank_bin = SelectField(_l("Ngân hàng"), validate_choice=False)
     bank_account_number = StringField(_l("Số tài khoản"))
     bank_account_name = StringField(_l("Tên chủ tài khoản"))
+    bank_qr_image = FileField(_l("Ảnh mã QR nhận tiền của tài khoản"))
+    bank_qr_text = StringField(_l("…hoặc dán nội dung mã QR"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

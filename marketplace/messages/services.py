@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -27,7 +27,7 @@ from marketplace.formatting import (
 )
 from marketplace.messages import channels
 from marketplace.messages.models import Message, MessageStatus
-from marketplace.orders.models import Checkout, Order, OrderStatus
+from marketplace.orders.models import Checkout, Order
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,7 @@ def _absolute(endpoint: str, **values) -> str:
 
 def payment_deadline(order: Order) -> datetime | None:
     """When an unpaid transfer/card order is cancelled (None: it does not expire)."""
-    from marketplace.orders.models import Channel
-
-    if (order.channel != Channel.ONLINE or order.payment_method not in ("vietqr", "card")
-            or order.is_paid or order.status != OrderStatus.PLACED):
-        return None
-    return order.placed_at + timedelta(minutes=current_app.config["ORDER_UNPAID_TTL_MINUTES"])
+    return order.payment_deadline(current_app.config["ORDER_UNPAID_TTL_MINUTES"])
 
 
 # --- writing an event's messages ---------------------------------------------------------------

@@ -11,6 +11,11 @@ from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAre
 from marketplace.orders.labels import FULFILMENT, PAYMENT, PAYMENT_AT_CHECKOUT
 
 
+class FindOrderForm(FlaskForm):
+    code = StringField(_l("Mã đơn hàng"))
+    phone = StringField(_l("Số điện thoại đã dùng khi đặt"))
+
+
 class CheckoutForm(FlaskForm):
     customer_name = StringField(_l("Họ tên người nhận"))
     customer_phone = StringField(_l("Số điện thoại"))

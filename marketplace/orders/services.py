@@ -875,6 +875,39 @@ def tracked_order(code: str, token: str | None) -> Order | None:
     return order
 
 
+def find_order(code: str, phone: str) -> Order | None:
+    """A guest's order found by its code and the phone number it was placed with."""
+    normal = normalize_code(code or "")
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError:
+        return None
+    if not normal:
+        return None
+    order = db.session.scalar(sa.select(Order).where(Order.code == normal))
+    if order is None or not hmac.compare_digest(order.customer_phone.encode(), phone.encode()):
+        return None
+    return order
+
+
+def payment_deadline(order: Order) -> datetime | None:
+    """When `flask orders expire` cancels this order if still unpaid; None if it never will."""
+    return order.payment_deadline(current_app.config["ORDER_UNPAID_TTL_MINUTES"])
+
+
+def unpaid_siblings(order: Order) -> list[Order]:
+    """The other orders of the same checkout still waiting for a transfer, by stall."""
+    if order.checkout_id is None:
+        return []
+    return [o for o in checkout_orders_by_id(order.checkout_id)
+            if o.id != order.id and payment_deadline(o) and o.payment_method == VIETQR]
+
+
+def checkout_orders_by_id(checkout_id: int) -> list[Order]:
+    return list(db.session.scalars(
+        sa.select(Order).where(Order.checkout_id == checkout_id).order_by(Order.id)))
+
+
 def checkout_orders(code: str) -> list[Order]:
     """Orders of a checkout, by stall."""
     return list(db.session.scalars(

@@ -21,13 +21,20 @@ from flask_login import current_user, login_required
 
 from marketplace.auth import is_safe_next, role_required
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
+from marketplace.extensions import limiter
 from marketplace.fairs.services import current_booth, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
 from marketplace.orders import labels
 from marketplace.orders import services as svc
-from marketplace.orders.forms import CancelForm, checkout_form_for, manual_form_for, sale_form_for
+from marketplace.orders.forms import (
+    CancelForm,
+    FindOrderForm,
+    checkout_form_for,
+    manual_form_for,
+    sale_form_for,
+)
 
 bp = Blueprint("orders", __name__)
 
@@ -189,6 +196,21 @@ def track(code: str):
     if order is None:
         abort(404)
     return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order))
+
+
+@bp.route("/orders/find", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def find_order():
+    """A guest who lost the link finds the order by its code and their phone number."""
+    form = FindOrderForm()
+    if form.validate_on_submit():
+        order = svc.find_order(form.code.data, form.phone.data)
+        if order is not None:
+            return redirect(url_for("orders.track", code=order.code, t=order.access_token),
+                            code=303)
+        form.form_errors.append(_("Không tìm thấy đơn với mã và số điện thoại này. Mã đơn có "
+                                  "7 ký tự, in trong tin nhắn và trên trang đặt hàng."))
+    return render_template("orders/find.html", form=form), 400 if form.form_errors else 200
 
 
 @bp.get("/my/orders")
