@@ -168,40 +168,40 @@ def _board_campaign(slug: str):
     return campaign
 
 
-@bp.get("/board/fairs/<slug>")
-def fair_board(slug: str):
+def _fair_board_view(slug: str) -> tuple[str, dict]:
     fair = _board_fair(slug)
     figures = svc.board_figures(svc.fair_target(fair))
-    return render_template(
-        "reports/board.html", title=fair.name, figures=figures,
-        data_url=presenters.url("reports.fair_board_data", slug=slug),
-        charts=presenters.board_charts(figures),
-    )
+    return fair.name, presenters.board_view(figures, now=utcnow(), fair=fair)
+
+
+def _campaign_board_view(slug: str) -> tuple[str, dict]:
+    campaign = _board_campaign(slug)
+    figures = svc.board_figures(svc.campaign_target(campaign))
+    return campaign.name, presenters.board_view(figures, now=utcnow(), campaign=campaign)
+
+
+@bp.get("/board/fairs/<slug>")
+def fair_board(slug: str):
+    title, board = _fair_board_view(slug)
+    return render_template("reports/board.html", title=title, board=board,
+                           data_url=presenters.url("reports.fair_board_data", slug=slug))
 
 
 @bp.get("/board/campaigns/<slug>")
 def campaign_board(slug: str):
-    campaign = _board_campaign(slug)
-    figures = svc.board_figures(svc.campaign_target(campaign))
-    return render_template(
-        "reports/board.html", title=campaign.name, figures=figures, campaign=campaign,
-        data_url=presenters.url("reports.campaign_board_data", slug=slug),
-        progress=presenters.progress_view(figures["progress"], campaign),
-        charts=presenters.board_charts(figures, campaign),
-    )
+    title, board = _campaign_board_view(slug)
+    return render_template("reports/board.html", title=title, board=board,
+                           data_url=presenters.url("reports.campaign_board_data", slug=slug))
 
 
 @bp.get("/board/fairs/<slug>/data.json")
 def fair_board_data(slug: str):
-    figures = svc.board_figures(svc.fair_target(_board_fair(slug)))
-    return jsonify(presenters.board_json(figures))
+    return jsonify(_fair_board_view(slug)[1])
 
 
 @bp.get("/board/campaigns/<slug>/data.json")
 def campaign_board_data(slug: str):
-    campaign = _board_campaign(slug)
-    figures = svc.board_figures(svc.campaign_target(campaign))
-    return jsonify(presenters.board_json(figures, campaign))
+    return jsonify(_campaign_board_view(slug)[1])
 
 
 # --- the seller's own summary ----------------------------------------------------------------
