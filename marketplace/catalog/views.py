@@ -176,9 +176,9 @@ def product_new(slug: str | None):
         except ValidationError as exc:
             populate_errors(form, exc)
         else:
-            flash(_("Đã thêm sản phẩm %(name)s (mã %(code)s).", name=product.name,
-                    code=product.code), "success")
-            return redirect(murl("products"))
+            flash(_("Đã thêm sản phẩm %(name)s (mã %(code)s). Tiếp theo: nguồn gốc, lô hàng "
+                    "và tem QR.", name=product.name, code=product.code), "success")
+            return redirect(murl("product_edit", product_id=product.id))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/product_form.html", form=form, stall=stall,
                            product=None), status

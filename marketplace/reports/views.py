@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -18,6 +20,7 @@ from flask_login import current_user
 from marketplace.auth import role_required
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
+from marketplace.formatting import vn_today
 from marketplace.reports import presenters
 from marketplace.reports import services as svc
 from marketplace.reports.exports import CSV_MIME, XLSX_MIME, csv_chunks, xlsx_chunks
@@ -28,7 +31,8 @@ bp = Blueprint("reports", __name__)
 
 @bp.context_processor
 def _report_globals() -> dict:
-    return {"TABLES": TABLES, "generated_at": utcnow()}
+    return {"TABLES": TABLES, "generated_at": utcnow(), "today_local": vn_today,
+            "timedelta": timedelta}
 
 
 @bp.get("/organizer/reports")
@@ -214,11 +218,21 @@ def _own_stall():
     return stalls, chosen
 
 
+def _seller_period() -> tuple[date | None, date | None]:
+    """The seller's period: today unless they chose days, or everything with ?all=1."""
+    if request.args.get("all") == "1":
+        return None, None
+    if not (request.args.get("from") or request.args.get("to")):
+        today = vn_today()
+        return today, today
+    return _period(default_all=True) or (None, None)
+
+
 @bp.get("/seller/summary")
 @role_required("seller")
 def seller_summary():
     stalls, stall = _own_stall()
-    period = _period(default_all=True) or (None, None)
+    period = _seller_period()
     report = None
     if stall is not None:
         report = svc.build_report(svc.seller_target(stall.id, *period))
@@ -235,5 +249,5 @@ def seller_export(table: str, fmt: str):
     _stalls, stall = _own_stall()
     if stall is None:
         abort(404)
-    period = _period(default_all=True) or (None, None)
+    period = _seller_period()
     return _export(svc.seller_target(stall.id, *period), table, fmt, stall.slug)
