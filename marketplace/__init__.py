@@ -20,6 +20,7 @@ from marketplace.formatting import (
     format_datetime_local,
     format_number,
     format_vnd,
+    format_weight,
 )
 
 BLUEPRINT_MODULES = (
@@ -150,6 +151,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["message_channels"] = message_channels
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["weight"] = format_weight
     app.jinja_env.filters["local_dt"] = format_datetime_local
     app.jinja_env.filters["local_date"] = format_date
     app.jinja_env.globals["has_endpoint"] = has_endpoint

@@ -93,4 +93,4 @@ def manual_form_for(fulfilment_options: list[str], payment_options: list[str],
 
 
 class CancelForm(FlaskForm):
-    reason = StringField(_l("Lý do huỷ"))
+    reason = StringField(_l("Lý do hủy"))

@@ -790,7 +790,7 @@ def change_status(order: Order, new_status: str, *, by_id: int | None, reason: s
     now = utcnow()
     if new_status == OrderStatus.CANCELLED:
         reason = _text(reason, "reason", 255, required=True,
-                       missing=_("Vui lòng ghi lý do huỷ đơn."))
+                       missing=_("Vui lòng ghi lý do hủy đơn."))
         values.update(cancelled_at=now, cancel_reason=reason)
     stmt = (
         sa.update(Order)
@@ -844,7 +844,7 @@ def expire_unpaid_orders(now: datetime | None = None) -> int:
         order = db.session.get(Order, order_id)
         try:
             change_status(order, OrderStatus.CANCELLED, by_id=None, only_unpaid=True,
-                          reason=_("Quá hạn thanh toán, đơn tự huỷ."))
+                          reason=_("Quá hạn thanh toán, đơn tự hủy."))
         except Conflict:
             continue  # paid or changed meanwhile (another run, the seller): leave it
         done += 1

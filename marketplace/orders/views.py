@@ -297,7 +297,7 @@ def seller_order_cancel(code: str):
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(_("Đã huỷ đơn %(code)s, hàng đã được trả lại kho.", code=order.code), "success")
+        flash(_("Đã hủy đơn %(code)s, hàng đã được trả lại kho.", code=order.code), "success")
     return redirect(url_for("orders.seller_order", code=order.code), code=303)
 
 

@@ -89,7 +89,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
         raise Conflict(_("Thanh toán thẻ chưa được bật."))
     payable = payable_orders(orders)
     if not payable:
-        raise Conflict(_("Các đơn này đã được thanh toán hoặc đã huỷ."))
+        raise Conflict(_("Các đơn này đã được thanh toán hoặc đã hủy."))
     amount = sum(o.total for o in payable)
     if amount > gateway.MAX_AMOUNT:
         raise ValidationError(None, _(
