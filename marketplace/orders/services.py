@@ -24,7 +24,7 @@ from marketplace.database import utcnow
 from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
-from marketplace.formatting import format_number, format_vnd, local_day_bounds
+from marketplace.formatting import format_number, format_vnd, local_day_bounds, vn_today
 from marketplace.messages import services as messages
 from marketplace.orders.models import (
     CHECKOUT_CODE_LENGTH,
@@ -39,6 +39,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import record_payment, refund_on_cancel
+from marketplace.provenance.models import Batch
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,19 @@ def _not_sellable_reason(product: Product | CartProduct | None) -> str | None:
         return _("Gian hàng của “%(name)s” đang tạm đóng.", name=product.name)
     if not product.active:
         return _("“%(name)s” hiện không còn bán.", name=product.name)
+    best_before = (product.best_before if isinstance(product, CartProduct)
+                   else db.session.scalar(_latest_best_before(product.id)))
+    if best_before is not None and best_before < vn_today():
+        return _("Lô hiện tại của “%(name)s” đã quá hạn sử dụng, không bán được.",
+                 name=product.name)
     return None
+
+
+def _latest_best_before(product_id) -> sa.Select:
+    """The best-before day of a product's newest batch (what is on the shelf now)."""
+    b = Batch.__table__
+    return (sa.select(b.c.best_before).where(b.c.product_id == product_id)
+            .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1))
 
 
 # --- cart (kept in the session as {"<product id>": [quantity, price when added]}) -------------
@@ -289,6 +302,7 @@ class CartProduct:
     stock: int
     active: bool
     stall: CartStall
+    best_before: date | None = None  # of the newest batch: past it, the product is not sold
 
 
 @functools.cache
@@ -306,6 +320,7 @@ def _cart_query() -> sa.Select:
             fs.c.booth_number, f.c.id.label("fair_id"), f.c.name.label("fair_name"),
             f.c.slug.label("fair_slug"), f.c.starts_at.label("fair_starts_at"),
             f.c.ends_at.label("fair_ends_at"),
+            _latest_best_before(p.c.id).scalar_subquery().label("best_before"),
         )
         .select_from(p)
         .join(s, s.c.id == p.c.stall_id)
@@ -329,7 +344,7 @@ def _cart_products(ids, now: datetime) -> tuple[dict[int, CartProduct], dict[int
                 bool(row.bank_bin and row.bank_account_number))
         products[row.id] = CartProduct(row.id, row.stall_id, row.code, row.name, row.unit,
                                        row.price, row.net_weight_kg, row.stock, row.active,
-                                       stall)
+                                       stall, row.best_before)
         if row.fair_id is not None:
             seen = booths.get(row.stall_id)
             if seen is None or row.fair_starts_at < seen.fair.starts_at:  # the earliest fair
@@ -703,6 +718,9 @@ def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
         product = products.get(pid)
         if product is None or not product.active:
             raise ValidationError(f"qty_{pid}", _("Sản phẩm này không còn bán."))
+        reason = _not_sellable_reason(product)
+        if reason:
+            raise ValidationError(f"qty_{pid}", reason)
         if wanted[pid] > product.stock:
             raise OutOfStock(product.name, product.stock)
         lines.append(CartLine(product, wanted[pid], product.price * wanted[pid]))

@@ -23,6 +23,7 @@ from marketplace.provenance.models import (
     ScanEvent,
     TimelineStep,
 )
+from marketplace.storage import save_image
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
 
@@ -101,6 +102,19 @@ def _certificate_values(data: dict) -> dict:
     }
 
 
+PHOTO_SIDE = 1200  # a certificate must stay readable; a diary photo needs no more
+
+
+def _attach_photo(record: TimelineStep | Certificate, photo: bytes | None) -> None:
+    """Store an uploaded photo (checked and resized) on a diary step or a certificate."""
+    if not photo:
+        return
+    try:
+        record.image = save_image(photo, max_side=PHOTO_SIDE)
+    except ValidationError as exc:
+        raise ValidationError("photo", exc.reason) from None
+
+
 def _commit() -> None:
     try:
         db.session.commit()
@@ -143,18 +157,20 @@ def delete_batch(batch: Batch) -> None:
 # --- Timeline --------------------------------------------------------------------------------
 
 
-def add_step(product: Product, data: dict) -> TimelineStep:
-    """Add a step to a product's cultivation and processing diary."""
+def add_step(product: Product, data: dict, photo: bytes | None = None) -> TimelineStep:
+    """Add a step (with a photo, if given) to a product's cultivation and processing diary."""
     step = TimelineStep(product=product, **_step_values(data))
+    _attach_photo(step, photo)
     db.session.add(step)
     _commit()
     return step
 
 
-def update_step(step: TimelineStep, data: dict) -> TimelineStep:
-    """Change a diary step."""
+def update_step(step: TimelineStep, data: dict, photo: bytes | None = None) -> TimelineStep:
+    """Change a diary step; a new photo replaces the old one."""
     for key, value in _step_values(data).items():
         setattr(step, key, value)
+    _attach_photo(step, photo)
     _commit()
     return step
 
@@ -168,22 +184,25 @@ def delete_step(step: TimelineStep) -> None:
 # --- Certificates ----------------------------------------------------------------------------
 
 
-def add_certificate(product: Product, data: dict, *, for_stall: bool = False) -> Certificate:
-    """Add a certificate to a product, or to its whole stall."""
+def add_certificate(product: Product, data: dict, *, for_stall: bool = False,
+                    photo: bytes | None = None) -> Certificate:
+    """Add a certificate (with a scan, if given) to a product, or to its whole stall."""
     values = _certificate_values(data)
     if for_stall:
         cert = Certificate(stall=product.stall, **values)
     else:
         cert = Certificate(product=product, **values)
+    _attach_photo(cert, photo)
     db.session.add(cert)
     _commit()
     return cert
 
 
-def update_certificate(cert: Certificate, data: dict) -> Certificate:
-    """Change a certificate's kind, number, issuer or expiry."""
+def update_certificate(cert: Certificate, data: dict, photo: bytes | None = None) -> Certificate:
+    """Change a certificate's kind, number, issuer, expiry or scan."""
     for key, value in _certificate_values(data).items():
         setattr(cert, key, value)
+    _attach_photo(cert, photo)
     _commit()
     return cert
 
@@ -314,6 +333,9 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
         )
     )
     steps.reverse()
+    today = vn_today()
+    # Certificates in force first; an expired one stays on the page, marked, after them.
+    certificates = sorted(certificates_of(product), key=lambda c: c.is_expired(today))
     return ProductPage(
         product=product,
         stall=product.stall,
@@ -321,9 +343,9 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
         batch_is_labelled=labelled,
         missing_lot=lot.strip() if lot and not labelled and lot.strip() else None,
         steps=steps,
-        certificates=certificates_of(product),
+        certificates=certificates,
         booth=current_booth(product.stall_id),
-        today=vn_today(),
+        today=today,
     )
 
 
