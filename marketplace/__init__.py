@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from marketplace import jobs
+from marketplace.catalog.categories import unit_label
 from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
 from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -152,6 +153,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["weight"] = format_weight
+    app.jinja_env.filters["unit"] = unit_label
     app.jinja_env.filters["local_dt"] = format_datetime_local
     app.jinja_env.filters["local_date"] = format_date
     app.jinja_env.globals["has_endpoint"] = has_endpoint

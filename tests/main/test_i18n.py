@@ -115,3 +115,13 @@ def test_huy_is_spelled_one_way_in_every_message():
              if p.suffix in (".html", ".txt")]
     assert not [m for m in msgids if "huỷ" in str(m).lower()]
     assert not [page for page in pages if "huỷ" in page.lower()]
+
+
+def test_units_appear_in_english_on_english_pages(client):
+    from tests.factories import make_product
+
+    product = make_product(unit="hộp", name="Vải thiều")
+    assert "/ hộp" in client.get(f"/p/{product.code}").get_data(as_text=True)
+    client.get("/lang/en")
+    html = client.get(f"/p/{product.code}").get_data(as_text=True)
+    assert "/ box" in html and "/ hộp" not in html
