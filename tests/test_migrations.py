@@ -31,3 +31,41 @@ def test_upgrade_from_nothing_matches_the_models(app):
             db.metadata.drop_all(conn)
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
             db.metadata.create_all(conn)
+
+
+def _before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return ScriptDirectory.from_config(config).get_revision(revision).down_revision
+
+
+def test_upgrade_completes_booth_sales_already_paid(app):
+    from marketplace.orders.models import Order
+    from tests.factories import make_order, make_seller, make_stall
+
+    _fresh_database(app)
+    try:
+        upgrade(revision=_before("b7c1e2a9f4d0"))  # before paid booth sales were completed
+        seller = make_seller()
+        stall = make_stall(seller)
+        booth = {"channel": "fair", "fulfilment": "booth_pickup", "created_by_id": seller.id,
+                 "payment_method": "vietqr"}
+        paid, unpaid = make_order(stall, **booth), make_order(stall, **booth)
+        online = make_order(stall, paid=True, method="vietqr", payment_method="vietqr")
+        paid.paid_amount = paid.total  # as "Đã nhận chuyển khoản" left it, still "placed"
+        db.session.commit()
+        ids = (paid.id, unpaid.id, online.id)
+        db.session.remove()
+        upgrade()
+        statuses = [db.session.get(Order, i).status for i in ids]
+        assert statuses == ["fulfilled", "placed", "placed"]
+        events = [e.status for e in db.session.get(Order, ids[0]).events]
+        assert events == ["placed", "fulfilled"]
+    finally:
+        db.session.remove()
+        with db.engine.begin() as conn:
+            db.metadata.drop_all(conn)
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            db.metadata.create_all(conn)

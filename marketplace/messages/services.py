@@ -75,8 +75,10 @@ def _absolute(endpoint: str, **values) -> str:
 
 
 def payment_deadline(order: Order) -> datetime | None:
-    """When an unpaid transfer/card order is cancelled (None: it does not expire)."""
-    return order.payment_deadline(current_app.config["ORDER_UNPAID_TTL_MINUTES"])
+    """When an unpaid transfer/card order is cancelled (None: it does not expire, or is paid)."""
+    from marketplace.orders.services import payment_deadline as deadline
+
+    return deadline(order)
 
 
 # --- writing an event's messages ---------------------------------------------------------------

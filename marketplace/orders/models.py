@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -117,13 +117,11 @@ class Order(db.Model):
     def is_paid(self) -> bool:
         return self.paid_amount >= self.total
 
-    def payment_deadline(self, ttl_minutes: int) -> datetime | None:
-        """When this order is cancelled if still unpaid: online transfer/card orders only."""
-        if (self.channel != Channel.ONLINE or self.payment_method not in ("vietqr", "card")
-                or self.created_by_id is not None or self.is_paid
-                or self.status != OrderStatus.PLACED):
-            return None
-        return self.placed_at + timedelta(minutes=ttl_minutes)
+    @property
+    def is_booth_sale(self) -> bool:
+        """Sold by the stall's people at its booth (the POS): handed over when paid."""
+        return (self.channel == Channel.FAIR and self.fulfilment == Fulfilment.BOOTH_PICKUP
+                and self.created_by_id is not None)
 
 
 class OrderLine(db.Model):

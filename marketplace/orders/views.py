@@ -35,6 +35,8 @@ from marketplace.orders.forms import (
     manual_form_for,
     sale_form_for,
 )
+from marketplace.payments.forms import new_cash_form
+from marketplace.payments.services import money_summary
 
 bp = Blueprint("orders", __name__)
 
@@ -195,7 +197,8 @@ def track(code: str):
     order = svc.tracked_order(code, request.args.get("t"))
     if order is None:
         abort(404)
-    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order))
+    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order),
+                           money=money_summary(order))
 
 
 @bp.route("/orders/find", methods=["GET", "POST"])
@@ -265,8 +268,10 @@ def seller_inbox():
 @role_required("seller")
 def seller_order(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
+    money = money_summary(order)
     return render_template("orders/seller_order.html", order=order, form=EmptyForm(),
                            cancel_form=CancelForm(), booth=svc.booth_fairs_of(order),
+                           money=money, cash_form=new_cash_form(money.owed),
                            order_messages=order_messages(order.id))
 
 
@@ -278,7 +283,12 @@ def seller_order_status(code: str):
     if new_status not in ("confirmed", "ready", "fulfilled"):
         abort(400)
     try:
-        svc.change_status(order, new_status, by_id=current_user.id)
+        svc.change_status(order, new_status, by_id=current_user.id,
+                          unpaid_ok=request.form.get("unpaid_ok") == "1")
+    except svc.PaymentOutstanding as exc:
+        # Asked on a page of its own, so it works without JavaScript.
+        return render_template("orders/confirm_handover.html", order=order, owed=exc.owed,
+                               form=EmptyForm())
     except DomainError as exc:
         flash(exc.message, "error")
     else:

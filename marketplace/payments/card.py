@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -16,15 +17,26 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import format_vnd
 from marketplace.orders.models import Checkout, Order, OrderStatus
+from marketplace.orders.services import unpaid_deadline
 from marketplace.payments import gateway
 from marketplace.payments.models import CardCheckout, CardCheckoutStatus, PaymentMethod
-from marketplace.payments.services import lock_order, record_payment
+from marketplace.payments.services import (
+    lock_order,
+    outstanding,
+    record_payment,
+    refund_surplus_card,
+)
 
 log = logging.getLogger(__name__)
 
 PAID = CardCheckoutStatus.PAID.value
-# A session Stripe still shows for this long is reused instead of opening another one.
+# A session lives at most this long (Stripe allows 24 h), and is reused while it lives.
 REUSE_OPEN_SESSION_HOURS = 23
+# Stripe refuses an expires_at under 30 minutes after the session is created; a minute more
+# leaves room for our clock running behind Stripe's.
+STRIPE_MIN_MINUTES = 31
+# A session about to expire is not handed out again: the buyer needs time to type a card.
+REUSE_MARGIN = timedelta(minutes=5)
 
 
 def orders_for_code(code: str) -> list[Order]:
@@ -50,12 +62,31 @@ def may_pay(orders: list[Order], token: str | None, user) -> bool:
     return False
 
 
-def payable_orders(orders: list[Order]) -> list[Order]:
-    """Return the orders a card payment covers: not cancelled, nothing paid on them yet."""
-    return [
-        o for o in orders
-        if o.status != OrderStatus.CANCELLED and (o.paid_amount or 0) == 0 and o.total > 0
-    ]
+def _unpaid(order: Order) -> bool:
+    return (order.status != OrderStatus.CANCELLED and (order.paid_amount or 0) == 0
+            and order.total > 0)
+
+
+def _in_time(order: Order, now: datetime) -> bool:
+    deadline = unpaid_deadline(order)
+    return deadline is None or deadline > now + REUSE_MARGIN
+
+
+def payable_orders(orders: list[Order], now: datetime | None = None) -> list[Order]:
+    """Return the orders a card payment covers: open, nothing paid yet, not about to expire."""
+    now = now or utcnow()
+    return [o for o in orders if _unpaid(o) and _in_time(o, now)]
+
+
+def session_expiry(orders: list[Order], now: datetime) -> datetime:
+    """Return when a new session for these orders expires: by the first order's deadline.
+
+    Stripe takes 30 minutes to 24 hours; an order due sooner than 30 minutes gets the
+    shortest session, and its cancellation expires the session through the API.
+    """
+    deadlines = [d for o in orders if (d := unpaid_deadline(o)) is not None]
+    target = min([now + timedelta(hours=REUSE_OPEN_SESSION_HOURS), *deadlines])
+    return max(target, now + timedelta(minutes=STRIPE_MIN_MINUTES)).replace(microsecond=0)
 
 
 def _line_items(order: Order) -> list[dict]:
@@ -87,8 +118,12 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     """Open (or reuse) a Stripe Checkout Session for the unpaid orders and commit it."""
     if not gateway.is_configured():
         raise Conflict(_("Thanh toán thẻ chưa được bật."))
-    payable = payable_orders(orders)
+    now = utcnow()
+    payable = payable_orders(orders, now)
     if not payable:
+        if any(_unpaid(o) for o in orders):
+            raise Conflict(_("Đơn đã hết hạn thanh toán bằng thẻ. Vui lòng chuyển khoản "
+                             "VietQR hoặc liên hệ người bán."))
         raise Conflict(_("Các đơn này đã được thanh toán hoặc đã hủy."))
     amount = sum(o.total for o in payable)
     if amount > gateway.MAX_AMOUNT:
@@ -99,7 +134,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
         ))
     order_amounts = {o.code: int(o.total) for o in payable}
     encoded = json.dumps(order_amounts, sort_keys=True)
-    reusable = _open_session(code, encoded, amount)
+    reusable = _open_session(code, encoded, amount, now)
     if reusable is not None:
         return reusable
     attempt = db.session.scalar(
@@ -111,6 +146,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     idempotency_key = f"cho40-checkout-{code}-{attempt + 1}-{digest}"
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     metadata = {"checkout_code": code, "order_codes": ",".join(order_amounts)}
+    expires_at = session_expiry(payable, now)
     params = {
         "mode": "payment",
         "line_items": [item for o in payable for item in _line_items(o)],
@@ -119,6 +155,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
         "client_reference_id": code,
         "success_url": f"{base}/pay/card/success?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{base}/pay/{code}/card/cancel",
+        "expires_at": int(expires_at.timestamp()),
     }
     session = gateway.create_checkout_session(params, idempotency_key)
     if session.get("currency") not in (None, "vnd") or (
@@ -129,6 +166,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     card = CardCheckout(
         code=code, session_id=session["id"], url=session.get("url"),
         idempotency_key=idempotency_key, amount=amount, order_amounts=encoded,
+        expires_at=expires_at,
     )
     db.session.add(card)
     try:
@@ -144,10 +182,8 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
     return card
 
 
-def _open_session(code: str, encoded: str, amount: int) -> CardCheckout | None:
-    from datetime import timedelta
-
-    since = utcnow() - timedelta(hours=REUSE_OPEN_SESSION_HOURS)
+def _open_session(code: str, encoded: str, amount: int, now: datetime) -> CardCheckout | None:
+    since = now - timedelta(hours=REUSE_OPEN_SESSION_HOURS)
     return db.session.scalar(
         sa.select(CardCheckout)
         .where(
@@ -156,6 +192,8 @@ def _open_session(code: str, encoded: str, amount: int) -> CardCheckout | None:
             CardCheckout.order_amounts == encoded,
             CardCheckout.amount == amount,
             CardCheckout.created_at >= since,
+            sa.or_(CardCheckout.expires_at.is_(None),
+                   CardCheckout.expires_at > now + REUSE_MARGIN),
             CardCheckout.url.is_not(None),
         )
         .order_by(CardCheckout.id.desc())
@@ -209,8 +247,18 @@ def _fulfil(card: CardCheckout, session: dict) -> bool:
             log.error("paid card session %s names unknown order %s", card.session_id, code)
             continue
         order = lock_order(order)
+        owed = outstanding(order)  # nothing is owed on a cancelled order
         # One charge can pay several stalls' orders: the reference names the order too.
-        record_payment(order, PaymentMethod.CARD, amount, provider_ref=f"{ref}:{code}")
+        row = record_payment(order, PaymentMethod.CARD, amount, provider_ref=f"{ref}:{code}")
+        if amount > owed:
+            # Late (the order was cancelled) or extra (paid meanwhile by cash or transfer):
+            # the money is recorded as received, and what was not owed goes back at once.
+            if payment_intent is None:
+                log.error("card session %s overpaid %s but names no payment intent",
+                          card.session_id, code)
+                continue
+            reason = "cancelled" if order.status == OrderStatus.CANCELLED else "overpaid"
+            refund_surplus_card(row, owed, reason)
     db.session.execute(
         sa.update(CardCheckout)
         .where(CardCheckout.id == card.id)
@@ -233,6 +281,9 @@ def fulfil_session(session: dict) -> CardCheckout | None:
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
+    except Exception:
+        db.session.rollback()
+        raise
     db.session.refresh(card)
     return card
 
@@ -284,6 +335,10 @@ def handle_event(event: dict) -> str:
     except sa.exc.IntegrityError:
         db.session.rollback()
         return "duplicate"
+    except Exception:
+        # Nothing is kept (not even the event): Stripe retries, refunds carry stable keys.
+        db.session.rollback()
+        raise
     return outcome
 
 
@@ -300,3 +355,43 @@ def confirm_from_success_page(card: CardCheckout) -> CardCheckout:
 def orders_of(card: CardCheckout) -> list[Order]:
     codes = list(json.loads(card.order_amounts))
     return list(db.session.scalars(sa.select(Order).where(Order.code.in_(codes))))
+
+
+def sessions_covering(order: Order) -> list[CardCheckout]:
+    """Return the open card sessions that would pay this order."""
+    codes = [order.code] + ([order.checkout.code] if order.checkout is not None else [])
+    cards = db.session.scalars(
+        sa.select(CardCheckout).where(
+            CardCheckout.code.in_(codes),
+            CardCheckout.status == CardCheckoutStatus.OPEN.value,
+        ).order_by(CardCheckout.id)
+    )
+    return [c for c in cards if order.code in json.loads(c.order_amounts)]
+
+
+def expire_open_sessions(order: Order) -> int:
+    """Expire at Stripe the open sessions that would pay this order; return how many.
+
+    Called after the order's change is committed (cancelled, or paid another way). A failure
+    is logged, not raised: the session's own expires_at still ends it, and money that comes in
+    anyway is refunded when it arrives.
+    """
+    if not gateway.is_configured():
+        return 0
+    now = utcnow()
+    expired = 0
+    for card in sessions_covering(order):
+        if card.expires_at is not None and card.expires_at <= now:
+            continue  # Stripe has closed it already
+        try:
+            session = gateway.expire_checkout_session(
+                card.session_id, idempotency_key=f"cho40-expire-{card.session_id}")
+        except gateway.GatewayError:
+            log.warning("could not expire stripe session %s of order %s", card.session_id,
+                        order.code)
+            continue
+        if session.get("status") == "expired" and _claim(
+                card, CardCheckoutStatus.EXPIRED.value, _UNPAID_FROM["expired"]):
+            expired += 1
+        db.session.commit()
+    return expired

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -33,6 +35,13 @@ class CashForm(FlaskForm):
     def validate_amount(self, field):
         if field.data is not None and field.data <= 0:
             raise ValidationError(_l("Nhập số tiền lớn hơn 0."))
+
+
+def new_cash_form(owed: int) -> CashForm:
+    """Return a blank cash form for an order, offering what is owed, with a fresh nonce."""
+    form = CashForm(formdata=None, amount=owed or None)
+    form.nonce.data = secrets.token_urlsafe(12)
+    return form
 
 
 class StatementForm(FlaskForm):

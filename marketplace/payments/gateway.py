@@ -4,6 +4,8 @@ Calls made, all through `stripe.StripeClient(api_key, base_addresses={"api": STR
 - `client.v1.checkout.sessions.create(params, options={"idempotency_key": ...})`
   -> POST /v1/checkout/sessions
 - `client.v1.checkout.sessions.retrieve(session_id)` -> GET /v1/checkout/sessions/<id>
+- `client.v1.checkout.sessions.expire(session_id, options={"idempotency_key": ...})`
+  -> POST /v1/checkout/sessions/<id>/expire
 - `client.v1.refunds.create(params, options={"idempotency_key": ...})` -> POST /v1/refunds
 - `stripe.Webhook.construct_event(raw_body, signature_header, secret)` (default tolerance 300 s)
 """
@@ -75,6 +77,15 @@ def retrieve_checkout_session(session_id: str) -> dict:
     """Fetch a Checkout Session as Stripe sees it now."""
     client = _client()
     return _call("checkout.sessions.retrieve", client.v1.checkout.sessions.retrieve, session_id)
+
+
+def expire_checkout_session(session_id: str, idempotency_key: str) -> dict:
+    """Close an open Checkout Session so it can no longer be paid."""
+    client = _client()
+    return _call(
+        "checkout.sessions.expire", client.v1.checkout.sessions.expire,
+        session_id, options={"idempotency_key": idempotency_key},
+    )
 
 
 def refund(payment_intent: str, amount: int, idempotency_key: str, metadata: dict | None = None

@@ -77,4 +77,6 @@ class CardCheckout(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=CardCheckoutStatus.OPEN.value)
     payment_intent: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When Stripe stops accepting the session (its expires_at); never past its orders' deadline.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import logging
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from flask_babel import gettext as _
 from marketplace.catalog.models import Stall
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
-from marketplace.orders.models import Order, OrderStatus
+from marketplace.orders.models import Order, OrderStatus, OrderStatusEvent
 from marketplace.payments import gateway, vietqr
 from marketplace.payments.models import Payment, PaymentMethod
 
@@ -45,12 +47,66 @@ def record_payment(
     )
     db.session.add(payment)
     order.paid_amount = (order.paid_amount or 0) + int(amount)
+    if int(amount) > 0:
+        _hand_over_paid_booth_sale(order, recorded_by_id)
     return payment
 
 
+_OPEN_STATUSES = (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY)
+
+
+def _hand_over_paid_booth_sale(order: Order, by_id: int | None) -> None:
+    """Complete a booth sale once it is paid: the buyer is standing there with the goods."""
+    if order.is_booth_sale and order.status in _OPEN_STATUSES and order.is_paid:
+        order.status = OrderStatus.FULFILLED.value
+        order.events.append(OrderStatusEvent(status=OrderStatus.FULFILLED.value, by_id=by_id,
+                                             note=""))
+
+
 def outstanding(order: Order) -> int:
-    """Return what is still owed on an order (never negative)."""
+    """Return what is still owed on an order (never negative; nothing on a cancelled one)."""
+    if order.status == OrderStatus.CANCELLED:
+        return 0
     return max(order.total - (order.paid_amount or 0), 0)
+
+
+def owed_back(order: Order) -> int:
+    """Return money kept beyond what the order is owed: all of it once the order is cancelled."""
+    due = 0 if order.status == OrderStatus.CANCELLED else order.total
+    return max((order.paid_amount or 0) - due, 0)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money given back to the customer, as the seller and the customer see it."""
+
+    method: str
+    amount: int  # positive VND
+    at: datetime
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class MoneySummary:
+    """Where an order's money stands: paid (net), still owed, owed back, refunds made."""
+
+    total: int
+    paid: int
+    owed: int
+    owed_back: int
+    refunds: tuple[Refund, ...]
+
+
+def money_summary(order: Order) -> MoneySummary:
+    """Summarise an order's money for its seller's and its customer's pages."""
+    rows = db.session.scalars(
+        sa.select(Payment)
+        .where(Payment.order_id == order.id, Payment.kind == "refund")
+        .order_by(Payment.id)
+    )
+    refunds = tuple(Refund(r.method, -r.amount, r.created_at, r.provider_ref) for r in rows)
+    return MoneySummary(order.total, order.paid_amount or 0, outstanding(order),
+                        owed_back(order), refunds)
 
 
 def lock_order(order: Order) -> Order:
@@ -97,6 +153,50 @@ def reversed_ids(order: Order) -> set[int]:
     )
 
 
+def _refunded_of(row: Payment) -> int:
+    """Return how much of a payment row was already given back (the refund linked to it).
+
+    Only an order's cancellation refunds the rest of a partly refunded row, and an order is
+    cancelled once, so that unlinked rest never needs counting here.
+    """
+    return -int(db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Payment.amount), 0)).where(
+            Payment.order_id == row.order_id, Payment.kind == "refund",
+            Payment.reverses_id == row.id,
+        )
+    ) or 0)
+
+
+def _card_intent(row: Payment) -> str:
+    return (row.provider_ref or "").split(":")[0]
+
+
+def refund_card(row: Payment, amount: int, *, idempotency_key: str, by_id: int | None = None,
+                reason: str = "", link: bool = True) -> Payment:
+    """Refund part or all of a card payment row through Stripe and write the refund row.
+
+    The caller holds the order's lock and commits. The idempotency key must name the refund
+    for good (not a row id a rolled-back attempt could hand out again), so a retry refunds once.
+    """
+    order = row.order
+    payment_intent = _card_intent(row)
+    if payment_intent.startswith(DEMO_CARD_PREFIX):
+        refund_ref = f"re_demo_{row.id}" + ("" if link else "_rest")
+    elif not payment_intent:
+        raise Conflict(_("Không tìm thấy mã giao dịch thẻ để hoàn tiền."))
+    else:
+        metadata = {"order_code": order.code, "payment_id": str(row.id)}
+        if reason:
+            metadata["reason"] = reason
+        refund = gateway.refund(payment_intent, amount, idempotency_key=idempotency_key,
+                                metadata=metadata)
+        refund_ref = refund["id"]
+    return record_payment(
+        order, PaymentMethod.CARD, -int(amount), recorded_by_id=by_id, provider_ref=refund_ref,
+        kind="refund", reverses_id=row.id if link else None,
+    )
+
+
 def _reverse_row(row: Payment, by_id: int | None) -> Payment:
     """Write the negative row that undoes a payment; card payments are refunded via Stripe."""
     if row.kind != "payment" or row.amount <= 0:
@@ -106,21 +206,8 @@ def _reverse_row(row: Payment, by_id: int | None) -> Payment:
         raise Conflict(_("Khoản này đã được đảo trước đó."))
     order = row.order
     if row.method == PaymentMethod.CARD:
-        payment_intent = (row.provider_ref or "").split(":")[0]
-        if payment_intent.startswith(DEMO_CARD_PREFIX):
-            refund_ref = f"re_demo_{row.id}"
-        elif not payment_intent:
-            raise Conflict(_("Không tìm thấy mã giao dịch thẻ để hoàn tiền."))
-        else:
-            refund = gateway.refund(
-                payment_intent, row.amount, idempotency_key=f"cho40-refund-{row.id}",
-                metadata={"order_code": order.code, "payment_id": str(row.id)},
-            )
-            refund_ref = refund["id"]
-        return record_payment(
-            order, row.method, -row.amount, recorded_by_id=by_id, provider_ref=refund_ref,
-            kind="refund", reverses_id=row.id,
-        )
+        return refund_card(row, row.amount, idempotency_key=f"cho40-refund-{row.id}",
+                           by_id=by_id)
     return record_payment(
         order, row.method, -row.amount, recorded_by_id=by_id,
         provider_ref=f"reversal-of-{row.id}", kind="reversal", reverses_id=row.id,
@@ -128,19 +215,49 @@ def _reverse_row(row: Payment, by_id: int | None) -> Payment:
 
 
 def refund_on_cancel(order: Order, by_id: int | None = None) -> list[Payment]:
-    """Reverse what was paid on a cancelled order (the caller commits).
+    """Give back the card money of a cancelled order through Stripe (the caller commits).
 
-    Cash and transfer payments get a reversal row (the seller hands the money back);
-    card payments are refunded through Stripe (idempotency key per payment row), then a
-    negative "refund" row is written.
+    Each card row is refunded for what is left of it (a surplus may already have been
+    refunded), with an idempotency key per row. Cash and transfer money stays on the order as
+    owed back to the customer until the seller records that it was returned (record_return).
     """
-    done = reversed_ids(order)
-    paid_rows = db.session.scalars(
+    rows = db.session.scalars(
         sa.select(Payment)
-        .where(Payment.order_id == order.id, Payment.kind == "payment", Payment.amount > 0)
+        .where(Payment.order_id == order.id, Payment.kind == "payment", Payment.amount > 0,
+               Payment.method == PaymentMethod.CARD)
         .order_by(Payment.id)
     ).all()
-    return [_reverse_row(row, by_id) for row in paid_rows if row.id not in done]
+    refunds = []
+    for row in rows:
+        done = _refunded_of(row)
+        left = row.amount - done
+        if left <= 0:
+            continue
+        if done == 0:
+            refunds.append(refund_card(row, left, idempotency_key=f"cho40-refund-{row.id}",
+                                       by_id=by_id, reason="cancelled"))
+        else:
+            refunds.append(_refund_rest(row, left, by_id))
+    return refunds
+
+
+def _refund_rest(row: Payment, left: int, by_id: int | None) -> Payment:
+    """Refund what is left of a card row already partly refunded (its surplus)."""
+    return refund_card(row, left, idempotency_key=f"cho40-refund-{row.id}-rest", by_id=by_id,
+                       reason="cancelled", link=False)
+
+
+def refund_surplus_card(row: Payment, owed_before: int, reason: str) -> Payment | None:
+    """Refund the part of a card payment beyond what its order was owed (the caller commits).
+
+    All of it when the order was cancelled or already paid; only the surplus otherwise.
+    """
+    surplus = row.amount - min(row.amount, max(owed_before, 0))
+    if surplus <= 0:
+        return None
+    db.session.flush()  # the row's id goes into Stripe's metadata
+    return refund_card(row, surplus, idempotency_key=f"cho40-refund-{row.provider_ref}",
+                       reason=reason)
 
 
 def reverse_payment(order: Order, payment_id: int, by_id: int) -> Payment:
@@ -192,7 +309,16 @@ def record_cash(order: Order, amount: int | None, by_id: int, nonce: str) -> Pay
     except Exception:
         db.session.rollback()
         raise
+    _close_card_sessions_if_paid(order)
     return payment
+
+
+def _close_card_sessions_if_paid(order: Order) -> None:
+    """Expire the card sessions of an order just paid another way, so no card pays it again."""
+    if order.is_paid:
+        from marketplace.payments.card import expire_open_sessions
+
+        expire_open_sessions(order)
 
 
 def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
@@ -224,6 +350,42 @@ def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
     except sa.exc.IntegrityError:
         db.session.rollback()
         return None
+    except Exception:
+        db.session.rollback()
+        raise
+    _close_card_sessions_if_paid(order)
+    return payment
+
+
+RETURN_METHODS = (PaymentMethod.CASH.value, PaymentMethod.VIETQR.value)
+
+
+def record_return(order: Order, method: str, by_id: int) -> Payment:
+    """Record that the money owed back was returned to the customer (cash or transfer), commit.
+
+    The refund row is for all that is owed back, read under the order's lock, so a second tap
+    finds nothing left to return.
+    """
+    if method not in RETURN_METHODS:
+        raise ValidationError("method", _("Chọn cách đã trả lại tiền cho khách."))
+    order = lock_order(order)
+    try:
+        amount = owed_back(order)
+        if amount == 0:
+            raise Conflict(_("Đơn %(code)s không còn tiền phải trả lại khách.", code=order.code))
+        n = db.session.scalar(
+            sa.select(sa.func.count(Payment.id)).where(
+                Payment.order_id == order.id, Payment.kind == "refund")
+        )
+        payment = record_payment(
+            order, method, -amount, recorded_by_id=by_id, kind="refund",
+            provider_ref=f"return-{order.code}-{n + 1}",
+        )
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise Conflict(
+            _("Đơn %(code)s không còn tiền phải trả lại khách.", code=order.code)) from None
     except Exception:
         db.session.rollback()
         raise

@@ -21,16 +21,23 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from marketplace.auth import role_required
+from marketplace.auth import is_safe_next, role_required
 from marketplace.catalog.models import Stall
-from marketplace.errors import ValidationError, populate_errors
+from marketplace.errors import DomainError, ValidationError, populate_errors
 from marketplace.extensions import csrf, db
+from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.orders.models import Order
 from marketplace.orders.services import payment_deadline, unpaid_siblings
 from marketplace.payments import card as cards
 from marketplace.payments import gateway, reconcile, services
-from marketplace.payments.forms import CardForm, CashForm, ConfirmStatementForm, StatementForm
+from marketplace.payments.forms import (
+    CardForm,
+    CashForm,
+    ConfirmStatementForm,
+    StatementForm,
+    new_cash_form,
+)
 from marketplace.provenance.qr import qr_png, qr_svg
 
 bp = Blueprint("payments", __name__)
@@ -87,6 +94,7 @@ def order_vietqr(code: str):
     return render_template(
         "payments/order_vietqr.html", order=order, qr=qr, seller=seller, token=token,
         qr_image=qr_data_uri(qr["payload"]) if qr and qr["payload"] else None, form=EmptyForm(),
+        big=request.args.get("big") == "1",
         deadline=payment_deadline(order), next_orders=unpaid_siblings(order),
     )
 
@@ -105,6 +113,12 @@ def order_vietqr_png(code: str):
     return response
 
 
+def _back_to(default: str):
+    """Redirect to the page the action was taken from (a same-site path), else the default."""
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else default, code=303)
+
+
 @bp.post("/pay/<code>/vietqr/received")
 @role_required("seller")
 def mark_received(code: str):
@@ -114,9 +128,11 @@ def mark_received(code: str):
     payment = services.mark_transfer_received(order, current_user.id)
     if payment is None:
         flash(_("Đơn %(code)s đã được thanh toán trước đó.", code=order.code), "warning")
+    elif order.status == "fulfilled" and order.is_booth_sale:
+        flash(_("Đã nhận chuyển khoản, đơn %(code)s đã giao xong.", code=order.code))
     else:
         flash(_("Đã ghi nhận chuyển khoản cho đơn %(code)s.", code=order.code))
-    return redirect(url_for("payments.order_vietqr", code=order.code))
+    return _back_to(url_for("payments.order_vietqr", code=order.code))
 
 
 def _my_stalls() -> list[Stall]:
@@ -150,13 +166,16 @@ def vietqr_sign_png(stall_id: int):
 
 
 def _ledger_page(order: Order, form: CashForm | None = None, status: int = 200):
-    form = form or CashForm(formdata=None, amount=services.outstanding(order) or None)
-    form.nonce.data = secrets.token_urlsafe(12)
+    if form is None:
+        form = new_cash_form(services.outstanding(order))
+    else:
+        form.nonce.data = secrets.token_urlsafe(12)
     rows = services.ledger(order)
     return render_template(
         "payments/order_payments.html", order=order, rows=rows,
         recorders=services.recorder_names(rows), reversed_ids=services.reversed_ids(order),
-        owed=services.outstanding(order), form=form, button=EmptyForm(),
+        owed=services.outstanding(order), money=services.money_summary(order), form=form,
+        button=EmptyForm(),
     ), status
 
 
@@ -179,7 +198,7 @@ def record_cash(code: str):
         populate_errors(form, exc)
         return _ledger_page(order, form, 400)
     flash(_("Đã ghi nhận tiền mặt cho đơn %(code)s.", code=order.code))
-    return redirect(url_for("payments.order_payments", code=order.code))
+    return _back_to(url_for("payments.order_payments", code=order.code))
 
 
 @bp.post("/seller/orders/<code>/payments/<int:payment_id>/reverse")
@@ -191,6 +210,33 @@ def reverse(code: str, payment_id: int):
     services.reverse_payment(order, payment_id, current_user.id)
     flash(_("Đã đảo khoản thanh toán."))
     return redirect(url_for("payments.order_payments", code=order.code))
+
+
+@bp.get("/seller/orders/<code>/payments/return")
+@role_required("seller")
+def confirm_return(code: str):
+    order = _seller_order(code)
+    money = services.money_summary(order)
+    if money.owed_back == 0:
+        flash(_("Đơn %(code)s không còn tiền phải trả lại khách.", code=order.code), "info")
+        return redirect(url_for("orders.seller_order", code=order.code), code=303)
+    return render_template("payments/confirm_return.html", order=order, money=money,
+                           form=EmptyForm())
+
+
+@bp.post("/seller/orders/<code>/payments/return")
+@role_required("seller")
+def record_return(code: str):
+    order = _seller_order(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        payment = services.record_return(order, request.form.get("method", ""), current_user.id)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Đã ghi nhận trả lại khách %(amount)s.", amount=format_vnd(-payment.amount)))
+    return redirect(url_for("orders.seller_order", code=order.code), code=303)
 
 
 # --- Bank statement reconciliation ------------------------------------------------------------
@@ -253,7 +299,9 @@ def card_success():
     except gateway.GatewayError:
         flash(_("Chưa xác nhận được với cổng thanh toán, vui lòng tải lại trang sau ít phút."),
               "warning")
-    return render_template("payments/card_success.html", card=card, orders=cards.orders_of(card))
+    orders = cards.orders_of(card)
+    return render_template("payments/card_success.html", card=card, orders=orders,
+                           money={o.id: services.money_summary(o) for o in orders})
 
 
 @bp.get("/pay/<code>/card/cancel")

@@ -154,14 +154,15 @@ def test_cancel_needs_a_reason(client, auth):
     assert db.session.get(Order, order.id).status == "placed"
 
 
-def test_cancelling_a_paid_order_reverses_the_payment(client, auth):
+def test_cancelling_a_cash_paid_order_shows_the_money_as_owed_back(client, auth):
     seller, _stall, _product, order = _stall_with_order(paid=True, method="cash")
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Hết hàng thật"})
+    html = client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Hết hàng thật"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Cần trả lại khách 100.000 ₫" in html
     db.session.expire_all()
-    assert db.session.get(Order, order.id).paid_amount == 0
-    amounts = sorted(db.session.scalars(sa.select(Payment.amount)))
-    assert amounts == [-100000, 100000]
+    assert db.session.get(Order, order.id).paid_amount == 100000
+    assert list(db.session.scalars(sa.select(Payment.amount))) == [100000]
 
 
 def test_fulfilled_order_cannot_be_cancelled(client, auth):

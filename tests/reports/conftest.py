@@ -11,7 +11,7 @@ import pytest
 from marketplace.extensions import db
 from marketplace.formatting import local_to_utc
 from marketplace.payments.models import Payment
-from marketplace.payments.services import refund_on_cancel
+from marketplace.payments.services import record_return
 from tests.factories import (
     make_fair,
     make_imported_line,
@@ -76,7 +76,8 @@ def world(app) -> World:
                              placed_at=vn(*day2, 0, 15))
     o["cancelled"] = make_order(s2, [(p["sauce"], 2)], channel="fair", fair=w.fair, paid=True,
                                 method="vietqr", status="cancelled", placed_at=vn(*day2, 14))
-    refund_on_cancel(o["cancelled"])
+    # The transfer was owed back once the order was cancelled; the seller sent it back.
+    record_return(o["cancelled"], "vietqr", by_id=s2.owner_id)
     o["livestream"] = make_order(s2, [(p["sauce"], 3)], channel="livestream", fair=w.fair,
                                  paid=True, method="vietqr", status="fulfilled",
                                  placed_at=vn(*day2, 20))
