@@ -1,7 +1,7 @@
 """Photos of diary steps and certificate scans
 
 Revision ID: 190b326f92be
-Revises: fb2997bbcb18
+Revises: b7c1e2a9f4d0
 Create Date: 2026-12-03 14:30:47.741564
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '190b326f92be'
-down_revision = 'fb2997bbcb18'
+down_revision = 'b7c1e2a9f4d0'
 branch_labels = None
 depends_on = None
 
