@@ -111,7 +111,9 @@ SCHEMAS = {
     "Report": {
         "type": "object",
         "description": "The same figures as the report page: money in integer VND, weights "
-                       "in kg (numbers), days as ISO dates.",
+                       "in kg (numbers), days as ISO dates. totals.net_vnd = sales_vnd - "
+                       "returned_vnd - refunded_vnd; collected_vnd = received_vnd - "
+                       "given_back_vnd; corrected payments count nowhere.",
         "properties": {
             "kind": {"enum": ["fair", "campaign"]},
             "totals": {"type": "object", "additionalProperties": True},

@@ -27,26 +27,43 @@ CLASS_LABELS = {
 @sales.command("import")
 @click.option("--stall", "slug", required=True, help="Slug of the stall the exports belong to.")
 @click.option("--dry-run", is_flag=True, help="Show what would be counted; save nothing.")
+@click.option("--map", "maps", multiple=True, metavar="SKU=PRODUCT_CODE",
+              help="Map a seller SKU (on every platform it appears on) to a product of the "
+                   "stall by its code; repeatable. The mapping is remembered.")
+@click.option("--yes", "accept_remap", is_flag=True,
+              help="Agree that a new mapping changes lines imported earlier.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-def import_command(slug: str, dry_run: bool, files: tuple[str, ...]):
+def import_command(slug: str, dry_run: bool, maps: tuple[str, ...], accept_remap: bool,
+                   files: tuple[str, ...]):
     """Import Shopee/Lazada/TikTok Shop order exports into a stall (SKU mappings are reused)."""
     stall = db.session.scalar(sa.select(Stall).where(Stall.slug == slug))
     if stall is None:
         raise click.ClickException(f"No stall with slug {slug!r}.")
+    pairs = []
+    for item in maps:
+        sku, sep, code = item.partition("=")
+        if not sep or not sku.strip() or not code.strip():
+            raise click.BadParameter(f"{item!r}: expected SKU=PRODUCT_CODE", param_hint="--map")
+        pairs.append((sku.strip(), code.strip()))
     uploaded = [(Path(f).name, Path(f).read_bytes()) for f in files]
+    outcome = None
     try:
-        if dry_run:
-            preview = services.build_preview(stall, uploaded)
-            outcome = None
-        else:
-            outcome = services.save_import(stall, uploaded, user=None)
+        overrides = services.product_codes_overrides(stall, uploaded, pairs) or None
+        preview = services.build_preview(stall, uploaded, overrides)
+        if not dry_run and (accept_remap or not preview.remaps):
+            outcome = services.save_import(stall, uploaded, user=None, overrides=overrides,
+                                           accept_remap=accept_remap)
             preview = outcome.preview
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    _report(preview, outcome)
+    _report(preview, outcome, dry_run)
+    if preview.remaps and outcome is None and not dry_run:
+        raise click.ClickException("New mappings change lines imported earlier (above); "
+                                   "run again with --yes to apply them.")
 
 
-def _report(preview: services.Preview, outcome: services.ImportOutcome | None) -> None:
+def _report(preview: services.Preview, outcome: services.ImportOutcome | None,
+            dry_run: bool = True) -> None:
     click.echo(f"Stall: {preview.stall.name} ({preview.stall.slug})")
     for result in preview.files:
         click.echo(f"  {result.filename}: {PLATFORM_NAMES[result.platform]}, "
@@ -72,7 +89,14 @@ def _report(preview: services.Preview, outcome: services.ImportOutcome | None) -
     for s in unmapped:
         click.echo(f"  {PLATFORM_NAMES[s.platform]} {s.sku!r} ({s.product_name}): "
                    f"{s.lines} lines, {s.qty} units")
-    if outcome is None:
+    for r in preview.remaps:
+        click.echo(f"Re-mapping {PLATFORM_NAMES[r.platform]} {r.sku!r}: "
+                   f"{r.old_product or '(unmapped)'} -> {r.new_product or '(unmapped)'} changes "
+                   f"{r.lines} past lines: {r.qty} units, {format_number(r.kg_before, 3)} -> "
+                   f"{format_number(r.kg_after, 3)} kg, {format_vnd(r.vnd)}")
+    if outcome is None and preview.remaps and not dry_run:
+        click.echo("Nothing saved.")
+    elif outcome is None:
         click.echo(f"Dry run: nothing saved ({preview.new} new, {preview.changed} changed, "
                    f"{preview.unchanged} unchanged).")
     else:

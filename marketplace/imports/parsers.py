@@ -231,6 +231,12 @@ _LAZADA_RETURNED = {
     "returned", "package returned", "in transit: returning to seller", "lost by 3pl",
     "damaged by 3pl", "package scrapped", "failed delivery",
 }
+# Goods that came back (any platform): counted as returns, never as cancelled orders.
+_RETURNED = {
+    "tra hang/hoan tien", "tra hang / hoan tien", "tra hang", "da tra hang", "hoan tien",
+    "da hoan tien", "returned", "return/refund", "return / refund", "refunded",
+    "return refund",
+}
 _SALE = {
     "shopee": {"hoan thanh", "completed"},
     "tiktok": {"da hoan tat", "completed", "hoan tat"},
@@ -244,6 +250,8 @@ def classify_status(platform: str, raw: str, *, refund_initiator: str = "") -> t
     if platform == "lazada":
         if key in _LAZADA_RETURNED or fold(refund_initiator).startswith("only_refund"):
             return "returned", True
+    if key in _RETURNED:
+        return "returned", True
     if key in _CANCELLED:
         return "cancelled", True
     if key in _UNPAID:
@@ -545,6 +553,8 @@ def _parse_line(platform: str, row: _Row, order_id: str, seen_in_order: Counter,
         net = row.convert("net", parse_money) if "net" in row.cols else 0
         province = row.text("province")
 
+    if status_class == "returned":
+        returned = qty  # the whole line came back, whatever the return column says
     return ParsedLine(
         platform=platform, order_id=order_id[:40], line_key=line_key[:120], created_at=created,
         paid_at=paid, status_raw=status_raw[:120], status_class=status_class,

@@ -102,6 +102,25 @@ class SkuRow:
 
 
 @dataclass
+class RemapEffect:
+    """What mapping a SKU anew would change in the lines already stored under it."""
+
+    platform: str
+    sku: str
+    old_product: str | None  # None: the lines were unmapped
+    new_product: str | None  # None: the mapping is removed
+    lines: int
+    qty: int
+    kg_before: Decimal
+    kg_after: Decimal
+    vnd: int  # the kept VND of those lines, moving from one product to the other
+
+
+class RemapNotConfirmed(Conflict):
+    """A new SKU mapping would rewrite past figures and the user has not agreed yet."""
+
+
+@dataclass
 class Preview:
     """What an import would save, computed before anything is written."""
 
@@ -118,6 +137,7 @@ class Preview:
     unchanged: int = 0
     products: list[Product] = field(default_factory=list)
     mapping: dict[SkuKey, int | None] = field(default_factory=dict)
+    remaps: list[RemapEffect] = field(default_factory=list)
 
     @property
     def unmapped(self) -> list[SkuRow]:
@@ -257,7 +277,10 @@ def build_preview(stall: Stall, files: Sequence[UploadedFile],
         t.lines += 1
         t.qty += line.qty
         t.returned_qty += line.returned_qty
-        t.amount += line.net_amount * line.net_qty // line.qty if line.qty else 0
+        if line.status_class == "returned":
+            t.amount += line.net_amount  # the money of the goods that came back
+        else:
+            t.amount += line.net_amount * line.net_qty // line.qty if line.qty else 0
         product_id = mapping[(line.platform, line.seller_sku)]
         if product_id is not None:
             t.kg += weight[product_id] * line.net_qty
@@ -286,7 +309,64 @@ def build_preview(stall: Stall, files: Sequence[UploadedFile],
             preview.unchanged += 1
         else:
             preview.changed += 1
+    preview.remaps = remap_effects(stall, preview, overrides)
     return preview
+
+
+def remap_effects(stall: Stall, preview: Preview,
+                  overrides: dict[SkuKey, object] | None) -> list[RemapEffect]:
+    """Tell, per SKU the user maps anew, what its stored lines would change (kg, VND)."""
+    if not overrides:
+        return []
+    products = {p.id: p for p in preview.products}
+    effects = []
+    for key in sorted(k for k in overrides if k in preview.mapping):
+        new_id = preview.mapping[key]
+        stored = list(db.session.scalars(sa.select(ImportedSaleLine).where(
+            ImportedSaleLine.stall_id == stall.id, ImportedSaleLine.platform == key[0],
+            ImportedSaleLine.seller_sku == key[1],
+            sa.or_(ImportedSaleLine.product_id.is_(None), ImportedSaleLine.product_id != new_id)
+            if new_id is not None else ImportedSaleLine.product_id.is_not(None),
+        )))
+        if not stored:
+            continue
+        new_weight = Decimal(products[new_id].net_weight_kg or 0) if new_id else Decimal(0)
+        old_ids = {row.product_id for row in stored}
+        old_id = old_ids.pop() if len(old_ids) == 1 else None
+        counted = [row for row in stored if row.status_class in ("sale", "in_progress")]
+        effects.append(RemapEffect(
+            platform=key[0], sku=key[1],
+            old_product=products[old_id].name if old_id in products else None,
+            new_product=products[new_id].name if new_id else None,
+            lines=len(stored), qty=sum(row.net_qty for row in counted),
+            kg_before=sum((Decimal(row.net_weight_kg or 0) * row.net_qty for row in counted),
+                          Decimal("0.000")),
+            kg_after=sum((new_weight * row.net_qty for row in counted), Decimal("0.000")),
+            vnd=sum(row.net_amount * row.net_qty // row.qty for row in counted if row.qty),
+        ))
+    return effects
+
+
+def product_codes_overrides(stall: Stall, files: Sequence[UploadedFile],
+                            pairs: Iterable[tuple[str, str]]) -> dict[SkuKey, int]:
+    """Turn SKU=PRODUCT_CODE pairs into mapping choices for every platform the SKU is on."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    products = {p.code.upper(): p for p in _stall_products(stall)}
+    lines, _dupes = _dedupe(_parse_all(files))
+    keys = {(line.platform, line.seller_sku) for line in lines}
+    overrides: dict[SkuKey, int] = {}
+    for sku, code in pairs:
+        product = products.get(code.strip().upper())
+        if product is None:
+            raise ValidationError("map", _("Gian hàng không có sản phẩm mã “%(code)s”.",
+                                           code=code))
+        matched = [key for key in keys if key[1] == sku]
+        if not matched:
+            raise ValidationError("map", _("Không có mã SKU “%(sku)s” trong các tệp.", sku=sku))
+        overrides.update((key, product.id) for key in matched)
+    return overrides
 
 
 # ---------------------------------------------------------------- saving
@@ -355,9 +435,15 @@ def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, objec
 
 def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | None,
                 overrides: dict[SkuKey, str | int | None] | None = None,
-                pending_batch: str | None = None) -> ImportOutcome:
-    """Save the files' lines in one transaction: upsert by key, newest export wins."""
+                pending_batch: str | None = None, accept_remap: bool = False) -> ImportOutcome:
+    """Save the files' lines in one transaction: upsert by key, newest export wins.
+
+    A mapping that would change lines stored earlier is refused unless accept_remap.
+    """
     preview = build_preview(stall, files, overrides)
+    if preview.remaps and not accept_remap:
+        raise RemapNotConfirmed(_("Ghép lại mã SKU sẽ thay đổi số liệu đã có: hãy xem lại và "
+                                  "xác nhận."))
     try:
         if overrides:
             _save_mappings(stall, preview, overrides)
@@ -495,13 +581,15 @@ def discard_pending(batch: str, user: User) -> None:
 
 
 def confirm_pending(batch: str, user: User,
-                    overrides: dict[SkuKey, str | int | None] | None) -> ImportOutcome:
+                    overrides: dict[SkuKey, str | int | None] | None,
+                    accept_remap: bool = False) -> ImportOutcome:
     """Save a pending upload with the user's SKU choices."""
     pending = load_pending(batch, user)
     if pending is None:
         raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
     stall, files = pending
-    return save_import(stall, files, user=user, overrides=overrides, pending_batch=batch)
+    return save_import(stall, files, user=user, overrides=overrides, pending_batch=batch,
+                       accept_remap=accept_remap)
 
 
 def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImport]:
@@ -517,7 +605,8 @@ def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImpo
 
 
 __all__ = [
-    "ImportFileError", "ImportOutcome", "Preview", "build_preview", "can_import",
+    "ImportFileError", "ImportOutcome", "Preview", "RemapEffect", "RemapNotConfirmed",
+    "build_preview", "can_import", "product_codes_overrides", "remap_effects",
     "confirm_pending", "discard_pending", "importable_stalls", "load_pending", "recent_imports",
     "save_import", "stash_upload",
 ]

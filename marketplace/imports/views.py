@@ -60,7 +60,9 @@ def _preview(role: str, batch: str):
         overrides = _overrides()
         if request.form.get("action") == "confirm":
             try:
-                outcome = services.confirm_pending(batch, current_user, overrides)
+                outcome = services.confirm_pending(
+                    batch, current_user, overrides,
+                    accept_remap=request.form.get("remap_ok") == "1")
             except DomainError as exc:
                 flash(exc.message, "error")
                 shown_error = True

@@ -89,7 +89,7 @@ class Order(db.Model):
                                                 server_default="cash")
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
     total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
-    paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # net of reversals
+    paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # less refunds, corrections
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))

@@ -7,8 +7,8 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 
 class VndField(StringField):
@@ -57,3 +57,14 @@ class ConfirmStatementForm(FlaskForm):
 
 class CardForm(FlaskForm):
     t = HiddenField()
+
+
+class CorrectionForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Lý do sửa"),
+        validators=[InputRequired(_l("Ghi rõ lý do sửa khoản ghi nhầm.")), Length(max=500)],
+    )
+
+
+class RefundForm(FlaskForm):
+    reason = TextAreaField(_l("Lý do hoàn tiền (không bắt buộc)"), validators=[Length(max=500)])

@@ -1,4 +1,4 @@
-"""Payment ledger rows (never edited, only reversed) and processed Stripe events."""
+"""Payment ledger rows (never edited: corrected or refunded by new rows) and Stripe events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
@@ -19,18 +19,26 @@ class PaymentMethod(enum.StrEnum):
     CARD = "card"
 
 
+class PaymentKind(enum.StrEnum):
+    PAYMENT = "payment"  # money in
+    REFUND = "refund"  # money given back to the customer: lowers net revenue
+    CORRECTION = "correction"  # undoes a row recorded by mistake: the pair leaves all figures
+
+
 class Payment(db.Model):
-    """Money received for an order (positive) or a reversal/refund of it (negative)."""
+    """Money received for an order (positive), a refund or a correction of it (negative)."""
 
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"))
     method: Mapped[str] = mapped_column(sa.String(16))
-    amount: Mapped[int] = mapped_column(sa.BigInteger)  # VND; negative for a reversal
-    kind: Mapped[str] = mapped_column(sa.String(16), default="payment")  # reversal, refund
+    amount: Mapped[int] = mapped_column(sa.BigInteger)  # VND; negative for refund/correction
+    kind: Mapped[str] = mapped_column(sa.String(16), default=PaymentKind.PAYMENT.value)
     provider_ref: Mapped[str | None] = mapped_column(sa.String(255))
+    # The row a refund or correction undoes (each row is undone at most once).
     reverses_id: Mapped[int | None] = mapped_column(sa.ForeignKey("payment.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)  # why a correction was made
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
@@ -40,6 +48,20 @@ class Payment(db.Model):
         sa.UniqueConstraint("method", "provider_ref", "kind"),
         # An order's payments, with what reports sum, readable from the index alone.
         sa.Index("ix_payment_order_facts", "order_id", "method", "amount", "created_at"),
+    )
+
+
+def counts_in_figures() -> sa.ColumnElement[bool]:
+    """SQL condition on Payment: the row counts in figures (it neither is nor was corrected).
+
+    The one definition every sum over the ledger uses: a correction and the row it corrects
+    leave all figures together, as if the mistaken row had never been recorded.
+    """
+    correction = aliased(Payment)
+    return sa.and_(
+        Payment.kind != PaymentKind.CORRECTION.value,
+        ~sa.exists().where(correction.reverses_id == Payment.id,
+                           correction.kind == PaymentKind.CORRECTION.value),
     )
 
 

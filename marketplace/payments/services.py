@@ -1,4 +1,4 @@
-"""Payment ledger use cases: record, reverse and refund payments; VietQR for orders and stalls."""
+"""Payment ledger use cases: record, correct and refund payments; VietQR for orders and stalls."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus, OrderStatusEvent
 from marketplace.payments import gateway, vietqr
-from marketplace.payments.models import Payment, PaymentMethod
+from marketplace.payments.models import Payment, PaymentKind, PaymentMethod
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +34,18 @@ def record_payment(
     provider_ref: str | None = None,
     kind: str = "payment",
     reverses_id: int | None = None,
+    reason: str | None = None,
 ) -> Payment:
     """Add a payment row and raise the order's paid amount (the caller commits)."""
     payment = Payment(
         order=order,
         method=str(method),
         amount=int(amount),
-        kind=kind,
+        kind=str(kind),
         provider_ref=provider_ref,
         reverses_id=reverses_id,
         recorded_by_id=recorded_by_id,
+        reason=reason,
     )
     db.session.add(payment)
     order.paid_amount = (order.paid_amount or 0) + int(amount)
@@ -142,15 +144,12 @@ def recorder_names(rows: list[Payment]) -> dict[int, str]:
     return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
-def reversed_ids(order: Order) -> set[int]:
-    """Return the ids of the order's rows that a later row reverses."""
-    return set(
-        db.session.scalars(
-            sa.select(Payment.reverses_id).where(
-                Payment.order_id == order.id, Payment.reverses_id.is_not(None)
-            )
-        )
+def undone_ids(order: Order) -> dict[int, Payment]:
+    """Return the order's rows that a later refund or correction undoes, with that row."""
+    rows = db.session.scalars(
+        sa.select(Payment).where(Payment.order_id == order.id, Payment.reverses_id.is_not(None))
     )
+    return {row.reverses_id: row for row in rows}
 
 
 def _refunded_of(row: Payment) -> int:
@@ -197,20 +196,30 @@ def refund_card(row: Payment, amount: int, *, idempotency_key: str, by_id: int |
     )
 
 
-def _reverse_row(row: Payment, by_id: int | None) -> Payment:
-    """Write the negative row that undoes a payment; card payments are refunded via Stripe."""
-    if row.kind != "payment" or row.amount <= 0:
-        raise ValidationError(None, _("Chỉ có thể đảo một khoản đã thu."))
+REASON_MAX = 500
+
+
+def _undoable(row: Payment) -> None:
+    if row.kind != PaymentKind.PAYMENT or row.amount <= 0:
+        raise ValidationError(None, _("Chỉ có thể sửa hoặc hoàn một khoản đã thu."))
     already = db.session.scalar(sa.select(Payment.id).where(Payment.reverses_id == row.id))
     if already is not None:
-        raise Conflict(_("Khoản này đã được đảo trước đó."))
+        raise Conflict(_("Khoản này đã được sửa hoặc hoàn trước đó."))
+
+
+def _refund_row(row: Payment, by_id: int | None, reason: str | None = None) -> Payment:
+    """Give a payment's money back to the customer (card: through Stripe) as a refund row."""
+    _undoable(row)
     order = row.order
+    refund_ref = f"refund-of-{row.id}"
     if row.method == PaymentMethod.CARD:
-        return refund_card(row, row.amount, idempotency_key=f"cho40-refund-{row.id}",
-                           by_id=by_id)
+        refund = refund_card(row, row.amount, idempotency_key=f"cho40-refund-{row.id}",
+                             by_id=by_id)
+        refund.reason = reason  # kept in the ledger, not sent to Stripe
+        return refund
     return record_payment(
-        order, row.method, -row.amount, recorded_by_id=by_id,
-        provider_ref=f"reversal-of-{row.id}", kind="reversal", reverses_id=row.id,
+        order, row.method, -row.amount, recorded_by_id=by_id, provider_ref=refund_ref,
+        kind=PaymentKind.REFUND, reverses_id=row.id, reason=reason,
     )
 
 
@@ -260,22 +269,71 @@ def refund_surplus_card(row: Payment, owed_before: int, reason: str) -> Payment 
                        reason=reason)
 
 
-def reverse_payment(order: Order, payment_id: int, by_id: int) -> Payment:
-    """Reverse one payment row of the order (a refund for card rows) and commit."""
+def find_row(order: Order, payment_id: int) -> Payment | None:
+    """Return one payment row of the order, or None (another order's row is not found)."""
     row = db.session.get(Payment, payment_id)
-    if row is None or row.order_id != order.id:
+    return row if row is not None and row.order_id == order.id else None
+
+
+def _order_row(order: Order, payment_id: int) -> Payment:
+    row = find_row(order, payment_id)
+    if row is None:
         raise ValidationError(None, _("Không tìm thấy khoản thanh toán này."))
-    lock_order(order)
+    return row
+
+
+def _commit_undo(write) -> Payment:
     try:
-        reversal = _reverse_row(row, by_id)
+        row = write()
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        raise Conflict(_("Khoản này đã được đảo trước đó.")) from None
+        raise Conflict(_("Khoản này đã được sửa hoặc hoàn trước đó.")) from None
     except Exception:
         db.session.rollback()
         raise
-    return reversal
+    return row
+
+
+def correct_payment(order: Order, payment_id: int, by_id: int, reason: str) -> Payment:
+    """Undo a cash or transfer row recorded by mistake, with the reason, and commit.
+
+    The row and its correction stay in the ledger and leave every figure together.
+    """
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError("reason", _("Ghi rõ lý do sửa khoản ghi nhầm."))
+    if len(reason) > REASON_MAX:
+        raise ValidationError("reason", _("Lý do tối đa %(n)s ký tự.", n=REASON_MAX))
+    row = _order_row(order, payment_id)
+    if row.method == PaymentMethod.CARD:
+        raise ValidationError(None, _("Tiền thẻ do cổng thanh toán ghi nhận: hãy hoàn tiền thẻ."))
+    lock_order(order)
+
+    def write() -> Payment:
+        _undoable(row)
+        return record_payment(
+            order, row.method, -row.amount, recorded_by_id=by_id,
+            provider_ref=f"correction-of-{row.id}", kind=PaymentKind.CORRECTION,
+            reverses_id=row.id, reason=reason,
+        )
+
+    return _commit_undo(write)
+
+
+def refund_payment(order: Order, payment_id: int, by_id: int, reason: str | None = None
+                   ) -> Payment:
+    """Give a card payment row's money back to the customer through Stripe and commit.
+
+    Cash and transfer money is handed back as money owed back (record_return).
+    """
+    row = _order_row(order, payment_id)
+    if row.method != PaymentMethod.CARD:
+        raise ValidationError(None, _("Tiền mặt và chuyển khoản: ghi nhận trả lại khách ở "
+                                      "trang đơn hàng."))
+    lock_order(order)
+    reason = " ".join((reason or "").split())[:REASON_MAX] or None
+    return _commit_undo(lambda: _refund_row(row, by_id, reason))
 
 
 _NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")

@@ -35,6 +35,8 @@ from marketplace.payments.forms import (
     CardForm,
     CashForm,
     ConfirmStatementForm,
+    CorrectionForm,
+    RefundForm,
     StatementForm,
     new_cash_form,
 )
@@ -173,7 +175,7 @@ def _ledger_page(order: Order, form: CashForm | None = None, status: int = 200):
     rows = services.ledger(order)
     return render_template(
         "payments/order_payments.html", order=order, rows=rows,
-        recorders=services.recorder_names(rows), reversed_ids=services.reversed_ids(order),
+        recorders=services.recorder_names(rows), undone=services.undone_ids(order),
         owed=services.outstanding(order), money=services.money_summary(order), form=form,
         button=EmptyForm(),
     ), status
@@ -201,15 +203,45 @@ def record_cash(code: str):
     return _back_to(url_for("payments.order_payments", code=order.code))
 
 
-@bp.post("/seller/orders/<code>/payments/<int:payment_id>/reverse")
-@role_required("seller")
-def reverse(code: str, payment_id: int):
+def _undo(code: str, payment_id: int, kind: str):
+    """Show the confirmation of a correction or refund (GET), or make it (POST)."""
     order = _seller_order(code)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    services.reverse_payment(order, payment_id, current_user.id)
-    flash(_("Đã đảo khoản thanh toán."))
-    return redirect(url_for("payments.order_payments", code=order.code))
+    row = services.find_row(order, payment_id)
+    if row is None:
+        abort(404)
+    form = CorrectionForm() if kind == "correction" else RefundForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            if kind == "correction":
+                services.correct_payment(order, row.id, current_user.id, form.reason.data)
+                flash(_("Đã sửa khoản ghi nhầm; khoản này không còn tính vào số liệu."))
+            else:
+                services.refund_payment(order, row.id, current_user.id, form.reason.data)
+                flash(_("Đã hoàn tiền cho khách."))
+        except ValidationError as exc:
+            populate_errors(form, exc)
+            status = 400
+        else:
+            return redirect(url_for("payments.order_payments", code=order.code))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "payments/undo_payment.html", order=order, row=row, form=form, kind=kind,
+        recorders=services.recorder_names([row]), done=services.undone_ids(order).get(row.id),
+    ), status
+
+
+@bp.route("/seller/orders/<code>/payments/<int:payment_id>/correct", methods=["GET", "POST"])
+@role_required("seller")
+def correct(code: str, payment_id: int):
+    return _undo(code, payment_id, "correction")
+
+
+@bp.route("/seller/orders/<code>/payments/<int:payment_id>/refund", methods=["GET", "POST"])
+@role_required("seller")
+def refund(code: str, payment_id: int):
+    return _undo(code, payment_id, "refund")
 
 
 @bp.get("/seller/orders/<code>/payments/return")

@@ -79,13 +79,14 @@ def charts(report: dict, campaign: Campaign | None = None) -> dict:
     days = tables.get("days") or []
     if days:
         result["days"] = column_chart(
-            [(d["day"].strftime("%d/%m"), d["vnd"]) for d in days],
+            [(d["day"].strftime("%d/%m"), d["net_vnd"]) for d in days],
             _("Doanh số theo ngày (đồng)"),
         )
     stalls = tables.get("stalls") or []
     if stalls:
         result["stalls"] = bar_chart(
-            [(s["stall"], s["vnd"]) for s in stalls[:15]], _("Doanh số theo gian hàng (đồng)")
+            [(s["stall"], s["net_vnd"]) for s in stalls[:15]],
+            _("Doanh số thuần theo gian hàng (đồng)")
         )
     return result
 
@@ -110,7 +111,7 @@ def board_view(figures: dict, *, now: datetime, campaign: Campaign | None = None
                fair: Fair | None = None) -> dict:
     """Everything a venue board shows, as texts; the page and its JSON refresh share it."""
     top = figures["stalls"][:8]
-    best = max((s["vnd"] for s in top), default=0) or 1
+    best = max((s["net_vnd"] for s in top), default=0) or 1
     view = {
         "net_vnd": figures["net_vnd"],
         "net_vnd_text": compact_vnd(figures["net_vnd"]),
@@ -118,8 +119,8 @@ def board_view(figures: dict, *, now: datetime, campaign: Campaign | None = None
         "orders_text": format_number(figures["orders"]),
         "kg": str(figures["kg"]),
         "kg_text_total": compact_kg(figures["kg"]),
-        "stalls": [{"name": s["stall"], "value_text": compact_vnd(s["vnd"]),
-                    "share": round(s["vnd"] / best, 4)} for s in top],
+        "stalls": [{"name": s["stall"], "value_text": compact_vnd(s["net_vnd"]),
+                    "share": round(max(s["net_vnd"], 0) / best, 4)} for s in top],
         "clock": to_local(now).strftime("%H:%M"),
         "now_ms": int(now.timestamp() * 1000),
         "progress": None,

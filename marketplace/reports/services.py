@@ -22,7 +22,7 @@ from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import vn_today
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
-from marketplace.payments.models import Payment
+from marketplace.payments.models import Payment, PaymentKind, counts_in_figures
 from marketplace.provenance.models import ScanEvent
 from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds
 
@@ -42,12 +42,18 @@ _line_grams = sa.cast(sa.func.round(OrderLine.quantity * OrderLine.net_weight_kg
 
 _imp = ImportedSaleLine
 _imp_net_qty = _imp.qty - _imp.returned_qty
+_imp_weight = sa.func.coalesce(_imp.net_weight_kg, Product.net_weight_kg, 0)
 # The line's buyer-paid amount covers returned units too: keep the share of units kept.
 _imp_net_vnd = sa.case((_imp.qty > 0, (_imp.net_amount * _imp_net_qty) // _imp.qty), else_=0)
-_imp_grams = sa.cast(sa.func.round(
-    _imp_net_qty * sa.func.coalesce(_imp.net_weight_kg, Product.net_weight_kg, 0) * 1000
-), sa.BigInteger)
+_imp_grams = sa.cast(sa.func.round(_imp_net_qty * _imp_weight * 1000), sa.BigInteger)
 _imp_counted = _imp.status_class.in_(COUNTED_IMPORT)
+_imp_returned = _imp.status_class == "returned"
+# Returns: a whole returned line, or the returned units of a counted line (VND and grams).
+_imp_returned_vnd = sa.case((_imp_returned, _imp.net_amount),
+                            (_imp_counted, _imp.net_amount - _imp_net_vnd), else_=0)
+_imp_returned_grams = sa.cast(sa.func.round(sa.case(
+    (_imp_returned, _imp.qty), (_imp_counted, _imp.returned_qty), else_=0,
+) * _imp_weight * 1000), sa.BigInteger)
 _imp_order_key = _imp.platform + ":" + _imp.external_order_id
 
 
@@ -225,9 +231,10 @@ def _compile_create_temp_as(element, compiler, **kw) -> str:
 LINE_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
               "fulfilment", "product_id", "category", "unit", "qty", "vnd", "grams")
 ORDER_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
-               "fulfilment", "qty", "vnd", "grams")
-IMPORTED_FACTS = ("order_key", "counted", "sale", "day", "stall_id", "channel", "product_id",
-                  "category", "unit", "qty", "vnd", "grams", "amount")
+               "fulfilment", "qty", "vnd", "grams", "refunded")
+IMPORTED_FACTS = ("order_key", "counted", "sale", "returned", "day", "stall_id", "channel",
+                  "product_id", "category", "unit", "qty", "vnd", "grams", "amount",
+                  "returned_vnd", "returned_grams")
 
 
 def _dialect() -> str:
@@ -279,20 +286,62 @@ def _line_facts(scope: Scope, hours: bool) -> sa.Select:
     )
 
 
+def _payment_sums(order_ids) -> sa.Subquery:
+    """Per order: money received and refunded, corrections left out, with the order's total."""
+    amount = Payment.amount
+    return (
+        sa.select(
+            Payment.order_id.label("order_id"),
+            _sum_if(Payment.kind == PaymentKind.PAYMENT.value, amount).label("received"),
+            (-_sum_if(Payment.kind == PaymentKind.REFUND.value, amount)).label("refunded"),
+            Order.total.label("total"),
+        )
+        .join(Order, Order.id == Payment.order_id)
+        .where(Payment.order_id.in_(order_ids), counts_in_figures())
+        .group_by(Payment.order_id, Order.total)
+        .subquery("report_order_payments")
+    )
+
+
+def revenue_refund(live, vnd, received, refunded, total) -> sa.ColumnElement:
+    """SQL: how much of an order's refunds lowers its net revenue.
+
+    Only a live order's refunds count (a cancelled order's sale is gone already); money
+    refunded out of a surplus (paid twice, a late card payment) never was revenue; and an
+    order cannot lose more than its sale in scope.
+    """
+    surplus = sa.case((received > total, received - total), else_=0)
+    beyond = refunded - surplus
+    return sa.func.coalesce(sa.case(
+        (sa.and_(live == 1, beyond > vnd), vnd),
+        (sa.and_(live == 1, beyond > 0), beyond),
+        else_=0,
+    ), 0)
+
+
 def _order_facts(lines) -> sa.Select:
-    """SELECT one row per order from its lines in scope (order facts are the same per line)."""
-    same = [lines.c[name] for name in ORDER_FACTS[1:-3]]
+    """SELECT one row per order from its lines in scope (order facts are the same per line),
+    with the part of its refunds that lowers net revenue."""
+    same = [lines.c[name] for name in ORDER_FACTS[1:-4]]
     # SQLite groups by the id alone and reads the order's facts off any of its lines (a bare
     # column: half the sorting); PostgreSQL wants them in the GROUP BY (hashing them is
     # cheaper than max() over text).
     keys = [lines.c.order_id] if _dialect() == "sqlite" else [lines.c.order_id, *same]
     # BIGINT, not the NUMERIC PostgreSQL's sum(bigint) returns: every later sum over the
     # orders adds machine integers instead of decimals.
-    return sa.select(
+    grouped = sa.select(
         lines.c.order_id, *same,
         *(sa.cast(sa.func.sum(lines.c[name]), sa.BigInteger).label(name)
           for name in ("qty", "vnd", "grams")),
-    ).group_by(*keys)
+    ).group_by(*keys).subquery("report_grouped")
+    paid = _payment_sums(sa.select(lines.c.order_id))
+    refunded = revenue_refund(grouped.c.live, grouped.c.vnd, paid.c.received, paid.c.refunded,
+                              paid.c.total)
+    return (
+        sa.select(*grouped.c, sa.cast(refunded, sa.BigInteger).label("refunded"))
+        .select_from(grouped)
+        .outerjoin(paid, paid.c.order_id == grouped.c.order_id)
+    )
 
 
 def _imported_facts(scope: Scope) -> sa.Select | None:
@@ -301,6 +350,7 @@ def _imported_facts(scope: Scope) -> sa.Select | None:
         _imp_order_key.label("order_key"),
         _flag(_imp_counted).label("counted"),
         _flag(_imp.status_class == "sale").label("sale"),
+        _flag(_imp_returned).label("returned"),
         local_day(_imp.created_at_source).label("day"),
         _imp.stall_id.label("stall_id"),
         (sa.literal("imported:") + _imp.platform).label("channel"),
@@ -311,6 +361,8 @@ def _imported_facts(scope: Scope) -> sa.Select | None:
         _imp_net_vnd.label("vnd"),
         _imp_grams.label("grams"),
         _imp.net_amount.label("amount"),
+        _imp_returned_vnd.label("returned_vnd"),
+        _imp_returned_grams.label("returned_grams"),
     )
 
 
@@ -389,9 +441,10 @@ def _percent(value, goal) -> float | None:
 
 def _progress(campaign: Campaign, facts: Facts) -> dict:
     o = facts.orders
+    # Money net of refunds, as the report's net revenue counts it.
     row = db.session.execute(sa.select(
-        _sum_if(o.c.confirmed == 1, o.c.vnd),
-        _sum_if(o.c.live == 1, o.c.vnd),
+        _sum_if(o.c.confirmed == 1, o.c.vnd - o.c.refunded),
+        _sum_if(o.c.live == 1, o.c.vnd - o.c.refunded),
         _sum_if(o.c.confirmed == 1, o.c.grams),
         _sum_if(o.c.live == 1, o.c.grams),
     )).one()
@@ -448,14 +501,17 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         _sum_if(sa.and_(live, ~paid), o.c.vnd),
         _sum_if(sa.and_(live, paid), 1),
         _sum_if(sa.and_(live, ~paid), 1),
+        _sum_if(live, o.c.refunded),
     )).one()
     if ledger is None:
         ledger = _ledger(facts, ["total"])
-    _key, _received, refunded, collected, _orders = ledger["total"][0]
+    _key, received, given_back, collected, _orders = ledger["total"][0]
     result = {
         "gross_vnd": num(row[0]),
         "cancelled_vnd": num(row[1]),
-        "refunded_vnd": refunded,
+        "refunded_vnd": num(row[10]),
+        "returned_vnd": 0,
+        "returned_kg": Decimal("0.000"),
         "orders": num(row[2]),
         "orders_cancelled": num(row[3]),
         "quantity": num(row[4]),
@@ -464,6 +520,8 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         "unpaid_vnd": num(row[7]),
         "orders_paid": num(row[8]),
         "orders_unpaid": num(row[9]),
+        "received_vnd": received,
+        "given_back_vnd": given_back,
         "collected_vnd": collected,
         "imported_orders": 0,
         "imported_vnd": 0,
@@ -471,25 +529,28 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
     imp = facts.imported
     if imp is not None:
         counted = imp.c.counted == 1
+        returned = imp.c.returned == 1
         i = db.session.execute(sa.select(
             sa.func.sum(imp.c.amount),
-            _sum_if(~counted, imp.c.amount),
-            _sum_if(counted, imp.c.amount - imp.c.vnd),
+            _sum_if(sa.and_(~counted, ~returned), imp.c.amount),
+            sa.func.sum(imp.c.returned_vnd),
             _count_if(counted, imp.c.order_key),
             _sum_if(counted, imp.c.qty),
             _sum_if(counted, imp.c.grams),
             _sum_if(counted, imp.c.vnd),
+            sa.func.sum(imp.c.returned_grams),
         )).one()
         result["gross_vnd"] += num(i[0])
         result["cancelled_vnd"] += num(i[1])
-        result["refunded_vnd"] += num(i[2])
+        result["returned_vnd"] = num(i[2])
+        result["returned_kg"] = kg(i[7])
         result["imported_orders"] = num(i[3])
         result["orders"] += num(i[3])
         result["quantity"] += num(i[4])
         result["kg"] += kg(i[5])
         result["imported_vnd"] = num(i[6])
     result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
-    result["net_vnd"] = result["sales_vnd"] - result["refunded_vnd"]
+    result["net_vnd"] = result["sales_vnd"] - result["returned_vnd"] - result["refunded_vnd"]
     result["tonnes"] = (result["kg"] / 1000).quantize(Decimal("0.001"))
     if units is None:
         units = _breakdowns(facts, ["units"])["units"]
@@ -505,7 +566,7 @@ def _count_if(cond, value):
 
 
 def totals(scope: Scope, units: list[dict] | None = None) -> dict:
-    """Return gross, cancelled, refunded and net VND, orders, items, kg and paid/unpaid."""
+    """Return gross, cancelled, returned, refunded and net VND, orders, items, kg, paid/unpaid."""
     with scope_facts(scope, temp=False) as facts:
         return _totals(facts, units)
 
@@ -557,6 +618,8 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
             _sum_if(live, o.c.vnd).label("vnd"),
             _sum_if(live, o.c.grams).label("grams"),
             _sum_if(o.c.live == 0, o.c.vnd).label("cancelled_vnd"),
+            _sum_if(live, o.c.refunded).label("refunded_vnd"),
+            sa.literal(0).label("returned_vnd"),
         ).group_by(sa.func.grouping_sets(*[sa.tuple_(key) for key in keys.values()])))
     for name, (col, with_imported, _parse) in dims.items():
         if name in ORDER_LEVEL_DIMS and grouped_at_once:
@@ -571,6 +634,8 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 _sum_if(live, o.c.vnd).label("vnd"),
                 _sum_if(live, o.c.grams).label("grams"),
                 _sum_if(o.c.live == 0, o.c.vnd).label("cancelled_vnd"),
+                _sum_if(live, o.c.refunded).label("refunded_vnd"),
+                sa.literal(0).label("returned_vnd"),
             ).group_by(o.c[col]))
         else:
             live = ln.c.live == 1
@@ -584,6 +649,9 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 _sum_if(live, ln.c.vnd).label("vnd"),
                 _sum_if(live, ln.c.grams).label("grams"),
                 _sum_if(ln.c.live == 0, ln.c.vnd).label("cancelled_vnd"),
+                # An order's refund is not split among its lines: line-level keys show none.
+                sa.literal(0).label("refunded_vnd"),
+                sa.literal(0).label("returned_vnd"),
             ).group_by(ln.c[col]))
         if imp is not None and with_imported:
             counted = imp.c.counted == 1
@@ -594,7 +662,9 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 _sum_if(counted, imp.c.qty),
                 _sum_if(counted, imp.c.vnd),
                 _sum_if(counted, imp.c.grams),
-                _sum_if(~counted, imp.c.amount),
+                _sum_if(sa.and_(~counted, imp.c.returned == 0), imp.c.amount),
+                sa.literal(0),
+                sa.func.sum(imp.c.returned_vnd),
             ).group_by(imp.c[col]))
     result: dict[str, list[dict]] = {name: [] for name in dims}
     if not parts:
@@ -608,11 +678,18 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
         sa.func.sum(both.c.vnd),
         sa.func.sum(both.c.grams),
         sa.func.sum(both.c.cancelled_vnd),
+        sa.func.sum(both.c.refunded_vnd),
+        sa.func.sum(both.c.returned_vnd),
     ).group_by(both.c.dim, both.c.key)
-    for dim, key, orders, items, vnd, grams, cancelled in db.session.execute(stmt):
+    for dim, key, orders, items, vnd, grams, cancelled, refunded, returned in db.session.execute(
+            stmt):
+        # vnd: live sales after returns; net_vnd: after refunds too (rows add up to the
+        # report's net revenue).
         result[dim].append({
             "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
             "vnd": num(vnd), "kg": kg(grams), "cancelled_vnd": num(cancelled),
+            "returned_vnd": num(returned), "refunded_vnd": num(refunded),
+            "net_vnd": num(vnd) - num(refunded),
         })
     return result
 
@@ -648,7 +725,7 @@ def _finish_stalls(rows: list[dict]) -> list[dict]:
     for row in rows:
         row["stall_id"] = row.pop("key")
         row["stall"] = row.pop("names")[0] if row["names"] else ""
-    return sorted(rows, key=lambda r: (-r["vnd"], r["stall"]))
+    return sorted(rows, key=lambda r: (-r["net_vnd"], r["stall"]))
 
 
 def _finish_products(rows: list[dict]) -> list[dict]:
@@ -738,35 +815,34 @@ LEDGER_PARTS = ("total", "methods", "card", "cash")
 
 def _ledger(facts: Facts, parts=LEDGER_PARTS) -> dict[str, list[tuple]]:
     """Sum the payments of the scope's orders in one statement (their join read once):
-    total collected and refunded, per method, card money per stall, cash per Vietnam day.
+    total received and refunded, per method, card money per stall, cash per Vietnam day.
 
-    Each part's rows are (key, received, reversed, net, orders)."""
+    Corrections and the rows they correct are left out (counts_in_figures). Each part's rows
+    are (key, received, refunded, net, orders)."""
     o = facts.orders
     pay = (
         sa.select(o.c.order_id, o.c.live, o.c.stall_id, Payment.method, Payment.amount,
-                  Payment.created_at)
+                  Payment.kind, Payment.created_at)
         .select_from(o)
         .join(Payment, Payment.order_id == o.c.order_id)
+        .where(counts_in_figures())
         .cte("report_payments")
         .prefix_with("MATERIALIZED")
     )
-    received = _sum_if(pay.c.amount > 0, pay.c.amount)
-    reversed_ = -_sum_if(pay.c.amount < 0, pay.c.amount)
+    received = _sum_if(pay.c.kind == PaymentKind.PAYMENT.value, pay.c.amount)
+    refunded = -_sum_if(pay.c.kind == PaymentKind.REFUND.value, pay.c.amount)
     net = sa.func.sum(pay.c.amount)
     orders = sa.func.count(sa.distinct(pay.c.order_id))
     day = local_day(pay.c.created_at)
     uncounted = sa.literal(0)  # parts that show no order count skip counting them
     selects = {
-        # refunds count against net sales only for orders not cancelled
-        "total": sa.select(sa.literal("total"), sa.null(), received,
-                           -_sum_if(sa.and_(pay.c.amount < 0, pay.c.live == 1), pay.c.amount),
-                           net, uncounted),
+        "total": sa.select(sa.literal("total"), sa.null(), received, refunded, net, uncounted),
         "methods": sa.select(sa.literal("methods"), sa.cast(pay.c.method, sa.String), received,
-                             reversed_, net, orders).group_by(pay.c.method),
+                             refunded, net, orders).group_by(pay.c.method),
         "card": sa.select(sa.literal("card"), sa.cast(pay.c.stall_id, sa.String), received,
-                          reversed_, net, uncounted)
+                          refunded, net, uncounted)
         .where(pay.c.method == "card").group_by(pay.c.stall_id),
-        "cash": sa.select(sa.literal("cash"), sa.cast(day, sa.String), received, reversed_,
+        "cash": sa.select(sa.literal("cash"), sa.cast(day, sa.String), received, refunded,
                           net, orders)
         .where(pay.c.method == "cash").group_by(day),
     }
@@ -780,15 +856,15 @@ def _ledger(facts: Facts, parts=LEDGER_PARTS) -> dict[str, list[tuple]]:
 
 def _payments(ledger: dict) -> list[dict]:
     rows = [
-        {"method": method, "received_vnd": received, "reversed_vnd": reversed_,
+        {"method": method, "received_vnd": received, "refunded_vnd": refunded,
          "net_vnd": net, "orders": orders}
-        for method, received, reversed_, net, orders in ledger["methods"]
+        for method, received, refunded, net, orders in ledger["methods"]
     ]
     return sorted(rows, key=lambda r: (-r["net_vnd"], r["method"]))
 
 
 def by_payment_method(scope: Scope) -> list[dict]:
-    """Money received per method from the payment ledger, with reversals and refunds apart."""
+    """Money received per method from the payment ledger, refunds apart, corrections out."""
     with scope_facts(scope, temp=False) as facts:
         return _payments(_ledger(facts, ["methods"]))
 
@@ -810,9 +886,9 @@ def card_owed(scope: Scope) -> list[dict]:
 
 def _cash_by_day(ledger: dict) -> list[dict]:
     rows = [
-        {"day": as_date(d), "received_vnd": received, "reversed_vnd": reversed_,
+        {"day": as_date(d), "received_vnd": received, "refunded_vnd": refunded,
          "net_vnd": net, "orders": orders}
-        for d, received, reversed_, net, orders in ledger["cash"]
+        for d, received, refunded, net, orders in ledger["cash"]
     ]
     return sorted(rows, key=lambda r: r["day"])
 

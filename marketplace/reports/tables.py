@@ -114,18 +114,26 @@ _SALES = (
     Column("kg", _l("Khối lượng (kg)"), "kg"),
     Column("vnd", _l("Doanh số (đ)"), "vnd"),
     Column("cancelled_vnd", _l("Đã hủy (đ)"), "vnd"),
+    Column("returned_vnd", _l("Trả hàng (đ)"), "vnd"),
+)
+# Keys that group whole orders also carry the orders' refunds, so their rows add up to the
+# report's net revenue.
+_ORDER_SALES = (
+    *_SALES,
+    Column("refunded_vnd", _l("Hoàn tiền (đ)"), "vnd"),
+    Column("net_vnd", _l("Doanh số thuần (đ)"), "vnd"),
 )
 _LEDGER = (
     Column("received_vnd", _l("Đã nhận (đ)"), "vnd"),
-    Column("reversed_vnd", _l("Hoàn lại (đ)"), "vnd"),
+    Column("refunded_vnd", _l("Hoàn tiền (đ)"), "vnd"),
     Column("net_vnd", _l("Thực nhận (đ)"), "vnd"),
     Column("orders", _l("Số đơn"), "int"),
 )
 
 TABLES: dict[str, Table] = {t.key: t for t in (
-    Table("days", _l("Theo ngày"), (Column("day", _l("Ngày"), "date"), *_SALES)),
-    Table("hours", _l("Theo giờ"), (Column("hour", _l("Giờ"), "hour"), *_SALES)),
-    Table("stalls", _l("Theo gian hàng"), (Column("stall", _l("Gian hàng")), *_SALES)),
+    Table("days", _l("Theo ngày"), (Column("day", _l("Ngày"), "date"), *_ORDER_SALES)),
+    Table("hours", _l("Theo giờ"), (Column("hour", _l("Giờ"), "hour"), *_ORDER_SALES)),
+    Table("stalls", _l("Theo gian hàng"), (Column("stall", _l("Gian hàng")), *_ORDER_SALES)),
     Table("products", _l("Theo sản phẩm"), (
         Column("product", _l("Sản phẩm")), Column("code", _l("Mã")),
         Column("category", _l("Nhóm hàng"), "category"), Column("unit", _l("Đơn vị")), *_SALES,
@@ -137,10 +145,10 @@ TABLES: dict[str, Table] = {t.key: t for t in (
         Column("category", _l("Nhóm hàng"), "category"), *_SALES,
     )),
     Table("channels", _l("Theo kênh bán"), (
-        Column("channel", _l("Kênh"), "channel"), *_SALES,
+        Column("channel", _l("Kênh"), "channel"), *_ORDER_SALES,
     )),
     Table("fulfilment", _l("Theo cách nhận hàng"), (
-        Column("fulfilment", _l("Nhận hàng"), "fulfilment"), *_SALES,
+        Column("fulfilment", _l("Nhận hàng"), "fulfilment"), *_ORDER_SALES,
     )),
     Table("payments", _l("Theo phương thức thanh toán"), (
         Column("method", _l("Phương thức"), "method"), *_LEDGER,

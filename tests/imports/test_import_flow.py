@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -235,10 +236,55 @@ def test_mapping_later_updates_lines_imported_earlier(client, auth):
     client.post(url, data={"action": "confirm"})
     other = b.shopee_file([b.shopee_line("230630CCC", "VAI-2KG", 1)])
     url = _upload(client, "/seller/imports", [("o2.xlsx", other)], stall).headers["Location"]
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    # Earlier lines would change: the preview shows how, and nothing is saved yet.
+    text = resp.get_data(as_text=True)
+    assert "Ghép lại sẽ thay đổi số liệu đã có" in text and 'name="remap_ok"' in text
+    assert "0,000 → 6,000" in text  # 3 units of the in-progress line × 2 kg
+    assert "360.000 ₫" in text
+    assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {None}
+    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id),
+                           "remap_ok": "1"})
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
+
+
+def test_remapping_to_another_product_shows_the_change_and_asks(client, auth):
+    stall, product = _setup(auth)
+    bigger = make_product(stall, name="Vải thiều thùng 5kg", net_weight_kg=Decimal("5.000"))
+    url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
+                  stall).headers["Location"]
+    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    assert len(_lines()) == 3
+    url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
+                  stall).headers["Location"]
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(bigger.id)})
+    text = resp.get_data(as_text=True)
+    assert "Vải thiều hộp 2kg" in text and "6,000 → 15,000" in text
+    assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
+    # Keeping the mapping as it was asks nothing.
+    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    assert resp.status_code == 302
 
 
 def test_seller_me_page_links_to_imports(client, auth):
     _setup(auth)
     assert "/seller/imports" in client.get("/me").get_data(as_text=True)
+
+
+def test_returned_lines_are_stored_and_reported_as_returns(client, auth):
+    stall, product = _setup(auth)
+    export = b.shopee_file([
+        b.shopee_line("230620AAA", "VAI-2KG", 3),
+        b.shopee_line("230622DDD", "VAI-2KG", 2, status="Trả hàng/Hoàn tiền"),
+        b.shopee_line("230621BBB", "VAI-2KG", 1, status="Đã hủy"),
+    ])
+    url = _upload(client, "/seller/imports", [("o.xlsx", export)], stall).headers["Location"]
+    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    returned = [x for x in _lines() if x.external_order_id == "230622DDD"]
+    assert [(x.status_class, x.returned_qty) for x in returned] == [("returned", 2)]
+    html = client.get("/seller/summary").get_data(as_text=True)
+    # 240.000 ₫ and 4 kg came back; only the 120.000 ₫ line is a cancellation.
+    assert re.search(r'data-field="returned">240\.000 ₫</span>\s*<span class="muted">4,0 kg',
+                     html), html
+    assert re.search(r"Đơn hủy</span><span class=\"stat-value\">120\.000 ₫", html)
+    assert 'data-field="net">360.000 ₫' in html

@@ -242,3 +242,13 @@ def test_single_column_streaming_read_retries_with_full_read(monkeypatch):
     result = parse_file("o.xlsx", data)
     assert calls == [True, False]
     assert result.lines[0].qty == 2
+
+
+def test_returned_statuses_of_every_platform_are_returns_not_cancellations():
+    from marketplace.imports.parsers import classify_status
+
+    for platform, raw in (("shopee", "Trả hàng/Hoàn tiền"), ("shopee", "Trả hàng / Hoàn tiền"),
+                          ("tiktok", "Returned"), ("tiktok", "Đã hoàn tiền"),
+                          ("lazada", "Returned"), ("shopee", "Return/Refund")):
+        assert classify_status(platform, raw) == ("returned", True), (platform, raw)
+    assert classify_status("shopee", "Đã hủy") == ("cancelled", True)

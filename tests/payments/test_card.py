@@ -200,7 +200,8 @@ def test_cancelling_a_card_paid_order_refunds_through_stripe(client, db, stripe_
     assert order.paid_amount == 0
 
 
-def test_seller_reversing_a_card_row_refunds_it(client, auth, db, stripe_on, rice, seller):
+def test_seller_refunding_a_card_row_refunds_it_through_stripe(client, auth, db, stripe_on, rice,
+                                                              seller):
     order = make_order(rice.stall, [(rice, 1)])
     from marketplace.payments.services import record_payment
 
@@ -210,7 +211,10 @@ def test_seller_reversing_a_card_row_refunds_it(client, auth, db, stripe_on, ric
         "id": "re_test_77", "object": "refund", "amount": 45000, "currency": "vnd",
         "payment_intent": "pi_test_77", "status": "pending"})
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    url = f"/seller/orders/{order.code}/payments/{paid.id}/refund"
+    assert "Xác nhận hoàn tiền" in client.get(url).get_data(as_text=True)
+    assert stripe_on.log == []  # the confirmation page refunds nothing
+    client.post(url, data={"reason": "Khách đổi ý"})
     assert json.dumps(_form(stripe_on.log[0][0])["payment_intent"]) == '["pi_test_77"]'
     kinds = db.session.scalars(sa.select(Payment.kind).order_by(Payment.id)).all()
     assert kinds == ["payment", "refund"]

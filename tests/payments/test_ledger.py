@@ -1,4 +1,4 @@
-"""Cash at the booth and the ledger: rows are never edited, only reversed, once."""
+"""Cash at the booth and the ledger: rows are never edited, only corrected or refunded, once."""
 
 from __future__ import annotations
 
@@ -79,37 +79,100 @@ def test_ledger_page_lists_rows_with_who_recorded_them(client, auth, rice, selle
     assert "Tiền mặt" in html and "45.000 ₫" in html and "Đã thanh toán" in html
 
 
-def test_reversal_is_a_new_negative_row(client, auth, db, rice, seller):
+def _correct(client, order, row, reason="Ghi trùng hai lần"):
+    return client.post(f"/seller/orders/{order.code}/payments/{row.id}/correct",
+                       data={"reason": reason})
+
+
+def test_correction_asks_for_a_reason_on_a_page_first(client, auth, db, rice, seller):
     order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
     [paid] = _rows(db, order)
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
+    ledger = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    link = f"/seller/orders/{order.code}/payments/{paid.id}/correct"
+    assert f'href="{link}"' in ledger  # a link to a page, not a one-tap button
+    page = client.get(link)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="reason"' in html and "45.000 ₫" in html
+    assert "Xác nhận sửa khoản ghi nhầm" in html
+    assert _rows(db, order) == [paid]  # looking at the page changes nothing
+
+
+def test_correction_without_a_reason_is_refused(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    resp = _correct(client, order, paid, reason="   ")
+    assert resp.status_code == 400 and "Ghi rõ lý do" in resp.get_data(as_text=True)
+    assert len(_rows(db, order)) == 1
+
+
+def test_correction_is_a_new_negative_row_with_its_reason(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    resp = _correct(client, order, paid, reason="Ghi nhầm  vào đơn này")
+    assert resp.status_code == 302
     rows = _rows(db, order)
-    assert [(r.kind, r.amount, r.reverses_id, r.recorded_by_id) for r in rows] == [
-        ("payment", 45000, None, None), ("reversal", -45000, paid.id, seller.id)]
+    assert [(r.kind, r.amount, r.reverses_id, r.recorded_by_id, r.reason) for r in rows] == [
+        ("payment", 45000, None, None, None),
+        ("correction", -45000, paid.id, seller.id, "Ghi nhầm vào đơn này")]
     db.session.refresh(order)
     assert order.paid_amount == 0 and not order.is_paid
 
 
-def test_reversing_twice_is_refused(client, auth, db, rice, seller):
+def test_ledger_shows_corrected_rows_struck_through_with_reason_and_who(
+        client, auth, db, rice, seller):
     order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
     [paid] = _rows(db, order)
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
-    resp = client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
-    assert resp.status_code == 409 and "đã được đảo" in resp.get_data(as_text=True)
+    _correct(client, order, paid, reason="Khách chưa trả, bấm nhầm")
+    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    assert html.count('class="corrected"') == 2  # the mistaken row and its correction
+    assert "<s>45.000 ₫</s>" in html and "<s>-45.000 ₫</s>" in html
+    assert "Lý do: Khách chưa trả, bấm nhầm" in html and seller.name in html
+    assert "đã sửa, không tính" in html
+
+
+def test_correcting_twice_is_refused(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    _correct(client, order, paid)
+    resp = _correct(client, order, paid)
+    assert resp.status_code == 409 and "đã được sửa hoặc hoàn" in resp.get_data(as_text=True)
     assert len(_rows(db, order)) == 2
 
 
-def test_a_reversal_row_cannot_itself_be_reversed(client, auth, db, rice, seller):
+def test_a_correction_row_cannot_itself_be_corrected(client, auth, db, rice, seller):
     order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
     [paid] = _rows(db, order)
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse")
-    reversal = _rows(db, order)[1]
-    resp = client.post(f"/seller/orders/{order.code}/payments/{reversal.id}/reverse")
+    _correct(client, order, paid)
+    correction = _rows(db, order)[1]
+    resp = _correct(client, order, correction)
     assert resp.status_code == 400
     assert len(_rows(db, order)) == 2
+
+
+def test_a_card_row_is_refunded_not_corrected(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="card")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    resp = _correct(client, order, paid)
+    assert resp.status_code == 400 and "hoàn tiền thẻ" in resp.get_data(as_text=True)
+    assert len(_rows(db, order)) == 1
+
+
+def test_a_row_of_another_order_is_not_found(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    other = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, other)
+    auth.login(seller)
+    assert client.get(f"/seller/orders/{order.code}/payments/{paid.id}/correct"
+                      ).status_code == 404
+    assert _correct(client, order, paid).status_code == 404
+    assert len(_rows(db, other)) == 1
 
 
 def test_other_seller_cannot_see_the_ledger(client, auth, rice):
@@ -126,11 +189,14 @@ def test_other_seller_cannot_record_cash(client, auth, db, rice):
     assert resp.status_code == 404 and _rows(db, order) == []
 
 
-def test_other_seller_cannot_reverse(client, auth, db, rice):
-    order = make_order(rice.stall, [(rice, 1)], paid=True)
+def test_other_seller_cannot_correct_or_refund(client, auth, db, rice):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
     [paid] = _rows(db, order)
     auth.login(make_seller())
-    assert client.post(f"/seller/orders/{order.code}/payments/{paid.id}/reverse").status_code == 404
+    for action in ("correct", "refund"):
+        url = f"/seller/orders/{order.code}/payments/{paid.id}/{action}"
+        assert client.get(url).status_code == 404
+        assert client.post(url, data={"reason": "x"}).status_code == 404
     assert len(_rows(db, order)) == 1
 
 
@@ -153,3 +219,16 @@ def test_cancelling_keeps_cash_and_transfer_money_as_owed_back(db, rice):
     assert sorted(r.amount for r in _rows(db, order)) == [40000, 50000]
     summary = money_summary(order)
     assert (summary.owed, summary.owed_back) == (0, 90000)
+
+
+def test_cash_is_handed_back_on_the_order_page_not_refunded_here(client, auth, db, rice,
+                                                                   seller):
+    order = make_order(rice.stall, [(rice, 1)], paid=True, method="cash")
+    [paid] = _rows(db, order)
+    auth.login(seller)
+    url = f"/seller/orders/{order.code}/payments/{paid.id}/refund"
+    assert f'href="{url}"' not in client.get(f"/seller/orders/{order.code}/payments").get_data(
+        as_text=True)
+    resp = client.post(url, data={"reason": "Khách trả lại hàng"})
+    assert resp.status_code == 400 and "trả lại khách" in resp.get_data(as_text=True)
+    assert len(_rows(db, order)) == 1

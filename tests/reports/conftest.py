@@ -96,6 +96,9 @@ def world(app) -> World:
     i["unmapped"] = make_imported_line(s2, None, platform="shopee", status="sale", qty=2,
                                        net_amount=60000, net_weight_kg=Decimal("1.250"),
                                        created_at=vn(*day2, 10))
+    # Goods sent back: a return, neither a sale nor a cancelled order.
+    i["returned"] = make_imported_line(s2, p["sauce"], platform="shopee", status="returned",
+                                       qty=2, net_amount=58000, created_at=vn(*day2, 12))
     i["other"] = make_imported_line(s3, p["other"], platform="shopee", status="sale", qty=9,
                                     net_amount=180000, created_at=vn(*day1, 10))
     return w

@@ -30,8 +30,21 @@ def _imports(*conds) -> list[ImportedSaleLine]:
 
 
 def _payments(orders) -> list[Payment]:
+    """The orders' ledger rows that count: corrections and the rows they correct left out."""
     ids = [o.id for o in orders]
-    return list(db.session.scalars(sa.select(Payment).where(Payment.order_id.in_(ids))))
+    rows = list(db.session.scalars(sa.select(Payment).where(Payment.order_id.in_(ids))))
+    corrected = {p.reverses_id for p in rows if p.kind == "correction"}
+    return [p for p in rows if p.kind != "correction" and p.id not in corrected]
+
+
+def revenue_refund(order, payments) -> int:
+    """What an order's refunds take off net revenue: beyond any surplus, up to its sale."""
+    if order.status == "cancelled":
+        return 0
+    mine = [p for p in payments if p.order_id == order.id]
+    received = sum(p.amount for p in mine if p.kind == "payment")
+    refunded = -sum(p.amount for p in mine if p.kind == "refund")
+    return min(max(refunded - max(received - order.total, 0), 0), order.total)
 
 
 def _kept_vnd(line) -> int:
@@ -50,14 +63,16 @@ def expected_totals(orders, imported) -> dict:
     counted = [i for i in imported if i.status_class in COUNTED]
     gross = sum(o.total for o in orders) + sum(i.net_amount for i in imported)
     cancelled = sum(o.total for o in orders if o.status == "cancelled") + sum(
-        i.net_amount for i in imported if i.status_class not in COUNTED)
-    refunded = sum(-p.amount for p in payments if p.amount < 0 and p.order.status != "cancelled")
-    refunded += sum(i.net_amount - _kept_vnd(i) for i in counted)
+        i.net_amount for i in imported if i.status_class not in {*COUNTED, "returned"})
+    refunded = sum(revenue_refund(o, payments) for o in orders)
+    returned = sum(i.net_amount - _kept_vnd(i) for i in counted) + sum(
+        i.net_amount for i in imported if i.status_class == "returned")
     return {
         "gross_vnd": gross,
         "cancelled_vnd": cancelled,
         "refunded_vnd": refunded,
-        "net_vnd": gross - cancelled - refunded,
+        "returned_vnd": returned,
+        "net_vnd": gross - cancelled - returned - refunded,
         "sales_vnd": gross - cancelled,
         "orders": len(live) + len({(i.platform, i.external_order_id) for i in counted}),
         "orders_cancelled": len(orders) - len(live),
@@ -68,6 +83,8 @@ def expected_totals(orders, imported) -> dict:
         "paid_vnd": sum(o.total for o in live if o.paid_amount >= o.total),
         "unpaid_vnd": sum(o.total for o in live if o.paid_amount < o.total),
         "collected_vnd": sum(p.amount for p in payments),
+        "received_vnd": sum(p.amount for p in payments if p.kind == "payment"),
+        "given_back_vnd": -sum(p.amount for p in payments if p.kind == "refund"),
     }
 
 
@@ -143,7 +160,7 @@ def test_hours_are_vietnam_hours(world):
     assert {r["hour"] for r in rows if r["orders"]} == {9, 23, 0, 20}
 
 
-def test_payment_methods_are_net_of_reversals_and_refunds(world):
+def test_payment_methods_are_net_of_refunds_without_corrections(world):
     orders = _orders(Order.fair_id == world.fair.id)
     expected = defaultdict(int)
     for p in _payments(orders):
@@ -151,7 +168,7 @@ def test_payment_methods_are_net_of_reversals_and_refunds(world):
     rows = svc.by_payment_method(svc.fair_scope(world.fair))
     assert {r["method"]: r["net_vnd"] for r in rows} == dict(expected)
     vietqr = next(r for r in rows if r["method"] == "vietqr")
-    assert vietqr["reversed_vnd"] == world.orders["cancelled"].total
+    assert vietqr["refunded_vnd"] == world.orders["cancelled"].total
 
 
 def test_card_money_owed_per_stall_is_net_of_refunds(world):
