@@ -92,8 +92,8 @@ def _report(preview: services.Preview, outcome: services.ImportOutcome | None,
     for r in preview.remaps:
         click.echo(f"Re-mapping {PLATFORM_NAMES[r.platform]} {r.sku!r}: "
                    f"{r.old_product or '(unmapped)'} -> {r.new_product or '(unmapped)'} changes "
-                   f"{r.lines} past lines: {r.qty} units, {format_number(r.kg_before, 3)} -> "
-                   f"{format_number(r.kg_after, 3)} kg, {format_vnd(r.vnd)}")
+                   f"{r.lines} past lines: {r.qty} units, {format_weight(r.kg_before)} -> "
+                   f"{format_weight(r.kg_after)} kg, {format_vnd(r.vnd)}")
     if outcome is None and preview.remaps and not dry_run:
         click.echo("Nothing saved.")
     elif outcome is None:

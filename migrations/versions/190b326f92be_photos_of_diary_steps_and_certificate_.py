@@ -1,7 +1,7 @@
 """Photos of diary steps and certificate scans
 
 Revision ID: 190b326f92be
-Revises: b7c1e2a9f4d0
+Revises: a7c3e9d1f2b4
 Create Date: 2026-12-03 14:30:47.741564
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '190b326f92be'
-down_revision = 'b7c1e2a9f4d0'
+down_revision = 'a7c3e9d1f2b4'
 branch_labels = None
 depends_on = None
 
