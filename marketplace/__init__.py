@@ -7,7 +7,7 @@ import importlib
 from contextlib import closing
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session, url_for
+from flask import Flask, g, has_request_context, request, session, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -160,7 +160,23 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["safe_url_for"] = safe_url_for
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from flask_babel import get_locale
+    from flask_babel import get_locale, get_translations
+
+    def catalog():
+        # Templates call _() dozens of times a page and Flask-Babel finds the locale and the
+        # catalog again on each call: find them once per request (g). The app never switches
+        # locale within a request (no force_locale), so the first answer holds.
+        found = g.get("_catalog")
+        if found is None:
+            found = g._catalog = get_translations()
+        return found
+
+    app.jinja_env.globals["url_for"] = _memo_url_for(app)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: catalog().ugettext(s),
+        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        newstyle=True,
+    )
 
     @app.before_request
     def vietnamese_form_messages():
@@ -171,6 +187,30 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         return {"current_locale": str(get_locale()), "request_path": request.path}
+
+
+def _memo_url_for(app: Flask):
+    """Return the templates' url_for, remembering relative URLs already built.
+
+    A page builds the same dozen links on every request (menu, stylesheet, forms) and Werkzeug
+    builds each from the rules again; a URL depends only on the endpoint, its arguments and the
+    script root here (no url_defaults, no subdomains), so it is built once.
+    """
+    built: dict[tuple, str] = {}
+
+    def memo_url_for(endpoint: str, **values) -> str:
+        try:
+            key = (request.script_root, endpoint, *sorted(values.items()))
+            found = built.get(key)
+        except (TypeError, RuntimeError):  # unhashable arguments, or no request
+            return url_for(endpoint, **values)
+        if found is None:
+            found = url_for(endpoint, **values)
+            if len(built) < 20_000 and not any(k.startswith("_") for k in values):
+                built[key] = found
+        return found
+
+    return memo_url_for
 
 
 @functools.cache

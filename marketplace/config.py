@@ -99,6 +99,11 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL") or None,
         "SMS_GATEWAY_TOKEN": env.get("SMS_GATEWAY_TOKEN") or None,
         "FAIR_CLOSING_HOUR": int(env.get("FAIR_CLOSING_HOUR", "18")),  # Vietnam time
-        # Anonymous /p/<code> views served from a copy this many seconds old (0: off).
-        "PROVENANCE_PAGE_CACHE_SECONDS": float(env.get("PROVENANCE_PAGE_CACHE_SECONDS", "10")),
+        # Anonymous /p/<code> views served from a copy at most this old (0: off); edits show
+        # within 1 s anyway (provenance/fastpath.py), the age only bounds time-driven changes.
+        "PROVENANCE_PAGE_CACHE_SECONDS": float(env.get("PROVENANCE_PAGE_CACHE_SECONDS", "60")),
+        # How long a shared proxy may serve the anonymous page without asking (0: it revalidates
+        # every time, so every scan is still counted).
+        "PROVENANCE_PROXY_SECONDS": int(env.get("PROVENANCE_PROXY_SECONDS", "0")),
+        "SCAN_REPEAT_SECONDS": int(env.get("SCAN_REPEAT_SECONDS", "1800")),
     }

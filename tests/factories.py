@@ -113,7 +113,8 @@ def make_participation(fair: Fair, stall: Stall, *, booth: str | None = None,
     return fs
 
 
-def make_campaign(organizer: User | None = None, **kw) -> Campaign:
+def make_campaign(organizer: User | None = None, *, stalls=(), **kw) -> Campaign:
+    """A campaign; stalls: stalls whose sellers joined it (a campaign counts only those)."""
     n = _n()
     organizer = organizer or make_organizer()
     today = vn_today()
@@ -130,7 +131,20 @@ def make_campaign(organizer: User | None = None, **kw) -> Campaign:
     campaign = Campaign(organizer=organizer, **values)
     db.session.add(campaign)
     db.session.commit()
+    if stalls:
+        join_campaign(campaign, *stalls)
     return campaign
+
+
+def join_campaign(campaign: Campaign, *stalls: Stall, status: str = "joined") -> None:
+    """Put stalls in a campaign as their sellers answered its invitation (joined by default)."""
+    from marketplace.fairs.models import CampaignStall
+
+    for stall in stalls:
+        db.session.add(CampaignStall(campaign_id=campaign.id, stall_id=stall.id, status=status,
+                                     decided_at=utcnow() if status != "invited" else None))
+    db.session.commit()
+    db.session.refresh(campaign)
 
 
 def make_order(stall=None, lines=None, *, channel: str = "online", status: str = "placed",
@@ -283,15 +297,15 @@ def make_imported_line(stall, product=None, *, platform: str = "shopee", status:
     return line
 
 
-def make_scan_event(product, *, fair=None, scanned_at=None):
-    """A label scan of a product (optionally at a fair)."""
+def make_scan_event(product, *, fair=None, scanned_at=None, qr: bool = False):
+    """A counted view of a product's page (optionally at a fair; qr: through a label's flag)."""
     import secrets as _secrets
 
     from marketplace.provenance.models import ScanEvent
 
     scan = ScanEvent(uid=_secrets.token_hex(16), product_id=product.id,
                      fair_id=fair.id if fair is not None else None,
-                     scanned_at=scanned_at or utcnow())
+                     scanned_at=scanned_at or utcnow(), qr=qr)
     db.session.add(scan)
     db.session.commit()
     return scan

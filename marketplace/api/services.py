@@ -159,7 +159,7 @@ def campaign_json(campaign: Campaign, *, detail: bool = False) -> dict:
         from marketplace.reports.services import campaign_progress
 
         data["description"] = campaign.description
-        data["stalls"] = [{"slug": s.slug, "name": s.name} for s in campaign.stalls]
+        data["stalls"] = [{"slug": s.slug, "name": s.name} for s in campaign.joined_stalls]
         data["products"] = [{"code": p.code, "name": p.name} for p in campaign.products]
         data["progress"] = jsonable(campaign_progress(campaign))
     return data

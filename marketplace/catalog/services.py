@@ -28,6 +28,7 @@ from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
+from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.storage import StoredImage, save_image
 
 MAX_PHOTOS = 6
@@ -377,6 +378,7 @@ def _commit_or_conflict(field_name: str, message) -> None:
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise ValidationError(field_name, str(message)) from None
+    invalidate_product_pages()  # a stall's name, place, phone or state shows on its pages
 
 
 def create_stall(owner: User, data: Mapping[str, Any], logo: bytes | None = None) -> Stall:
@@ -561,6 +563,7 @@ def _save_product(product: Product, photos: Iterable[bytes]) -> Product:
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise ValidationError(None, _("Không lưu được sản phẩm, vui lòng thử lại.")) from None
+    invalidate_product_pages()
     return product
 
 
@@ -586,6 +589,7 @@ def set_product_active(product: Product, active: bool) -> None:
     """Put a product on sale or take it off (its label URL keeps working)."""
     product.active = active
     db.session.commit()
+    invalidate_product_pages()
 
 
 def remove_product_photo(product: Product, photo_id: int) -> None:
@@ -603,6 +607,7 @@ def remove_product_photo(product: Product, photo_id: int) -> None:
     if not still_used:
         db.session.execute(sa.delete(StoredImage).where(StoredImage.id == image_id))
     db.session.commit()
+    invalidate_product_pages()
 
 
 def products_of(stall: Stall) -> list[Product]:
@@ -786,6 +791,7 @@ def import_products_csv(stall: Stall, raw: bytes) -> ImportResult:
         raise ImportRejected(
             [RowError(0, None, _("Dữ liệu trùng với sản phẩm khác (mã hoặc GTIN)."))]
         ) from None
+    invalidate_product_pages()
     return result
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from marketplace.catalog.models import Stall
 from marketplace.database import utcnow
 from marketplace.extensions import db
-from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.fairs.services import fold
 from marketplace.formatting import local_to_utc
 
@@ -133,9 +133,18 @@ def seed(ctx: dict) -> None:
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == CAMPAIGN["slug"]))
     if campaign is None:
         campaign = Campaign(organizer=organizer, **CAMPAIGN)
-        campaign.stalls = _lychee_stalls(stalls)
         db.session.add(campaign)
-        db.session.flush()
+    # The lychee growers were invited and joined the drive (a campaign counts only the stalls
+    # that joined it); an invitation left unanswered by an older demo database is answered too.
+    invited = {i.stall_id: i for i in campaign.invitations}
+    for stall in _lychee_stalls(stalls):
+        invitation = invited.get(stall.id)
+        if invitation is None:
+            invitation = CampaignStall(stall=stall, status="invited", invited_at=now)
+            campaign.invitations.append(invitation)
+        if invitation.status == "invited":
+            invitation.status, invitation.decided_at = "joined", now
+    db.session.flush()
 
     ctx["past_fair"], ctx["open_fair"], ctx["upcoming_fair"] = past, open_fair, upcoming
     ctx["campaign"] = campaign

@@ -52,14 +52,21 @@ class Fair(db.Model):
 
 
 class FairStall(db.Model):
-    """A stall's application to a fair and, once accepted, its booth."""
+    """A stall's part in a fair: applied or invited, then accepted (with a booth) or declined.
+
+    A stall takes part only once accepted: the organizer accepts a seller's application, or the
+    seller accepts the organizer's invitation (status "invited"; "refused" once the seller says
+    no). Only stalls the organizer owns (set up for a seller, not yet handed over) are put
+    straight in.
+    """
 
     __tablename__ = "fair_stall"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id"), index=True)
     stall_id: Mapped[int] = mapped_column(sa.ForeignKey("stall.id"), index=True)
-    status: Mapped[str] = mapped_column(sa.String(16), default="applied")  # accepted, declined
+    # applied, invited, accepted, declined (by the organizer), refused (invitation, by the seller)
+    status: Mapped[str] = mapped_column(sa.String(16), default="applied")
     booth_number: Mapped[str | None] = mapped_column(sa.String(16))
     decline_reason: Mapped[str | None] = mapped_column(sa.String(255))
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -74,12 +81,22 @@ class FairStall(db.Model):
     )
 
 
-campaign_stall = sa.Table(
-    "campaign_stall",
-    db.metadata,
-    sa.Column("campaign_id", sa.ForeignKey("campaign.id"), primary_key=True),
-    sa.Column("stall_id", sa.ForeignKey("stall.id"), primary_key=True),
-)
+class CampaignStall(db.Model):
+    """A stall invited to a campaign; its sales count only once the seller has joined."""
+
+    __tablename__ = "campaign_stall"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    stall_id: Mapped[int] = mapped_column(sa.ForeignKey("stall.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="invited")  # joined, declined
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign] = relationship(back_populates="invitations")
+    stall: Mapped[Stall] = relationship()
+
+    __table_args__ = (sa.Index("ix_campaign_stall_stall_id", "stall_id"),)
+
 
 campaign_product = sa.Table(
     "campaign_product",
@@ -112,10 +129,17 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organizer: Mapped[User] = relationship()
-    stalls: Mapped[list[Stall]] = relationship(secondary=campaign_stall)
+    invitations: Mapped[list[CampaignStall]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
     products: Mapped[list[Product]] = relationship(secondary=campaign_product)
 
     __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),)
+
+    @property
+    def joined_stalls(self) -> list[Stall]:
+        """Stalls whose sellers joined the campaign: the only ones it counts."""
+        return [i.stall for i in self.invitations if i.status == "joined"]
 
     @property
     def category_list(self) -> list[str]:

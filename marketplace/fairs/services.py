@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,15 +11,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from flask import session
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
-from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local
+from marketplace.provenance.versions import invalidate_product_pages
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)
@@ -45,14 +47,15 @@ def open_fairs(now: datetime | None = None) -> list[Fair]:
     )
 
 
-def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
-    """The accepted booth of a stall at a fair open now, if any."""
-    now = now or utcnow()
-    return db.session.scalar(
+@functools.cache
+def _current_booth_query() -> sa.Select:
+    # Built once: every provenance page asks it.
+    now = sa.bindparam("now", type_=Fair.starts_at.type)
+    return (
         sa.select(FairStall)
         .join(Fair)
         .where(
-            FairStall.stall_id == stall_id,
+            FairStall.stall_id == sa.bindparam("stall_id"),
             FairStall.status == "accepted",
             Fair.published,
             Fair.starts_at <= now,
@@ -60,15 +63,19 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
         )
         .order_by(Fair.starts_at)
         .limit(1)
+        .options(contains_eager(FairStall.fair))  # pages show the fair's name and link
     )
 
 
-def remember_fair_visit(fair_id: int, into: dict | None = None) -> None:
-    """Note in the session that the shopper came through this (open) fair.
+def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
+    """The accepted booth of a stall at a fair open now, if any."""
+    return db.session.scalar(_current_booth_query(),
+                             {"stall_id": stall_id, "now": now or utcnow()})
 
-    into: the session data to write to instead of Flask's (the page cache in front of Flask,
-    provenance.fastpath, passes the visitor's decoded cookie)."""
-    (session if into is None else into)["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
+
+def remember_fair_visit(fair_id: int) -> None:
+    """Note in the session that the shopper came through this (open) fair."""
+    session["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
 
 
 def visited_fair_id(now: datetime | None = None) -> int | None:
@@ -246,6 +253,7 @@ def save_fair(organizer: User, data: FairInput, fair: Fair | None = None) -> Fai
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise _slug_taken() from None
+    invalidate_product_pages()  # the booth line of its stalls' product pages
     return fair
 
 
@@ -276,6 +284,7 @@ def delete_fair(fair: Fair) -> None:
             )
     db.session.delete(fair)
     db.session.commit()
+    invalidate_product_pages()
 
 
 def fair_by_slug(slug: str) -> Fair | None:
@@ -346,7 +355,7 @@ def participations_of(fair: Fair) -> list[FairStall]:
         sa.select(FairStall).where(FairStall.fair_id == fair.id)
         .options(selectinload(FairStall.stall))
     )
-    order = {"applied": 0, "accepted": 1, "declined": 2}
+    order = {"applied": 0, "invited": 1, "accepted": 2, "refused": 3, "declined": 4}
     return sorted(rows, key=lambda fs: (order.get(fs.status, 3), booth_sort_key(fs.booth_number),
                                         fs.applied_at))
 
@@ -407,6 +416,11 @@ def apply_to_fair(seller: User, fair: Fair, stall_id: int | None = None,
 
 
 def _already_applied_message(fs: FairStall) -> str:
+    if fs.status == "invited":
+        return _("Ban tổ chức đã mời gian hàng %(name)s vào phiên chợ này: hãy nhận lời mời ở "
+                 "trang Lời mời của bạn.", name=fs.stall.name)
+    if fs.status == "refused":
+        return _("Gian hàng %(name)s đã từ chối lời mời vào phiên chợ này.", name=fs.stall.name)
     if fs.status == "accepted":
         return _("Gian hàng %(name)s đã được nhận vào phiên chợ này (gian số %(booth)s).",
                  name=fs.stall.name, booth=fs.booth_number)
@@ -450,11 +464,26 @@ def _assign_booth(fs: FairStall, booth: str, now: datetime) -> None:
         # Two organizers gave the same booth at the same moment; the constraint kept one.
         db.session.rollback()
         raise _booth_taken_error(booth) from None
+    invalidate_product_pages()
+
+
+# Statuses in which the seller asked to take part: the organizer decides (or re-decides) them.
+# An invitation ("invited", "refused") is the seller's to answer, never the organizer's.
+DECIDABLE = ("applied", "accepted", "declined")
+
+
+def _not_the_organizers_to_decide(fs: FairStall) -> Conflict:
+    if fs.status == "invited":
+        return Conflict(_("%(name)s chưa nhận lời mời: chỉ người bán mới nhận lời được.",
+                          name=fs.stall.name))
+    return Conflict(_("%(name)s đã từ chối lời mời vào phiên chợ.", name=fs.stall.name))
 
 
 def accept_application(fs: FairStall, booth_number: str | None,
                        now: datetime | None = None) -> FairStall:
-    """Accept a stall into the fair at a booth number that is free in that fair."""
+    """Accept a stall that applied into the fair at a booth number that is free in that fair."""
+    if fs.status not in DECIDABLE:
+        raise _not_the_organizers_to_decide(fs)
     _assign_booth(fs, _booth(booth_number), now or utcnow())
     return fs
 
@@ -462,6 +491,8 @@ def accept_application(fs: FairStall, booth_number: str | None,
 def decline_application(fs: FairStall, reason: str | None,
                         now: datetime | None = None) -> FairStall:
     """Decline a stall's application, telling the seller why."""
+    if fs.status not in DECIDABLE:
+        raise _not_the_organizers_to_decide(fs)
     reason = _clean(reason)
     if not reason:
         raise ValidationError("reason", _("Vui lòng ghi lý do từ chối."))
@@ -470,12 +501,18 @@ def decline_application(fs: FairStall, reason: str | None,
     fs.status, fs.booth_number, fs.decline_reason = "declined", None, reason
     fs.decided_at = now or utcnow()
     db.session.commit()
+    invalidate_product_pages()  # it may have been accepted before
     return fs
 
 
-def add_stall(fair: Fair, stall_id: int | None, booth_number: str | None,
-              now: datetime | None = None) -> FairStall:
-    """Put a stall straight into a fair at a booth (accepting any application it made)."""
+def invite_stall(fair: Fair, stall_id: int | None, booth_number: str | None,
+                 now: datetime | None = None) -> FairStall:
+    """Invite a stall to the fair at a booth; it takes part once its seller accepts.
+
+    A stall that applied is accepted at once (its seller asked to take part), and so is a
+    stall the organizer set up and still owns (no seller to ask yet: it keeps its place when
+    handed over).
+    """
     stall = db.session.get(Stall, stall_id) if stall_id else None
     if stall is None or not stall.active:
         raise ValidationError("stall_id", _("Vui lòng chọn một gian hàng."))
@@ -486,23 +523,98 @@ def add_stall(fair: Fair, stall_id: int | None, booth_number: str | None,
     if fs is not None and fs.status == "accepted":
         raise ValidationError("stall_id", _("Gian hàng %(name)s đã có trong phiên chợ (gian số "
                                             "%(booth)s).", name=stall.name, booth=fs.booth_number))
+    if fs is not None and fs.status == "invited":
+        raise ValidationError("stall_id", _("Gian hàng %(name)s đã được mời, đang chờ người bán "
+                                            "trả lời.", name=stall.name))
     if fs is None:
         fs = FairStall(fair_id=fair.id, stall_id=stall.id, status="applied")
         db.session.add(fs)
-    _assign_booth(fs, booth, now or utcnow())
+    elif fs.status == "refused":
+        fs.applied_at = now or utcnow()  # a new invitation after a refusal
+    if fs.status in ("applied", "declined") and fs.id is not None \
+            or stall.owner_id == fair.organizer_id:
+        _assign_booth(fs, booth, now or utcnow())
+        return fs
+    _reserve_booth(fs, booth, now or utcnow())
     return fs
+
+
+def _reserve_booth(fs: FairStall, booth: str, now: datetime) -> None:
+    """Hold the booth for an invited stall and commit; a taken booth is a form error."""
+    holder = db.session.scalar(
+        sa.select(FairStall.id).where(
+            FairStall.fair_id == fs.fair_id, FairStall.booth_number == booth,
+            FairStall.id != (fs.id or 0),
+        )
+    )
+    if holder is not None:
+        db.session.rollback()
+        raise _booth_taken_error(booth)
+    fs.status, fs.booth_number, fs.decline_reason, fs.decided_at = "invited", booth, None, None
+    fs.applied_at = fs.applied_at or now
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise _booth_taken_error(booth) from None
 
 
 def remove_participation(fs: FairStall) -> None:
     """Take a stall out of a fair (its past orders keep their fair)."""
     db.session.delete(fs)
     db.session.commit()
+    invalidate_product_pages()
+
+
+def fair_invitations_of(user: User) -> list[FairStall]:
+    """Invitations to fairs waiting for the seller's answer, soonest fair first."""
+    return list(db.session.scalars(
+        sa.select(FairStall).join(Stall).join(Fair)
+        .where(Stall.owner_id == user.id, FairStall.status == "invited")
+        .options(selectinload(FairStall.fair), selectinload(FairStall.stall))
+        .order_by(Fair.starts_at)
+    ))
+
+
+def campaign_invitations_of(user: User) -> list[CampaignStall]:
+    """The seller's stalls' campaign invitations, joined or not, latest campaign first."""
+    return list(db.session.scalars(
+        sa.select(CampaignStall).join(Stall).join(Campaign)
+        .where(Stall.owner_id == user.id)
+        .options(selectinload(CampaignStall.campaign), selectinload(CampaignStall.stall))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    ))
+
+
+def answer_fair_invitation(fs: FairStall, accept: bool, now: datetime | None = None) -> FairStall:
+    """Let the seller accept (taking the reserved booth) or refuse an invitation to a fair."""
+    now = now or utcnow()
+    if fs.status != "invited":
+        raise Conflict(_("Lời mời này đã được trả lời hoặc đã bị rút lại."))
+    if accept and fs.fair.state(now) == "closed":
+        raise Conflict(_("Phiên chợ đã kết thúc."))
+    if accept:
+        fs.status = "accepted"
+    else:
+        fs.status, fs.booth_number = "refused", None
+    fs.decided_at = now
+    db.session.commit()
+    return fs
+
+
+def answer_campaign_invitation(cs: CampaignStall, join: bool,
+                               now: datetime | None = None) -> CampaignStall:
+    """Let the seller join a campaign they were invited to, or decline (or leave) it."""
+    cs.status = "joined" if join else "declined"
+    cs.decided_at = now or utcnow()
+    db.session.commit()
+    return cs
 
 
 def addable_stalls(fair: Fair) -> list[Stall]:
-    """Active stalls not yet accepted into the fair, by name."""
+    """Active stalls the organizer can still invite (not taking part, not invited), by name."""
     accepted = sa.select(FairStall.stall_id).where(
-        FairStall.fair_id == fair.id, FairStall.status == "accepted"
+        FairStall.fair_id == fair.id, FairStall.status.in_(("accepted", "invited"))
     )
     return list(db.session.scalars(
         sa.select(Stall).where(Stall.active, Stall.id.not_in(accepted)).order_by(Stall.name)
@@ -662,9 +774,15 @@ def _validated_campaign_values(data: CampaignInput) -> dict:
     products = list(db.session.scalars(sa.select(Product).where(Product.id.in_(product_ids))))
     if len(products) != len(product_ids):
         raise ValidationError("products", _("Có sản phẩm không tồn tại."))
-    if not (categories or stalls or products):
-        raise ValidationError("categories", _("Vui lòng chọn phạm vi: ít nhất một nhóm sản phẩm, "
-                                              "gian hàng hoặc sản phẩm."))
+    if not stalls:
+        raise ValidationError("stalls", _("Vui lòng mời ít nhất một gian hàng: chiến dịch chỉ "
+                                          "tính những gian hàng đã nhận lời tham gia."))
+    invited = {s.id for s in stalls}
+    stray = [p for p in products if p.stall_id not in invited]
+    if stray:
+        raise ValidationError("products", _(
+            "Sản phẩm %(name)s thuộc gian hàng chưa được mời: hãy mời gian hàng đó.",
+            name=stray[0].name))
     channels = [c for c in CHANNELS if c in set(data.channels or [])]
     if set(data.channels or []) - set(CHANNELS):
         raise ValidationError("channels", _("Kênh bán không hợp lệ."))
@@ -692,13 +810,36 @@ def save_campaign(organizer: User, data: CampaignInput,
     values = _validated_campaign_values(data)
     values["slug"] = _unique_slug(Campaign, data.slug, values["name"],
                                   campaign.id if campaign else None)
+    stalls = values.pop("stalls")
     if campaign is None:
         campaign = Campaign(organizer_id=organizer.id)
         db.session.add(campaign)
     for key, value in values.items():
         setattr(campaign, key, value)
+    _sync_invitations(campaign, organizer, stalls)
     _commit_or_slug_taken()
     return campaign
+
+
+def _sync_invitations(campaign: Campaign, organizer: User, stalls: list[Stall]) -> None:
+    """Invite the stalls newly named and drop those no longer named (answers are kept).
+
+    A stall the organizer still owns (set up for a seller, not handed over) joins at once.
+    """
+    wanted = {s.id: s for s in stalls}
+    for invitation in list(campaign.invitations):
+        if invitation.stall_id not in wanted:
+            campaign.invitations.remove(invitation)
+    have = {i.stall_id for i in campaign.invitations}
+    now = utcnow()
+    for stall in stalls:
+        if stall.id in have:
+            continue
+        own = stall.owner_id == organizer.id
+        campaign.invitations.append(CampaignStall(
+            stall=stall, status="joined" if own else "invited", invited_at=now,
+            decided_at=now if own else None,
+        ))
 
 
 def campaign_form_values(campaign: Campaign) -> dict:
@@ -717,7 +858,7 @@ def campaign_form_values(campaign: Campaign) -> dict:
         "goal_unit": unit,
         "goal_vnd": campaign.goal_vnd,
         "categories": campaign.category_list,
-        "stalls": [s.id for s in campaign.stalls],
+        "stalls": [i.stall_id for i in campaign.invitations],
         "products": [p.id for p in campaign.products],
         "channels": campaign.channel_list,
         "published": campaign.published,
@@ -727,7 +868,6 @@ def campaign_form_values(campaign: Campaign) -> dict:
 
 def delete_campaign(campaign: Campaign) -> None:
     """Delete a campaign (sales stay; only the tally goes)."""
-    campaign.stalls.clear()
     campaign.products.clear()
     db.session.delete(campaign)
     db.session.commit()
@@ -772,6 +912,28 @@ def campaign_progress_or_none(campaign: Campaign) -> dict | None:
     except ImportError:
         return None
     return campaign_progress(campaign)
+
+
+def campaign_counts(campaign: Campaign, *, stall, product, category) -> sa.ColumnElement[bool]:
+    """The one rule of what a campaign counts, as a condition on the given columns.
+
+    Only stalls whose sellers joined the campaign (opt-in: the organizer invites, the seller
+    accepts) count; the campaign's categories and products, if any, only narrow that down to
+    the matching products of those stalls (any of them matches). Reports, boards, the progress
+    bar, scans and the API all count through this.
+    """
+    joined = [i.stall_id for i in campaign.invitations if i.status == "joined"]
+    if not joined:
+        return sa.false()
+    conds = [stall.in_(joined)]
+    any_of = []
+    if campaign.category_list:
+        any_of.append(category.in_(campaign.category_list))
+    if campaign.products:
+        any_of.append(product.in_([p.id for p in campaign.products]))
+    if any_of:
+        conds.append(sa.or_(*any_of))
+    return sa.and_(*conds)
 
 
 def campaign_choices() -> dict:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from marketplace.auth import get_owned_or_404, is_safe_next, role_required
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError, populate_errors
+from marketplace.extensions import db
 from marketplace.fairs import services
 from marketplace.fairs.forms import (
     AddStallForm,
@@ -18,7 +19,7 @@ from marketplace.fairs.forms import (
     FairForm,
     choices,
 )
-from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.forms import EmptyForm
 
 bp = Blueprint("fairs", __name__)
@@ -48,6 +49,15 @@ def fairs_home() -> dict:
 def fairs_my_applications() -> list[FairStall]:
     """The logged-in seller's applications, for their panel."""
     return services.applications_of(current_user) if current_user.is_authenticated else []
+
+
+@bp.app_template_global()
+def fairs_my_pending_invitations() -> int:
+    """How many fair and campaign invitations wait for the logged-in seller's answer."""
+    if not (current_user.is_authenticated and current_user.is_seller):
+        return 0
+    return len(services.fair_invitations_of(current_user)) + sum(
+        1 for cs in services.campaign_invitations_of(current_user) if cs.status == "invited")
 
 
 @bp.app_template_global()
@@ -133,6 +143,70 @@ def campaign(slug: str):
         category_label=services.category_label,
         channels=dict(services.channel_choices()),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Seller: invitations to fairs and campaigns
+
+
+def _my_fair_invitation(fs_id: int) -> FairStall:
+    fs = db.get_or_404(FairStall, fs_id)
+    if fs.stall.owner_id != current_user.id:
+        abort(404)
+    return fs
+
+
+def _my_campaign_invitation(campaign_id: int, stall_id: int) -> CampaignStall:
+    cs = db.session.get(CampaignStall, (campaign_id, stall_id))
+    if cs is None or cs.stall.owner_id != current_user.id:
+        abort(404)
+    return cs
+
+
+@bp.route("/seller/invitations")
+@role_required("seller")
+def seller_invitations():
+    return render_template(
+        "fairs/invitations.html", fairs=services.fair_invitations_of(current_user),
+        campaigns=services.campaign_invitations_of(current_user),
+        campaign_state=services.campaign_state, form=EmptyForm(),
+    )
+
+
+@bp.post("/seller/invitations/fairs/<int:fs_id>/<any(accept, refuse):answer>")
+@role_required("seller")
+def answer_fair_invitation(fs_id: int, answer: str):
+    fs = _my_fair_invitation(fs_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.answer_fair_invitation(fs, answer == "accept")
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        if answer == "accept":
+            flash(_("Đã nhận lời: %(name)s tham gia %(fair)s ở gian số %(booth)s.",
+                    name=fs.stall.name, fair=fs.fair.name, booth=fs.booth_number), "success")
+        else:
+            flash(_("Đã từ chối lời mời vào %(fair)s.", fair=fs.fair.name), "success")
+    return redirect(url_for("fairs.seller_invitations"))
+
+
+@bp.post("/seller/invitations/campaigns/<int:campaign_id>/<int:stall_id>/"
+         "<any(join, decline):answer>")
+@role_required("seller")
+def answer_campaign_invitation(campaign_id: int, stall_id: int, answer: str):
+    cs = _my_campaign_invitation(campaign_id, stall_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    services.answer_campaign_invitation(cs, answer == "join")
+    if answer == "join":
+        flash(_("%(name)s đã tham gia chiến dịch %(campaign)s.", name=cs.stall.name,
+                campaign=cs.campaign.name), "success")
+    else:
+        flash(_("%(name)s không tham gia chiến dịch %(campaign)s.", name=cs.stall.name,
+                campaign=cs.campaign.name), "success")
+    return redirect(url_for("fairs.seller_invitations"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,12 +316,17 @@ def add_stall(fair_id: int):
     form = AddStallForm()
     if form.validate_on_submit():
         try:
-            fs = services.add_stall(fair, form.stall_id.data, form.booth_number.data)
+            fs = services.invite_stall(fair, form.stall_id.data, form.booth_number.data)
         except ValidationError as exc:
             populate_errors(form, exc)
         else:
-            flash(_("Đã xếp %(name)s vào gian số %(booth)s.", name=fs.stall.name,
-                    booth=fs.booth_number), "success")
+            if fs.status == "accepted":
+                flash(_("Đã xếp %(name)s vào gian số %(booth)s.", name=fs.stall.name,
+                        booth=fs.booth_number), "success")
+            else:
+                flash(_("Đã gửi lời mời %(name)s vào gian số %(booth)s. Gian hàng tham gia khi "
+                        "người bán nhận lời.", name=fs.stall.name, booth=fs.booth_number),
+                      "success")
             return redirect(url_for("fairs.manage_fair", fair_id=fair.id))
     return _render_manage(fair, add_form=form, status=400)
 
@@ -278,6 +357,9 @@ def accept(fs_id: int):
         return _session_expired(fs)
     try:
         services.accept_application(fs, form.booth_number.data)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return _back_after_decision(fs)
     except ValidationError as exc:
         return _back_after_decision(fs, {fs.id: {"booth_number": exc.reason,
                                                  "booth_value": form.booth_number.data}})
@@ -295,6 +377,9 @@ def decline(fs_id: int):
         return _session_expired(fs)
     try:
         services.decline_application(fs, form.reason.data)
+    except Conflict as exc:
+        flash(exc.message, "error")
+        return _back_after_decision(fs)
     except ValidationError as exc:
         return _back_after_decision(fs, {fs.id: {"reason": exc.reason,
                                                  "reason_value": form.reason.data}})

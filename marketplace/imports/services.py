@@ -17,7 +17,6 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
-from marketplace.fairs.models import Campaign, Fair, FairStall, campaign_stall
 from marketplace.imports.models import (
     ImportedSaleLine,
     MarketplaceImport,
@@ -45,25 +44,10 @@ SkuKey = tuple[str, str]  # (platform, seller SKU)
 
 
 def importable_stalls(user: User) -> list[Stall]:
-    """Stalls the user may import into: their own, or stalls at fairs/campaigns they run."""
-    if user.role == "seller":
-        stmt = sa.select(Stall).where(Stall.owner_id == user.id)
-    elif user.role == "organizer":
-        at_fairs = (
-            sa.select(FairStall.stall_id)
-            .join(Fair, Fair.id == FairStall.fair_id)
-            .where(Fair.organizer_id == user.id, FairStall.status == "accepted")
-        )
-        in_campaigns = (
-            sa.select(campaign_stall.c.stall_id)
-            .join(Campaign, Campaign.id == campaign_stall.c.campaign_id)
-            .where(Campaign.organizer_id == user.id)
-        )
-        stmt = sa.select(Stall).where(
-            sa.or_(Stall.id.in_(at_fairs), Stall.id.in_(in_campaigns))
-        )
-    else:
+    """Stalls the user may import into: only a seller's own (organizers never write sales)."""
+    if user.role != "seller":
         return []
+    stmt = sa.select(Stall).where(Stall.owner_id == user.id)
     return list(db.session.scalars(stmt.order_by(Stall.name)))
 
 

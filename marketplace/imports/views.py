@@ -15,7 +15,8 @@ from marketplace.imports.parsers import PLATFORM_NAMES
 
 bp = Blueprint("imports", __name__)
 
-PREFIX = {"seller": "/seller/imports", "organizer": "/organizer/imports"}
+# Only a stall's seller imports its marketplace sales; organizers have no import screens.
+PREFIX = {"seller": "/seller/imports"}
 
 
 def _upload(role: str):
@@ -82,6 +83,8 @@ def _preview(role: str, batch: str):
 
 
 def _discard(role: str, batch: str):
+    if services.load_pending(batch, current_user) is None:
+        abort(404)
     if EmptyForm().validate_on_submit():
         services.discard_pending(batch, current_user)
         flash(_("Đã hủy lần tải lên."), "info")
@@ -104,21 +107,3 @@ def seller_preview(batch: str):
 @role_required("seller")
 def seller_discard(batch: str):
     return _discard("seller", batch)
-
-
-@bp.route("/organizer/imports", methods=["GET", "POST"])
-@role_required("organizer")
-def organizer_upload():
-    return _upload("organizer")
-
-
-@bp.route("/organizer/imports/<batch>", methods=["GET", "POST"])
-@role_required("organizer")
-def organizer_preview(batch: str):
-    return _preview("organizer", batch)
-
-
-@bp.route("/organizer/imports/<batch>/discard", methods=["POST"])
-@role_required("organizer")
-def organizer_discard(batch: str):
-    return _discard("organizer", batch)

@@ -41,6 +41,7 @@ from marketplace.orders.models import (
 from marketplace.payments.models import Payment
 from marketplace.payments.services import outstanding, record_payment, refund_on_cancel
 from marketplace.provenance.models import Batch
+from marketplace.provenance.versions import invalidate_product_pages
 
 log = logging.getLogger(__name__)
 
@@ -461,19 +462,24 @@ def _take_stock_stmt() -> sa.Update:
         .where(product.c.id == sa.bindparam("pid"), product.c.stock >= qty,
                product.c.active.is_(True))
         .values(stock=product.c.stock - qty, updated_at=sa.bindparam("now"))
+        .returning(product.c.stock)
     )
 
 
 def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int, str],
-                now: datetime) -> None:
+                now: datetime) -> bool:
     """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks).
 
     The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) and checks the stock
-    in one statement, so two buyers racing for the last unit cannot both get it.
+    in one statement, so two buyers racing for the last unit cannot both get it. Return whether
+    a product sold out (its public page must stop offering it).
     """
+    sold_out = False
     for pid in sorted(quantities):
-        result = conn.execute(_take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now})
-        if result.rowcount != 1:
+        left = conn.execute(
+            _take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now}).scalar()
+        sold_out = sold_out or left == 0
+        if left is None:
             db.session.rollback()
             row = db.session.execute(
                 sa.select(Product.stock, Product.active).where(Product.id == pid)
@@ -481,6 +487,7 @@ def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int
             if row is None or not row.active:
                 raise ValidationError(None, _("“%(name)s” hiện không còn bán.", name=names[pid]))
             raise OutOfStock(names[pid], row.stock)
+    return sold_out
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
@@ -525,7 +532,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
     for attempt in range(_WRITE_ATTEMPTS):
         conn = db.session.connection()
         now = utcnow()
-        _take_stock(conn, quantities, names, now)
+        sold_out = _take_stock(conn, quantities, names, now)
         checkout_code = new_code(CHECKOUT_CODE_LENGTH) if checkout_fields is not None else None
         checkout_row = None if checkout_fields is None else {
             "code": checkout_code, "created_at": now, **checkout_fields}
@@ -561,6 +568,8 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
                 raise
             continue
         db.session.commit()
+        if sold_out:
+            invalidate_product_pages()
         return Placed(checkout_code, [
             PlacedOrder(order_id, row["code"], row["access_token"], total,
                         draft.payment_method, stall_name)
@@ -840,14 +849,17 @@ def change_status(order: Order, new_status: str, *, by_id: int | None, reason: s
                          code=order.code, status=status_label(order.status)))
     # The UPDATE bypassed the ORM: tell the loaded order its new status, without a write.
     set_committed_value(order, "status", new_status.value)
+    back_on_sale = False
     try:
         if new_status == OrderStatus.CANCELLED:
             for line in sorted(order.lines, key=lambda ln: ln.product_id):
-                db.session.execute(
+                stock = db.session.execute(
                     sa.update(Product).where(Product.id == line.product_id)
                     .values(stock=Product.stock + line.quantity)
+                    .returning(Product.stock)
                     .execution_options(synchronize_session=False)
-                )
+                ).scalar()
+                back_on_sale = back_on_sale or stock == line.quantity  # it had sold out
             refund_on_cancel(order, by_id)
         elif (new_status == OrderStatus.FULFILLED and order.payment_method == CASH
               and order.paid_amount < order.total):
@@ -860,6 +872,8 @@ def change_status(order: Order, new_status: str, *, by_id: int | None, reason: s
         db.session.rollback()
         db.session.refresh(order)
         raise
+    if back_on_sale:
+        invalidate_product_pages()
     db.session.refresh(order)
     if new_status == OrderStatus.READY:
         _tell(messages.order_ready, order.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -18,11 +19,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from marketplace.auth import is_safe_next, role_required
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
-from marketplace.extensions import limiter
-from marketplace.fairs.services import current_booth, visited_fair_id
+from marketplace.extensions import csrf, limiter
+from marketplace.fairs.services import current_booth, remember_fair_visit, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
@@ -97,8 +99,26 @@ def cart():
     return render_template("orders/cart.html", view=view, form=EmptyForm())
 
 
+def _from_this_site() -> None:
+    """Refuse a POST that another site's page sent (Origin, else Referer), or lacks a token.
+
+    The add-to-cart form on the provenance page carries no token, so that page is the same for
+    every visitor; SameSite=Lax keeps the session cookie off cross-site POSTs besides.
+    """
+    sent_from = request.headers.get("Origin") or request.referrer
+    if not sent_from:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # no header to judge by: a token must do
+        return
+    ours = {request.host, urlsplit(current_app.config["PUBLIC_BASE_URL"]).netloc}
+    if urlsplit(sent_from).netloc not in ours:
+        raise CSRFError("The request came from another site.")  # shown as the CSRF message
+
+
 @bp.post("/cart/add")
+@csrf.exempt
 def cart_add():
+    _from_this_site()
     try:
         new_cart, product, qty = svc.add_to_cart(
             _cart(), request.form.get("product_id"), request.form.get("quantity", "1")
@@ -106,6 +126,10 @@ def cart_add():
     except DomainError as exc:
         flash(exc.message, "error")
         return _back(url_for("orders.cart"))
+    via = request.form.get("via_fair", "")
+    booth = current_booth(product.stall_id) if via.isdigit() else None
+    if booth is not None and booth.fair_id == int(via):
+        remember_fair_visit(booth.fair_id)  # added from the page of a label scanned at its booth
     _save_cart(new_cart)
     flash(_("Đã thêm %(n)s × %(name)s vào giỏ.", n=qty, name=product.name), "success")
     return _back(url_for("orders.cart"))

@@ -52,7 +52,7 @@ class StatementForm(FlaskForm):
 
 
 class ConfirmStatementForm(FlaskForm):
-    statement_text = HiddenField(validators=[InputRequired()])
+    """Confirm stored lines, chosen by id as checkboxes named "line" (the text stays stored)."""
 
 
 class CardForm(FlaskForm):

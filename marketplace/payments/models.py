@@ -102,3 +102,36 @@ class CardCheckout(db.Model):
     # When Stripe stops accepting the session (its expires_at); never past its orders' deadline.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BankStatement(db.Model):
+    """A bank statement uploaded for reconciliation, kept so confirming reads it from here."""
+
+    __tablename__ = "bank_statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255), default="")
+    skipped_debits: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    lines: Mapped[list[BankStatementLine]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan",
+        order_by="BankStatementLine.number",
+    )
+
+
+class BankStatementLine(db.Model):
+    """One credit line of a stored statement, as parsed at upload."""
+
+    __tablename__ = "bank_statement_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(sa.ForeignKey("bank_statement.id"), index=True)
+    number: Mapped[int]  # the line's number in the uploaded file
+    date: Mapped[str] = mapped_column(sa.String(40), default="")
+    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # None: unreadable
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    reference: Mapped[str] = mapped_column(sa.String(200))
+
+    statement: Mapped[BankStatement] = relationship(back_populates="lines")

@@ -20,6 +20,11 @@ Amounts may be written the Vietnamese way ("1.250.000", "1.250.000,00") or the E
 ("1,250,000", "1250000.00"), with or without "VND"/"₫". A credit matches an order when the
 order's code appears in the description AND the amount equals what is still owed. The bank
 reference becomes the payment's provider reference, so the same line is never counted twice.
+
+The uploaded statement is kept on the server (BankStatement, its lines as parsed) and belongs to
+its uploader alone; confirming names stored lines by id and never reads statement text sent back
+by the browser. A seller reconciles their own stalls' orders; an organizer only the orders placed
+at their own fairs by stalls taking part in them (the payment records who confirmed it).
 """
 
 from __future__ import annotations
@@ -40,7 +45,12 @@ from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.orders.models import Order, OrderStatus
-from marketplace.payments.models import Payment, PaymentMethod
+from marketplace.payments.models import (
+    BankStatement,
+    BankStatementLine,
+    Payment,
+    PaymentMethod,
+)
 from marketplace.payments.services import lock_order, outstanding, record_payment
 
 MAX_LINES = 5000
@@ -126,6 +136,7 @@ class StatementLine:
     order: Order | None = None
     owed: int | None = None
     codes: list[str] = field(default_factory=list)
+    id: int | None = None  # the stored line's id
 
     @property
     def reason(self) -> str:
@@ -136,6 +147,7 @@ class StatementLine:
 class Statement:
     lines: list[StatementLine]
     skipped_debits: int = 0
+    stored: BankStatement | None = None
 
     @property
     def matches(self) -> list[StatementLine]:
@@ -224,19 +236,24 @@ def parse_statement(text: str) -> Statement:
 
 
 def orders_in_scope(user) -> sa.Select:
-    """Return a query of the orders the user may reconcile: a seller's own stalls' orders, an
-    organizer's: orders of stalls accepted at fairs they run."""
+    """Return a query of the orders the user may reconcile.
+
+    A seller: their own stalls' orders. An organizer: orders placed at a fair they run, of a
+    stall taking part in that fair (accepted) — never a stall's other orders.
+    """
     if user.is_seller:
-        stall_ids = sa.select(Stall.id).where(Stall.owner_id == user.id)
-    elif user.is_organizer:
-        stall_ids = (
-            sa.select(FairStall.stall_id)
-            .join(Fair, Fair.id == FairStall.fair_id)
-            .where(Fair.organizer_id == user.id, FairStall.status == "accepted")
+        return sa.select(Order).where(
+            Order.stall_id.in_(sa.select(Stall.id).where(Stall.owner_id == user.id)))
+    if user.is_organizer:
+        taking_part = (
+            sa.select(FairStall.id)
+            .where(FairStall.fair_id == Order.fair_id, FairStall.stall_id == Order.stall_id,
+                   FairStall.status == "accepted")
+            .exists()
         )
-    else:
-        stall_ids = sa.select(Stall.id).where(sa.false())
-    return sa.select(Order).where(Order.stall_id.in_(stall_ids))
+        return sa.select(Order).join(Fair, Fair.id == Order.fair_id).where(
+            Fair.organizer_id == user.id, taking_part)
+    return sa.select(Order).where(sa.false())
 
 
 def match(statement: Statement, user) -> Statement:
@@ -291,17 +308,57 @@ def prepare(raw: bytes | str, user) -> Statement:
     return match(parse_statement(text), user)
 
 
-def confirm(text: str, references: list[str], user) -> int:
-    """Record, in one transaction, the chosen lines that still match; return how many."""
-    chosen = set(references)
+def store(raw: bytes, filename: str, user) -> BankStatement:
+    """Parse an uploaded statement and keep its credit lines on the server for its uploader."""
+    parsed = parse_statement(decode(raw))
+    stored = BankStatement(uploaded_by_id=user.id, filename=(filename or "")[:255],
+                           skipped_debits=parsed.skipped_debits)
+    stored.lines = [
+        BankStatementLine(number=line.number, date=line.date[:40], amount=line.amount,
+                          description=line.description, reference=line.reference)
+        for line in parsed.lines
+    ]
+    db.session.add(stored)
+    db.session.commit()
+    return stored
+
+
+def stored_statement(statement_id: int, user) -> BankStatement | None:
+    """A stored statement, only for the user who uploaded it."""
+    stored = db.session.get(BankStatement, statement_id)
+    if stored is None or stored.uploaded_by_id != user.id:
+        return None
+    return stored
+
+
+def recent_statements(user, limit: int = 10) -> list[BankStatement]:
+    """The user's latest uploaded statements."""
+    return list(db.session.scalars(
+        sa.select(BankStatement).where(BankStatement.uploaded_by_id == user.id)
+        .order_by(BankStatement.id.desc()).limit(limit)
+    ))
+
+
+def match_stored(stored: BankStatement, user) -> Statement:
+    """Match a stored statement's lines against the orders the user may reconcile now."""
+    lines = [StatementLine(line.number, line.date, line.amount, line.description,
+                           line.reference, id=line.id) for line in stored.lines]
+    return match(Statement(lines, stored.skipped_debits, stored), user)
+
+
+def confirm(stored: BankStatement, line_ids: list[int], user) -> int:
+    """Record, in one transaction, the chosen stored lines that still match; return how many."""
+    if stored.uploaded_by_id != user.id:
+        raise Conflict(_("Sao kê này không phải của bạn."))
+    chosen = set(line_ids)
     if not chosen:
         raise ValidationError(None, _("Chưa chọn giao dịch nào để xác nhận."))
-    statement = prepare(text, user)
-    lines = [line for line in statement.matches if line.reference in chosen]
+    statement = match_stored(stored, user)
+    lines = [line for line in statement.matches if line.id in chosen]
     if len(lines) != len(chosen):
         raise Conflict(_(
             "Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
-            "Vui lòng tải lại tệp và xác nhận lại."
+            "Vui lòng xem lại và xác nhận lại."
         ))
     try:
         for line in lines:

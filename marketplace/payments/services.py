@@ -135,13 +135,17 @@ def ledger(order: Order) -> list[Payment]:
 
 
 def recorder_names(rows: list[Payment]) -> dict[int, str]:
-    """Return the names of the people who recorded the rows, by user id."""
+    """Return who recorded the rows, by user id; an organizer is named as the fair's organizer."""
     from marketplace.accounts.models import User
 
     ids = {row.recorded_by_id for row in rows if row.recorded_by_id}
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(User.id, User.name).where(User.id.in_(ids))).all())
+    return {
+        uid: _("%(name)s (ban tổ chức phiên chợ)", name=name) if role == "organizer" else name
+        for uid, name, role in db.session.execute(
+            sa.select(User.id, User.name, User.role).where(User.id.in_(ids)))
+    }
 
 
 def undone_ids(order: Order) -> dict[int, Payment]:

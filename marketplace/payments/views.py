@@ -278,31 +278,57 @@ def record_return(code: str):
 @role_required("seller", "organizer")
 def reconcile_upload():
     form = StatementForm()
-    statement, text = None, None
     if form.validate_on_submit():
-        raw = form.statement.data.read()
-        text = reconcile.decode(raw)
+        upload = form.statement.data
         try:
-            statement = reconcile.prepare(text, current_user)
+            stored = reconcile.store(upload.read(), upload.filename or "", current_user)
         except ValidationError as exc:
             populate_errors(form, exc)
-    status = 400 if request.method == "POST" and statement is None else 200
+        else:
+            return redirect(url_for("payments.reconcile_statement", statement_id=stored.id))
+    status = 400 if request.method == "POST" else 200
     return render_template(
-        "payments/reconcile.html", form=form, statement=statement,
-        confirm_form=ConfirmStatementForm(formdata=None, statement_text=text),
-        columns=reconcile.COLUMNS,
+        "payments/reconcile.html", form=form, statement=None,
+        recent=reconcile.recent_statements(current_user), columns=reconcile.COLUMNS,
     ), status
 
 
-@bp.post("/payments/reconcile/confirm")
+def _my_statement(statement_id: int):
+    stored = reconcile.stored_statement(statement_id, current_user)
+    if stored is None:
+        abort(404)
+    return stored
+
+
+def _statement_page(stored, status: int = 200):
+    return render_template(
+        "payments/reconcile.html", form=StatementForm(formdata=None),
+        statement=reconcile.match_stored(stored, current_user), stored=stored,
+        recent=reconcile.recent_statements(current_user),
+        confirm_form=ConfirmStatementForm(formdata=None), columns=reconcile.COLUMNS,
+    ), status
+
+
+@bp.get("/payments/reconcile/<int:statement_id>")
 @role_required("seller", "organizer")
-def reconcile_confirm():
+def reconcile_statement(statement_id: int):
+    return _statement_page(_my_statement(statement_id))
+
+
+@bp.post("/payments/reconcile/<int:statement_id>/confirm")
+@role_required("seller", "organizer")
+def reconcile_confirm(statement_id: int):
+    stored = _my_statement(statement_id)
     form = ConfirmStatementForm()
     if not form.validate_on_submit():
         abort(400)
-    count = reconcile.confirm(form.statement_text.data, request.form.getlist("ref"), current_user)
+    try:
+        count = reconcile.confirm(stored, request.form.getlist("line", type=int), current_user)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return _statement_page(stored, exc.status_code)
     flash(_("Đã ghi nhận %(n)s khoản chuyển khoản.", n=count))
-    return redirect(url_for("payments.reconcile_upload"))
+    return redirect(url_for("payments.reconcile_statement", statement_id=stored.id))
 
 
 # --- Card through Stripe Checkout -------------------------------------------------------------

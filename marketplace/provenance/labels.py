@@ -6,19 +6,21 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import format_vnd
 from marketplace.provenance import qr
 from marketplace.provenance.models import Batch
-from marketplace.provenance.services import product_url
+from marketplace.provenance.services import product_url, public_url
 
 PAGE_W, PAGE_H = 210.0, 297.0
 COLS, ROWS = 3, 7
@@ -101,6 +103,20 @@ def parse_selection(stall: Stall, form: dict[str, str]) -> list[LabelLine]:
     return lines
 
 
+def label_url(product: Product, lot: str | None, *, digital_link: bool = False) -> str:
+    """Return the URL a label's QR encodes, with the flag that marks a real scan (s=1).
+
+    digital_link: for a product with a GTIN, the GS1 Digital Link /01/<GTIN-14>[/10/<lot>],
+    which any GS1 scanner app understands and which answers 303 to the product's page.
+    """
+    if digital_link and product.gtin:
+        path = f"/01/{validate_gtin(product.gtin)}"
+        if lot:
+            path += "/10/" + quote(lot, safe="")
+        return public_url(path + "?s=1")
+    return product_url(product.code, lot, scan=True)
+
+
 def _nfc(text: str) -> str:
     # Phones may send decomposed Vietnamese; the PDF draws precomposed glyphs only.
     return unicodedata.normalize("NFC", text or "")
@@ -117,8 +133,8 @@ def _fit_lines(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
     return lines
 
 
-def build_sheet(stall: Stall, lines: list[LabelLine]) -> bytes:
-    """Return an A4 PDF with the requested labels, 21 per page."""
+def build_sheet(stall: Stall, lines: list[LabelLine], *, digital_link: bool = False) -> bytes:
+    """Return an A4 PDF with the requested labels, 21 per page (see label_url)."""
     regular, bold = _font_files()
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
@@ -138,7 +154,7 @@ def build_sheet(stall: Stall, lines: list[LabelLine]) -> bytes:
         key = (line.product.id, line.batch.id if line.batch else None)
         layout = layouts.get(key)
         if layout is None:
-            layout = layouts[key] = _layout(pdf, line, text_w)
+            layout = layouts[key] = _layout(pdf, line, text_w, digital_link)
         for _copy in range(line.copies):
             if slot and slot % (COLS * ROWS) == 0:
                 pdf.add_page()
@@ -148,7 +164,7 @@ def build_sheet(stall: Stall, lines: list[LabelLine]) -> bytes:
     return bytes(pdf.output())
 
 
-def _layout(pdf: FPDF, line: LabelLine, text_w: float) -> dict:
+def _layout(pdf: FPDF, line: LabelLine, text_w: float, digital_link: bool) -> dict:
     product = line.product
     lot = line.batch.code if line.batch else None
     pdf.set_font("DejaVu", "B", 8.5)
@@ -157,7 +173,7 @@ def _layout(pdf: FPDF, line: LabelLine, text_w: float) -> dict:
     stall = _fit_lines(pdf, product.stall.name, text_w, 2)
     pdf.set_font("DejaVu", "B", 10)
     return {
-        "png": qr.qr_png(product_url(product.code, lot), box_size=8),
+        "png": qr.qr_png(label_url(product, lot, digital_link=digital_link), box_size=8),
         "code": product.code,
         "code_x": (QR_SIZE - pdf.get_string_width(product.code)) / 2,
         "name": name,

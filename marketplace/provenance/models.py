@@ -107,6 +107,8 @@ class ScanEvent(db.Model):
     batch_id: Mapped[int | None] = mapped_column(sa.ForeignKey("batch.id"))
     fair_id: Mapped[int | None] = mapped_column(sa.ForeignKey("fair.id"))
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # True when the URL carried a printed label's scan flag (?s=1): a real QR scan, not browsing.
+    qr: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     # Reports count scans per day and product of a fair, or of a campaign's products over its
     # days, from these indexes alone.
@@ -114,3 +116,12 @@ class ScanEvent(db.Model):
         sa.Index("ix_scan_event_product_scanned", "product_id", "scanned_at"),
         sa.Index("ix_scan_event_fair_facts", "fair_id", "product_id", "scanned_at"),
     )
+
+
+class PageVersion(db.Model):
+    """A version number bumped by every change that shows on cached public pages."""
+
+    __tablename__ = "page_version"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

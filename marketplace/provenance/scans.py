@@ -8,16 +8,25 @@ multi-row INSERT per chunk; `flask scans flush` does it on demand and atexit doe
 Each event carries a random uid and the INSERT skips uids already stored, so a chunk inserted
 twice (a worker died before trimming the Redis list) still counts once. Under TESTING the
 background thread is off unless SCANS_BACKGROUND is set: tests flush explicitly.
+
+Honest counts: a visitor counts once per product per SCAN_REPEAT_SECONDS (30 minutes). The
+visitor is a keyed hash of (product, IP address, User-Agent) whose key is a random salt drawn
+each Vietnam day; the hash lives only in Redis (one SET NX with a TTL, in the same round trip as
+the push) or in this process's memory, never in the database, and cannot be traced back once the
+day's salt is gone.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import logging
 import os
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -27,6 +36,7 @@ from flask import Flask, current_app
 
 from marketplace.database import utcnow
 from marketplace.extensions import db
+from marketplace.formatting import vn_today
 from marketplace.provenance.models import ScanEvent
 
 log = logging.getLogger(__name__)
@@ -34,6 +44,15 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "provenance_scans"
 CHUNK = 500  # rows per INSERT: 2,500 parameters, well under SQLite's and PostgreSQL's limits
 MAX_BUFFERED = 100_000  # while the database is down, keep at most this many in memory
+REPEAT_SECONDS = 30 * 60  # a visitor's views of one product count once in this window
+MAX_SEEN = 200_000  # visitor hashes kept in memory (without Redis); the oldest go first
+# Count the scan unless this visitor's hash is already there: one round trip for both.
+PUSH_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  return redis.call('RPUSH', KEYS[2], ARGV[1])
+end
+return -1
+"""
 _registry_lock = threading.Lock()
 
 
@@ -46,6 +65,7 @@ class Scan:
     batch_id: int | None
     fair_id: int | None
     scanned_at: float  # POSIX timestamp, UTC
+    qr: bool = False
 
     def to_row(self) -> dict:
         return {
@@ -54,6 +74,7 @@ class Scan:
             "batch_id": self.batch_id,
             "fair_id": self.fair_id,
             "scanned_at": datetime.fromtimestamp(self.scanned_at, UTC),
+            "qr": self.qr,
         }
 
     def to_json(self) -> str:
@@ -68,6 +89,7 @@ class Scan:
             batch_id=None if data.get("batch_id") is None else int(data["batch_id"]),
             fair_id=None if data.get("fair_id") is None else int(data["fair_id"]),
             scanned_at=float(data["scanned_at"]),
+            qr=bool(data.get("qr", False)),
         )
 
 
@@ -129,6 +151,7 @@ class ScanRecorder:
         self.redis_url = cfg.get("REDIS_URL") or None
         prefix = cfg.get("RATELIMIT_KEY_PREFIX") or "cho40"
         self.redis_key = cfg.get("SCANS_REDIS_KEY") or f"{prefix}:scans"
+        self.repeat_seconds = int(cfg.get("SCAN_REPEAT_SECONDS", REPEAT_SECONDS))
         self._reset()
 
     def _reset(self) -> None:
@@ -141,7 +164,10 @@ class ScanRecorder:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._redis: redis.Redis | None = None
+        self._push_once = None
         self._atexit = False
+        self._seen: OrderedDict[str, float] = OrderedDict()  # visitor hash -> expiry
+        self._salt: tuple[str, bytes] | None = None  # (Vietnam day, salt)
 
     def _check_fork(self) -> None:
         if os.getpid() != self._pid:
@@ -160,17 +186,69 @@ class ScanRecorder:
         with self._lock:
             return len(self._events)
 
-    def record(self, product_id: int, batch_id: int | None, fair_id: int | None) -> None:
-        """Buffer one scan; never raises (a lost count must not break the page)."""
+    def _day_salt(self) -> bytes:
+        """Return today's random salt (shared through Redis when there is one)."""
+        day = vn_today().isoformat()
+        if self._salt is None or self._salt[0] != day:
+            salt = os.urandom(16).hex()
+            if self.redis_url:
+                try:
+                    key = f"{self.redis_key}:salt:{day}"
+                    client = self._client()
+                    client.set(key, salt, nx=True, ex=2 * 86400)
+                    salt = (client.get(key) or salt.encode()).decode()
+                except redis.RedisError as exc:
+                    log.warning("Redis unavailable for the scan salt (%s)", exc)
+                    return salt.encode()  # not kept: retried on the next scan
+            self._salt = (day, salt.encode())
+        return self._salt[1]
+
+    def _visitor_hash(self, product_id: int, visitor: tuple[str, str]) -> str:
+        data = f"{product_id}\n{visitor[0]}\n{visitor[1]}".encode("utf-8", "replace")
+        return hashlib.blake2b(data, key=self._day_salt(), digest_size=16).hexdigest()
+
+    def _seen_recently(self, digest: str) -> bool:
+        """Remember a visitor hash in memory; tell whether it was already there."""
+        now = time.time()
+        with self._lock:
+            seen = self._seen
+            while seen and (len(seen) >= MAX_SEEN or next(iter(seen.values())) <= now):
+                seen.popitem(last=False)  # same window for all: oldest first = expiring first
+            if seen.get(digest, 0) > now:
+                return True
+            seen.pop(digest, None)  # an expired entry: renewed at the end, keeping the order
+            seen[digest] = now + self.repeat_seconds
+            return False
+
+    def record(self, product_id: int, batch_id: int | None, fair_id: int | None, *,
+               qr: bool = False, visitor: tuple[str, str] | None = None) -> None:
+        """Buffer one scan unless this visitor (IP, User-Agent) counted for it lately.
+
+        Never raises: a lost count must not break the page.
+        """
         try:
             self._check_fork()
-            scan = Scan(uuid.uuid4().hex, product_id, batch_id, fair_id, utcnow().timestamp())
+            scan = Scan(uuid.uuid4().hex, product_id, batch_id, fair_id, utcnow().timestamp(),
+                        qr)
+            once = visitor is not None and self.repeat_seconds > 0
+            digest = self._visitor_hash(product_id, visitor) if once else None
             waiting = None
             if self.redis_url:
                 try:
-                    waiting = self._client().rpush(self.redis_key, scan.to_json())
+                    if digest is None:
+                        waiting = self._client().rpush(self.redis_key, scan.to_json())
+                    else:
+                        if self._push_once is None:
+                            self._push_once = self._client().register_script(PUSH_ONCE)
+                        waiting = self._push_once(
+                            keys=[f"{self.redis_key}:seen:{digest}", self.redis_key],
+                            args=[scan.to_json(), self.repeat_seconds])
+                        if waiting == -1:
+                            return
                 except redis.RedisError as exc:
                     log.warning("Redis unavailable for scans (%s); buffering in memory", exc)
+            if waiting is None and digest is not None and self._seen_recently(digest):
+                return
             if waiting is None:
                 with self._lock:
                     if len(self._events) >= MAX_BUFFERED:
@@ -288,14 +366,20 @@ def recorder(app: Flask | None = None) -> ScanRecorder:
     return found
 
 
-def record_scan(product_id: int, batch_id: int | None = None, fair_id: int | None = None) -> None:
+def visitor_of(environ: dict) -> tuple[str, str]:
+    """Return what tells visitors apart for counting (IP address, User-Agent); never stored."""
+    return environ.get("REMOTE_ADDR") or "", environ.get("HTTP_USER_AGENT") or ""
+
+
+def record_scan(product_id: int, batch_id: int | None = None, fair_id: int | None = None, *,
+                qr: bool = False, visitor: tuple[str, str] | None = None) -> None:
     """Count one opening of a label's page (buffered; never raises)."""
     try:
         rec = recorder()
     except Exception:
         log.exception("no scan recorder")
         return
-    rec.record(product_id, batch_id, fair_id)
+    rec.record(product_id, batch_id, fair_id, qr=qr, visitor=visitor)
 
 
 def flush_scans(app: Flask | None = None) -> int:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
@@ -11,10 +12,11 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
-from marketplace.fairs.services import current_booth
+from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import vn_today
 from marketplace.provenance.models import (
     CERTIFICATE_KINDS,
@@ -23,15 +25,22 @@ from marketplace.provenance.models import (
     ScanEvent,
     TimelineStep,
 )
+from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.storage import save_image
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
 
 
-def product_path(code: str, lot: str | None = None) -> str:
-    """Return the permanent path of a product's page (printed on labels: never change it)."""
-    path = f"/p/{code}"
-    return f"{path}?{urlencode({'lot': lot})}" if lot else path
+def product_path(code: str, lot: str | None = None, *, scan: bool = False) -> str:
+    """Return the permanent path of a product's page (printed on labels: never change it).
+
+    scan: add the flag (s=1) that labels printed since it came in carry, so a visit through it
+    counts as a QR scan rather than browsing.
+    """
+    query = {"lot": lot} if lot else {}
+    if scan:
+        query["s"] = "1"
+    return f"/p/{code}?{urlencode(query)}" if query else f"/p/{code}"
 
 
 def public_url(path: str) -> str:
@@ -39,9 +48,9 @@ def public_url(path: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
-def product_url(code: str, lot: str | None = None) -> str:
-    """Return the absolute URL a product's (or batch's) QR label encodes."""
-    return public_url(product_path(code, lot))
+def product_url(code: str, lot: str | None = None, *, scan: bool = False) -> str:
+    """Return the absolute URL of a product's (or batch's) page; scan: as its QR label has it."""
+    return public_url(product_path(code, lot, scan=scan))
 
 
 # --- Input rules ----------------------------------------------------------------------------
@@ -123,6 +132,7 @@ def _commit() -> None:
         raise ValidationError(
             None, _("Dữ liệu vừa bị thay đổi ở nơi khác, vui lòng thử lại.")
         ) from None
+    invalidate_product_pages()
 
 
 # --- Batches ---------------------------------------------------------------------------------
@@ -251,27 +261,31 @@ def batches_by_product(stall: Stall) -> dict[int, list[Batch]]:
 
 def certificates_of(product: Product) -> list[Certificate]:
     """Return the product's own certificates, then its stall's."""
-    certs = db.session.scalars(
+    return list(db.session.scalars(
         sa.select(Certificate)
-        .where(
-            sa.or_(Certificate.product_id == product.id, Certificate.stall_id == product.stall_id)
-        )
+        .where(sa.or_(Certificate.product_id == product.id,
+                      Certificate.stall_id == product.stall_id))
         .order_by(Certificate.product_id.is_(None), Certificate.id)
-    )
-    return list(certs)
+    ))
+
+
+@functools.cache
+def _find_product_query() -> sa.Select:
+    first_photo = (sa.select(ProductImage.image_id).where(ProductImage.product_id == Product.id)
+                   .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery())
+    return (sa.select(Product, first_photo).where(Product.code == sa.bindparam("code"))
+            .options(joinedload(Product.stall)))
+
+
+def find_product_and_photo(code: str) -> tuple[Product | None, int | None]:
+    """Find a product by its canonical code, with its stall and first photo's id (one query)."""
+    row = db.session.execute(_find_product_query(), {"code": code}).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def find_product(code: str) -> Product | None:
-    """Find a product by its canonical code, with its stall and photos (one query)."""
-    return (
-        db.session.scalars(
-            sa.select(Product)
-            .where(Product.code == code)
-            .options(joinedload(Product.stall), joinedload(Product.images))
-        )
-        .unique()
-        .first()
-    )
+    """Find a product by its canonical code, with its stall."""
+    return find_product_and_photo(code)[0]
 
 
 def find_batch(product: Product, lot: str) -> Batch | None:
@@ -288,19 +302,69 @@ def find_batch(product: Product, lot: str) -> Batch | None:
     return (exact or candidates or [None])[0]
 
 
-def latest_batch(product: Product) -> Batch | None:
-    """Return the product's most recent batch."""
-    return db.session.scalar(
-        sa.select(Batch)
-        .where(Batch.product_id == product.id)
-        .order_by(Batch.produced_on.desc().nulls_last(), Batch.id.desc())
-        .limit(1)
-    )
-
-
 def is_for_sale(product: Product) -> bool:
     """Tell whether the product and its stall are still active."""
     return product.active and product.stall.active
+
+
+# --- The public page: plain rows, read with prebuilt Core queries (the busiest page) --------
+
+
+@dataclass(frozen=True)
+class PageCertificate:
+    """A certificate as the public page shows it."""
+
+    kind: str
+    number: str
+    issuer: str
+    valid_until: date | None
+    image_id: int | None = None  # a scan of the certificate
+
+    def is_expired(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+    @property
+    def kind_label(self) -> str:
+        return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
+
+
+@dataclass(frozen=True)
+class PageBooth:
+    """A stall's booth at a fair open now, as the page shows it."""
+
+    fair_id: int
+    booth_number: str | None
+    fair_name: str
+    fair_slug: str
+    fair_ends_at: datetime
+
+
+@functools.cache
+def _page_queries() -> dict[str, sa.Select]:
+    """Build the public page's queries once: no per-request statement building."""
+    b, t, c = Batch.__table__, TimelineStep.__table__, Certificate.__table__
+    fs, f = FairStall.__table__, Fair.__table__
+    pid, now = sa.bindparam("pid"), sa.bindparam("now", type_=f.c.starts_at.type)
+    batch = [b.c.id, b.c.code, b.c.produced_on, b.c.quantity, b.c.best_before, b.c.note]
+    return {
+        "lot": sa.select(*batch).where(b.c.product_id == pid,
+                                       sa.func.lower(b.c.code) == sa.bindparam("lower"))
+        .order_by((b.c.code == sa.bindparam("exact")).desc(), b.c.id).limit(1),
+        "latest_batch": sa.select(*batch).where(b.c.product_id == pid)
+        .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1),
+        "steps": sa.select(t.c.happened_on, t.c.step, t.c.note, t.c.image_id)
+        .where(t.c.product_id == pid)
+        .order_by(t.c.happened_on.desc(), t.c.id.desc()).limit(MAX_TIMELINE_STEPS),
+        "certificates": sa.select(c.c.kind, c.c.number, c.c.issuer, c.c.valid_until,
+                                  c.c.image_id)
+        .where(sa.or_(c.c.product_id == pid, c.c.stall_id == sa.bindparam("stall_id")))
+        .order_by(c.c.product_id.is_(None), c.c.id),
+        "booth": sa.select(fs.c.fair_id, fs.c.booth_number, f.c.name, f.c.slug, f.c.ends_at)
+        .join(f, f.c.id == fs.c.fair_id)
+        .where(fs.c.stall_id == sa.bindparam("stall_id"), fs.c.status == "accepted",
+               f.c.published.is_(True), f.c.starts_at <= now, f.c.ends_at > now)
+        .order_by(f.c.starts_at).limit(1),
+    }
 
 
 @dataclass
@@ -309,42 +373,38 @@ class ProductPage:
 
     product: Product
     stall: Stall
-    batch: Batch | None
+    batch: sa.Row | None  # id, code, produced_on, quantity, best_before, note
     batch_is_labelled: bool
     missing_lot: str | None
-    steps: list[TimelineStep]
-    certificates: list[Certificate]
-    booth: object | None  # fairs.models.FairStall
+    steps: list[sa.Row]  # happened_on, step, note
+    certificates: list[PageCertificate]
+    booth: PageBooth | None
     today: date
 
 
 def product_page(product: Product, lot: str | None) -> ProductPage:
     """Assemble the public page of a product (and of one batch when the label names it)."""
-    batch = find_batch(product, lot) if lot else None
+    queries, run = _page_queries(), db.session.connection().execute
+    ids = {"pid": product.id, "stall_id": product.stall_id}
+    wanted = lot.strip() if lot else ""
+    batch = run(queries["lot"], {**ids, "lower": wanted.lower(), "exact": wanted}).first() \
+        if wanted else None
     labelled = batch is not None
     if batch is None:
-        batch = latest_batch(product)
-    steps = list(
-        db.session.scalars(
-            sa.select(TimelineStep)
-            .where(TimelineStep.product_id == product.id)
-            .order_by(TimelineStep.happened_on.desc(), TimelineStep.id.desc())
-            .limit(MAX_TIMELINE_STEPS)
-        )
-    )
-    steps.reverse()
+        batch = run(queries["latest_batch"], ids).first()
+    booth = run(queries["booth"], {**ids, "now": utcnow()}).first()
     today = vn_today()
-    # Certificates in force first; an expired one stays on the page, marked, after them.
-    certificates = sorted(certificates_of(product), key=lambda c: c.is_expired(today))
     return ProductPage(
         product=product,
         stall=product.stall,
         batch=batch,
         batch_is_labelled=labelled,
-        missing_lot=lot.strip() if lot and not labelled and lot.strip() else None,
-        steps=steps,
-        certificates=certificates,
-        booth=current_booth(product.stall_id),
+        missing_lot=wanted if wanted and not labelled else None,
+        steps=list(reversed(run(queries["steps"], ids).all())),
+        # Certificates in force first; an expired one stays on the page, marked, after them.
+        certificates=sorted((PageCertificate(*row) for row in run(queries["certificates"], ids)),
+                            key=lambda cert: cert.is_expired(today)),
+        booth=PageBooth(*booth) if booth is not None else None,
         today=today,
     )
 

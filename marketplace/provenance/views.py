@@ -13,7 +13,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -29,8 +29,7 @@ from marketplace.catalog.categories import producer_kind_label
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError, populate_errors
-from marketplace.extensions import db
-from marketplace.fairs.services import remember_fair_visit
+from marketplace.extensions import db, limiter
 from marketplace.formatting import vn_today
 from marketplace.forms import EmptyForm
 from marketplace.provenance import fastpath, gs1, labels, qr, scans, services
@@ -63,29 +62,63 @@ def lookup():
 
 
 @bp.get("/p/<code>")
+@limiter.exempt  # a venue's crowd shares one IP address; there is nothing to guess here
 def product_page(code: str):
     canonical = normalize_code(code)
     lot = request.args.get("lot") or None
+    qr_scan = request.args.get("s") == "1"  # printed on labels since the scan flag came in
     if canonical is None:
         return _not_found(code[:20])
     if canonical != code:
         # Hand-typed spelling (lower case, O for 0): one permanent redirect to the label's URL.
-        return redirect(services.product_path(canonical, lot), 301)
-    product = services.find_product(canonical)
+        return redirect(services.product_path(canonical, lot, scan=qr_scan), 301)
+    # Anonymous visitors all get the same bytes (flashed messages aside), so a copy will do.
+    shared = current_user.is_anonymous and not get_flashed_messages()
+    key = (canonical, lot, str(get_locale()))
+    page_cache = fastpath.cache()
+    copy = page_cache.get(key) if shared and page_cache is not None else None
+    if copy is not None:
+        page_cache.count(copy, request.environ, qr_scan)
+        response = current_app.response_class(copy.body, headers=list(copy.headers))
+        return response.make_conditional(request)
+    version = page_cache.version() if shared and page_cache is not None else None
+    product, photo_id = services.find_product_and_photo(canonical)
     if product is None:
         return _not_found(canonical)
     if not services.is_for_sale(product):
         return render_template("provenance/gone.html", product=product), 410
     page = services.product_page(product, lot)
     fair_id = page.booth.fair_id if page.booth is not None else None
-    scans.record_scan(product.id, page.batch.id if page.batch_is_labelled else None, fair_id)
-    if fair_id is not None:
-        remember_fair_visit(fair_id)
-    image_path = (
-        url_for("main.image", image_id=product.images[0].image_id) if product.images else None
-    )
+    scan = (product.id, page.batch.id if page.batch_is_labelled else None, fair_id)
+    if not _staff_of(product):
+        scans.record_scan(*scan, qr=qr_scan, visitor=scans.visitor_of(request.environ))
+    response = current_app.response_class(_render_page(page, lot, photo_id))
+    response.add_etag()
+    response.vary.add("Cookie")
+    if shared:
+        proxy = int(current_app.config.get("PROVENANCE_PROXY_SECONDS", 0))
+        response.headers["Cache-Control"] = (
+            f"public, max-age=0, s-maxage={proxy}" if proxy else "public, no-cache")
+        if version is not None and fastpath.ENVIRON_KEY in request.environ:
+            until = page.booth.fair_ends_at.timestamp() if fair_id else float("inf")
+            request.environ[fastpath.ENVIRON_KEY].update(
+                key=key, scan=scan, version=version, until=until)
+    else:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+def _staff_of(product: Product) -> bool:
+    """Tell whether the viewer is the stall's seller or an organizer (their views don't count)."""
+    user = current_user
+    return user.is_authenticated and (user.id == product.stall.owner_id or user.is_organizer)
+
+
+def _render_page(page: services.ProductPage, lot: str | None, photo_id: int | None) -> str:
+    product = page.product
+    image_path = url_for("main.image", image_id=photo_id) if photo_id else None
     image_url = services.public_url(image_path) if image_path else None
-    html = render_template(
+    return render_template(
         "provenance/product_page.html",
         page=page,
         product=product,
@@ -101,19 +134,6 @@ def product_page(code: str):
         phone=re.sub(r"[^\d+]", "", page.stall.phone or ""),
         lang_next=services.product_path(product.code, lot),
     )
-    # For the page cache in front of Flask (provenance.fastpath): what a copy must count.
-    fastpath.describe(
-        request.environ,
-        code=canonical,
-        lot=lot,
-        locale=str(get_locale()),
-        csrf_token=g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")),
-        product_id=product.id,
-        batch_id=page.batch.id if page.batch_is_labelled else None,
-        fair_id=fair_id,
-        fair_ends_at=page.booth.fair.ends_at.timestamp() if fair_id is not None else None,
-    )
-    return html
 
 
 def _qr_response(code: str, ext: str):
@@ -126,7 +146,7 @@ def _qr_response(code: str, ext: str):
         return redirect(target, 301)
     if services.find_product(canonical) is None:
         return _not_found(canonical)
-    data = services.product_url(canonical, lot)
+    data = services.product_url(canonical, lot, scan=True)  # whoever scans it, scans a QR
     if ext == "svg":
         response = current_app.response_class(qr.qr_svg(data), mimetype="image/svg+xml")
     else:
@@ -153,7 +173,8 @@ def _gs1_redirect(gtin: str, lot: str | None):
         return render_template("provenance/bad_gtin.html", gtin=gtin[:20], reason=exc.reason), 400
     if product is None:
         return _not_found()
-    return redirect(services.product_path(product.code, lot), 303)
+    scan = request.args.get("s") == "1"
+    return redirect(services.product_path(product.code, lot, scan=scan), 303)
 
 
 @bp.get("/01/<gtin>")
@@ -380,7 +401,8 @@ def label_sheet(stall_id: int):
         except ValidationError as exc:
             error = exc.reason
         else:
-            pdf = labels.build_sheet(stall, lines)
+            pdf = labels.build_sheet(stall, lines,
+                                     digital_link=request.form.get("digital_link") == "1")
             response = current_app.response_class(pdf, mimetype="application/pdf")
             response.headers["Content-Disposition"] = f'inline; filename="tem-{stall.slug}.pdf"'
             return response

@@ -13,6 +13,7 @@ from marketplace.catalog.codes import new_code
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign
+from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import local_to_utc
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport
 from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
@@ -49,18 +50,11 @@ def _campaign(ctx: dict) -> Campaign | None:
 
 def _products(campaign: Campaign) -> list[Product]:
     """Products the campaign counts, with a net weight (lychee boxes)."""
-    any_of = []
-    if campaign.category_list:
-        any_of.append(Product.category.in_(campaign.category_list))
-    if campaign.stalls:
-        any_of.append(Product.stall_id.in_([s.id for s in campaign.stalls]))
-    if campaign.products:
-        any_of.append(Product.id.in_([p.id for p in campaign.products]))
-    if not any_of:
-        return []
     return list(db.session.scalars(
         sa.select(Product)
-        .where(sa.or_(*any_of), Product.net_weight_kg > 0)
+        .where(campaign_counts(campaign, stall=Product.stall_id, product=Product.id,
+                               category=Product.category),
+               Product.net_weight_kg > 0)
         .order_by(Product.id)
     ))
 

@@ -19,6 +19,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
+from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import vn_today
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
@@ -133,40 +134,35 @@ def fair_scope(fair: Fair) -> Scope:
 
 
 def campaign_scope(campaign: Campaign) -> Scope:
-    """Sales in the campaign's Vietnam days, scope (any element matches) and channels."""
+    """Sales in the campaign's Vietnam days and channels that the campaign counts.
+
+    What counts is fairs.services.campaign_counts: the joined stalls, narrowed by the
+    campaign's categories and products.
+    """
     start, end = period_bounds(campaign.starts_on, campaign.ends_on)
     channels = campaign.channel_list
-    categories = campaign.category_list
-    stall_ids = [s.id for s in campaign.stalls]
-    product_ids = [p.id for p in campaign.products]
 
-    def matches(stall_col, product_col) -> list:
-        any_of = []
-        if categories:
-            any_of.append(Product.category.in_(categories))
-        if stall_ids:
-            any_of.append(stall_col.in_(stall_ids))
-        if product_ids:
-            any_of.append(product_col.in_(product_ids))
-        return [sa.or_(*any_of)] if any_of else []
+    def counts(stall_col, product_col) -> sa.ColumnElement[bool]:
+        return campaign_counts(campaign, stall=stall_col, product=product_col,
+                               category=Product.category)
 
     order_channels = [c for c in channels if c in ORDER_CHANNELS]
     scope = Scope(
         order_conds=[Order.channel.in_(order_channels)],
-        line_conds=matches(Order.stall_id, OrderLine.product_id),
+        line_conds=[counts(Order.stall_id, OrderLine.product_id)],
         order_channels=bool(order_channels),
         period=(start, end),
     )
-    if (categories or product_ids) and not stall_ids:
-        # Only products decide: name them in one list, so a line can be found by its product.
+    if campaign.category_list or campaign.products:
+        # Products decide: name them in one list, so a line can be found by its product.
         scope.products = (
-            sa.select(Product.id).where(*matches(None, Product.id)).correlate(None)
+            sa.select(Product.id).where(counts(Product.stall_id, Product.id)).correlate(None)
         )
         scope.line_conds = [OrderLine.product_id.in_(scope.products)]
     if "imported" in channels:
         scope.imported_conds = [
             _imp.created_at_source >= start, _imp.created_at_source < end,
-            *matches(_imp.stall_id, _imp.product_id),
+            counts(_imp.stall_id, _imp.product_id),
         ]
     return scope
 
@@ -904,7 +900,7 @@ def cash_by_day(scope: Scope) -> list[dict]:
 
 def _scan_rows(conds: list, key) -> list[tuple]:
     stmt = (
-        sa.select(key, sa.func.count(ScanEvent.id))
+        sa.select(key, sa.func.count(ScanEvent.id), _qr_count(ScanEvent.qr))
         .select_from(ScanEvent)
         .join(Product, Product.id == ScanEvent.product_id)
         .where(*conds)
@@ -913,15 +909,22 @@ def _scan_rows(conds: list, key) -> list[tuple]:
     return list(db.session.execute(stmt))
 
 
+def _qr_count(cond) -> sa.ColumnElement:
+    """Count the rows where cond holds (0, not NULL, when none)."""
+    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+
 def scans_by_day(conds: list) -> list[dict]:
-    """Label scans per Vietnam day."""
+    """Page views (each visitor once per product per 30 min) per Vietnam day; QR scans apart."""
     rows = _scan_rows(conds, local_day(ScanEvent.scanned_at))
-    return sorted(({"day": as_date(d), "scans": num(n)} for d, n in rows), key=lambda r: r["day"])
+    return sorted(({"day": as_date(d), "scans": num(n), "qr_scans": num(q)} for d, n, q in rows),
+                  key=lambda r: r["day"])
 
 
 def scans_by_product(conds: list) -> list[dict]:
-    """Label scans per product, most scanned first."""
-    rows = [{"key": pid, "scans": num(n)} for pid, n in _scan_rows(conds, ScanEvent.product_id)]
+    """Page views per product, most viewed first; QR scans (labels with s=1) apart."""
+    rows = [{"key": pid, "scans": num(n), "qr_scans": num(q)}
+            for pid, n, q in _scan_rows(conds, ScanEvent.product_id)]
     rows = _named(rows, Product, Product.name, Product.code)
     for row in rows:
         row["product_id"] = row.pop("key")
@@ -930,37 +933,44 @@ def scans_by_product(conds: list) -> list[dict]:
 
 
 def _conversion(fair: Fair, facts: Facts) -> list[dict]:
-    ln = facts.lines
+    """Per product: views at the fair, shoppers' own orders at it, and the share that ordered.
+
+    Only orders a shopper placed on the site (no seller at the till: not booth sales, phone or
+    livestream orders) can follow a view, and a visitor counts once per 30 minutes, so the rate
+    is min(orders, views) / views: more orders than views (a shopper who came through the fair's
+    page, or ordered twice) still reads 100 %, never more.
+    """
     scans = (
         sa.select(
             ScanEvent.product_id.label("product_id"),
             sa.func.count(ScanEvent.id).label("scans"),
+            _qr_count(ScanEvent.qr).label("qr_scans"),
             sa.literal(0).label("orders"),
         )
         .where(ScanEvent.fair_id == fair.id)
         .group_by(ScanEvent.product_id)
     )
     orders = (
-        sa.select(ln.c.product_id, sa.literal(0), sa.func.count(sa.distinct(ln.c.order_id)))
-        .where(ln.c.live == 1)
-        .group_by(ln.c.product_id)
+        sa.select(OrderLine.product_id, sa.literal(0), sa.literal(0),
+                  sa.func.count(sa.distinct(Order.id)))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.fair_id == fair.id, _live, Order.created_by_id.is_(None),
+               Order.channel.in_(("fair", "online")))
+        .group_by(OrderLine.product_id)
     )
     both = sa.union_all(scans, orders).subquery()
-    n_scans = sa.func.sum(both.c.scans)
-    n_orders = sa.func.sum(both.c.orders)
     stmt = (
-        sa.select(
-            both.c.product_id, Product.name, Product.code, n_scans, n_orders,
-            sa.case((n_scans > 0, sa.cast(n_orders, sa.Float) / n_scans), else_=None),
-        )
+        sa.select(both.c.product_id, Product.name, Product.code, sa.func.sum(both.c.scans),
+                  sa.func.sum(both.c.qr_scans), sa.func.sum(both.c.orders))
         .join(Product, Product.id == both.c.product_id)
         .group_by(both.c.product_id, Product.name, Product.code)
     )
-    rows = [
-        {"product_id": pid, "product": name, "code": code, "scans": num(s), "orders": num(o),
-         "conversion": None if rate is None else round(float(rate) * 100, 1)}
-        for pid, name, code, s, o, rate in db.session.execute(stmt)
-    ]
+    rows = []
+    for pid, name, code, views, qr_scans, ordered in db.session.execute(stmt):
+        views, ordered = num(views), num(ordered)
+        rate = round(min(ordered, views) * 100 / views, 1) if views else None
+        rows.append({"product_id": pid, "product": name, "code": code, "scans": views,
+                     "qr_scans": num(qr_scans), "orders": ordered, "conversion": rate})
     return sorted(rows, key=lambda r: (-r["scans"], -r["orders"], r["product"]))
 
 
@@ -1002,15 +1012,9 @@ def fair_target(fair: Fair) -> Target:
 
 def _campaign_scan_conds(campaign: Campaign) -> list:
     start, end = period_bounds(campaign.starts_on, campaign.ends_on)
-    any_of = []
-    if campaign.category_list:
-        any_of.append(Product.category.in_(campaign.category_list))
-    if campaign.stalls:
-        any_of.append(Product.stall_id.in_([s.id for s in campaign.stalls]))
-    if campaign.products:
-        any_of.append(Product.id.in_([p.id for p in campaign.products]))
     return [ScanEvent.scanned_at >= start, ScanEvent.scanned_at < end,
-            *([sa.or_(*any_of)] if any_of else [])]
+            campaign_counts(campaign, stall=Product.stall_id, product=Product.id,
+                            category=Product.category)]
 
 
 def campaign_target(campaign: Campaign) -> Target:

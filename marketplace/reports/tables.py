@@ -163,16 +163,18 @@ TABLES: dict[str, Table] = {t.key: t for t in (
         Column("day", _l("Ngày"), "date"), *_LEDGER,
     )),
     Table("scans_days", _l("Lượt quét QR theo ngày"), (
-        Column("day", _l("Ngày"), "date"), Column("scans", _l("Lượt quét"), "int"),
+        Column("day", _l("Ngày"), "date"), Column("scans", _l("Lượt xem"), "int"),
+        Column("qr_scans", _l("Quét tem QR"), "int"),
     )),
     Table("scans_products", _l("Lượt quét QR theo sản phẩm"), (
         Column("product", _l("Sản phẩm")), Column("code", _l("Mã")),
-        Column("scans", _l("Lượt quét"), "int"),
+        Column("scans", _l("Lượt xem"), "int"), Column("qr_scans", _l("Quét tem QR"), "int"),
     )),
     Table("conversion", _l("Từ quét QR đến đơn hàng"), (
         Column("product", _l("Sản phẩm")), Column("code", _l("Mã")),
-        Column("scans", _l("Lượt quét"), "int"), Column("orders", _l("Số đơn"), "int"),
-        Column("conversion", _l("Đơn / lượt quét (%)"), "percent"),
+        Column("scans", _l("Lượt xem"), "int"), Column("qr_scans", _l("Quét tem QR"), "int"),
+        Column("orders", _l("Đơn khách tự đặt"), "int"),
+        Column("conversion", _l("Tỉ lệ đặt hàng (%)"), "percent"),
     )),
     Table("lines", _l("Chi tiết dòng đơn hàng"), (
         Column("code", _l("Mã đơn")), Column("placed_at", _l("Thời gian"), "datetime"),

@@ -1,7 +1,7 @@
 """Photos of diary steps and certificate scans
 
 Revision ID: 190b326f92be
-Revises: a7c3e9d1f2b4
+Revises: 0b9b08174210
 Create Date: 2026-12-03 14:30:47.741564
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '190b326f92be'
-down_revision = 'a7c3e9d1f2b4'
+down_revision = '0b9b08174210'
 branch_labels = None
 depends_on = None
 

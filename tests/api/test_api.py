@@ -12,6 +12,7 @@ from marketplace.api.models import ApiToken
 from marketplace.extensions import db
 from marketplace.provenance.models import Batch, Certificate
 from tests.factories import (
+    join_campaign,
     make_api_token,
     make_campaign,
     make_fair,
@@ -126,15 +127,19 @@ def test_fair_report_carries_the_report_figures(client, organizer, raw):
 def test_campaign_report_and_progress(client, organizer, raw):
     from marketplace.reports.services import campaign_progress
 
-    campaign = make_campaign(organizer, slug="vai-thieu", categories="trai-cay")
-    stall = make_stall()
+    stall = make_stall(name="Vải thiều Lục Ngạn")
     product = make_product(stall, category="trai-cay", price=100000)
     make_order(stall, [(product, 2)], channel="online", paid=True)
+    outsider = make_product(make_stall(name="Vải chưa tham gia"), category="trai-cay")
+    make_order(outsider.stall, [(outsider, 5)], channel="online", paid=True)
+    campaign = make_campaign(organizer, slug="vai-thieu", categories="trai-cay", stalls=[stall])
+    join_campaign(campaign, outsider.stall, status="invited")
     detail = _get(client, "/api/v1/campaigns/vai-thieu", raw).json
     report = _get(client, "/api/v1/campaigns/vai-thieu/report", raw).json
     expected = campaign_progress(campaign)
     assert detail["progress"]["vnd_confirmed"] == expected["vnd_confirmed"] == 200000
     assert report["report"]["progress"]["kg_confirmed"] == float(expected["kg_confirmed"])
+    assert [s["name"] for s in detail["stalls"]] == ["Vải thiều Lục Ngạn"]
 
 
 def test_campaigns_list_is_scoped(client, organizer, raw):

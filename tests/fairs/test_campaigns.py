@@ -41,7 +41,13 @@ def campaigns(db) -> list[Campaign]:
 
 
 def post_new(client, **overrides):
+    if "stalls" not in overrides:
+        overrides["stalls"] = [str(make_stall().id)]
     return client.post("/organizer/campaigns/new", data=campaign_form(**overrides))
+
+
+def invitations(campaign) -> list[tuple[int, str]]:
+    return sorted((i.stall_id, i.status) for i in campaign.invitations)
 
 
 def test_organizer_creates_a_campaign_with_a_goal_in_tonnes_stored_as_kg(client, auth, db):
@@ -70,22 +76,41 @@ def test_a_goal_in_vnd_only_typed_with_dots(client, auth, db):
     assert (campaign.goal_kg, campaign.goal_vnd) == (None, 200_000_000)
 
 
-def test_scope_of_chosen_stalls_and_products(client, auth, db):
+def test_chosen_stalls_are_invited_and_products_narrow_them(client, auth, db):
     stall = make_stall()
-    product = make_product(make_stall())
+    product = make_product(stall)
     auth.login(make_organizer())
     post_new(client, categories=[], stalls=[str(stall.id)], products=[str(product.id)])
     [campaign] = campaigns(db)
-    assert [s.id for s in campaign.stalls] == [stall.id]
+    assert invitations(campaign) == [(stall.id, "invited")]
+    assert campaign.joined_stalls == []
     assert [p.id for p in campaign.products] == [product.id]
     assert campaign.category_list == []
 
 
-def test_a_campaign_without_scope_is_refused(client, auth, db):
+def test_a_stall_the_organizer_still_owns_joins_at_once(client, auth, db):
+    organizer = make_organizer()
+    own = make_stall(owner=organizer)
+    auth.login(organizer)
+    post_new(client, stalls=[str(own.id)])
+    [campaign] = campaigns(db)
+    assert invitations(campaign) == [(own.id, "joined")]
+
+
+def test_a_product_of_a_stall_not_invited_is_refused(client, auth, db):
+    stray = make_product(make_stall(), name="Mật ong bạc hà")
     auth.login(make_organizer())
-    response = post_new(client, categories=[])
+    response = post_new(client, products=[str(stray.id)])
     assert response.status_code == 400
-    assert "Vui lòng chọn phạm vi" in response.get_data(as_text=True)
+    assert "Mật ong bạc hà thuộc gian hàng chưa được mời" in response.get_data(as_text=True)
+    assert campaigns(db) == []
+
+
+def test_a_campaign_without_stalls_is_refused(client, auth, db):
+    auth.login(make_organizer())
+    response = post_new(client, stalls=[])
+    assert response.status_code == 400
+    assert "Vui lòng mời ít nhất một gian hàng" in response.get_data(as_text=True)
     assert campaigns(db) == []
 
 
@@ -173,16 +198,18 @@ def test_edit_form_shows_the_goal_in_tonnes(client, auth, db):
     assert '<option selected value="t">' in html
 
 
-def test_organizer_edits_their_campaign_scope(client, auth, db):
+def test_organizer_edits_their_campaign_scope_keeping_answers(client, auth, db):
     organizer = make_organizer()
-    campaign = make_campaign(organizer, slug="vai")
-    stall = make_stall()
+    joined, dropped, new = make_stall(), make_stall(), make_stall()
+    campaign = make_campaign(organizer, slug="vai", stalls=[joined, dropped])
     auth.login(organizer)
     response = client.post(f"/organizer/campaigns/{campaign.id}/edit",
-                           data=campaign_form(slug="vai", categories=[], stalls=[str(stall.id)]))
+                           data=campaign_form(slug="vai", categories=[],
+                                              stalls=[str(joined.id), str(new.id)]))
     assert response.status_code == 302
     db.session.refresh(campaign)
-    assert campaign.category_list == [] and [s.id for s in campaign.stalls] == [stall.id]
+    assert campaign.category_list == []
+    assert invitations(campaign) == sorted([(joined.id, "joined"), (new.id, "invited")])
 
 
 def test_a_failed_edit_leaves_the_campaign_unchanged(client, auth, db):
@@ -197,10 +224,7 @@ def test_a_failed_edit_leaves_the_campaign_unchanged(client, auth, db):
 
 def test_organizer_deletes_their_campaign(client, auth, db):
     organizer = make_organizer()
-    campaign = make_campaign(organizer)
-    stall = make_stall()
-    campaign.stalls.append(stall)
-    db.session.commit()
+    campaign = make_campaign(organizer, stalls=[make_stall()])
     auth.login(organizer)
     client.post(f"/organizer/campaigns/{campaign.id}/delete")
     assert campaigns(db) == []
@@ -218,13 +242,30 @@ def test_public_campaign_page_shows_goal_and_period(client, db):
 
 def test_campaign_progress_bar_fills_with_sales_in_scope(client, db, any_hour):
     today = vn_today()
-    make_campaign(slug="vai", goal_kg=Decimal("1000"), categories="trai-cay",
-                  starts_on=today.replace(day=1) if today.day > 1 else today, ends_on=today)
     lychee = make_product(name="Vải thiều", category="trai-cay", net_weight_kg=Decimal("1"))
+    make_campaign(slug="vai", goal_kg=Decimal("1000"), categories="trai-cay",
+                  starts_on=today.replace(day=1) if today.day > 1 else today, ends_on=today,
+                  stalls=[lychee.stall])
     make_order(lychee.stall, [(lychee, 250)], paid=True)
     html = client.get("/campaigns/vai").get_data(as_text=True)
     assert "25%" in html
     assert "width: 25.0%" in html
+
+
+def test_a_stall_that_did_not_join_is_not_counted(client, db):
+    from tests.factories import join_campaign
+
+    today = vn_today()
+    lychee = make_product(name="Vải thiều", category="trai-cay", net_weight_kg=Decimal("1"))
+    other = make_product(name="Vải chín sớm", category="trai-cay", net_weight_kg=Decimal("1"))
+    campaign = make_campaign(slug="vai", goal_kg=Decimal("1000"), categories="trai-cay",
+                             starts_on=today, ends_on=today, stalls=[lychee.stall])
+    join_campaign(campaign, other.stall, status="invited")
+    make_order(lychee.stall, [(lychee, 100)], paid=True)
+    make_order(other.stall, [(other, 500)], paid=True)
+    html = client.get("/campaigns/vai").get_data(as_text=True)
+    assert "width: 10.0%" in html
+    assert "Vải chín sớm" not in html
 
 
 def test_an_unpublished_campaign_is_hidden_from_the_public(client, db):

@@ -56,7 +56,7 @@ def test_demo_has_the_lychee_campaign(app, db):
     assert campaign.category_list == ["trai-cay"]
     assert campaign.channel_list == ["fair", "online", "livestream", "imported"]
     assert campaign.published and campaign.public_board
-    assert any("Vải" in s.name for s in campaign.stalls)
+    assert any("Vải" in s.name for s in campaign.joined_stalls)
 
 
 def test_seeding_twice_creates_nothing_new(app, db):

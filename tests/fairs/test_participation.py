@@ -186,10 +186,10 @@ def test_seller_sees_the_outcome_on_their_page(client, auth, db):
     assert "Chợ Hè" in html and "Không đúng nhóm hàng" in html
 
 
-def test_organizer_adds_a_stall_directly(client, auth, db):
+def test_organizer_puts_a_stall_they_still_own_straight_in(client, auth, db):
     organizer = make_organizer()
     fair = make_fair(organizer)
-    stall = make_stall()
+    stall = make_stall(owner=organizer)
     auth.login(organizer)
     response = client.post(f"/organizer/fairs/{fair.id}/stalls",
                            data={"stall_id": stall.id, "booth_number": "A1"})

@@ -197,27 +197,33 @@ def test_shopper_is_forbidden(client, auth):
 
     auth.login(make_user())
     assert client.get("/seller/imports").status_code == 403
-    assert client.get("/organizer/imports").status_code == 403
 
 
-def test_organizer_imports_for_a_stall_at_their_fair(client, auth):
+def test_organizers_never_import_even_for_a_stall_at_their_fair(client, auth):
     organizer = make_organizer()
     stall = make_stall()
     make_participation(make_fair(organizer), stall)
     auth.login(organizer)
-    url = _upload(client, "/organizer/imports", [("o.xlsx", _shopee_export())], stall)
-    assert url.status_code == 302
-    client.post(url.headers["Location"], data={"action": "confirm"})
-    assert {x.stall_id for x in _lines()} == {stall.id}
+    assert client.get("/organizer/imports").status_code == 404
+    for url in ("/organizer/imports", "/seller/imports"):
+        response = _upload(client, url, [("o.xlsx", _shopee_export())], stall)
+        assert response.status_code in (403, 404)
+    assert _count(PendingImportFile) == 0 and _count(ImportedSaleLine) == 0
+    assert _count(SkuMapping) == 0
 
 
-def test_organizer_cannot_import_for_a_stall_outside_their_fairs(client, auth):
-    stall = make_stall()
-    make_participation(make_fair(), stall)
-    auth.login(make_organizer())
-    response = _upload(client, "/organizer/imports", [("o.xlsx", _shopee_export())], stall)
-    assert response.status_code == 200
-    assert _count(PendingImportFile) == 0
+def test_an_organizer_cannot_confirm_a_sellers_pending_import(client, auth):
+    stall, _product = _setup(auth)
+    url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
+                  stall).headers["Location"]
+    auth.logout()
+    organizer = make_organizer()
+    make_participation(make_fair(organizer), stall)
+    auth.login(organizer)
+    batch = url.rsplit("/", 1)[1]
+    for target in (url, f"/organizer/imports/{batch}"):
+        assert client.post(target, data={"action": "confirm"}).status_code in (403, 404)
+    assert _count(ImportedSaleLine) == 0 and _count(SkuMapping) == 0
 
 
 def test_discard_forgets_the_upload(client, auth):

@@ -28,17 +28,21 @@ def _csv(*lines: str) -> bytes:
 
 def _upload(client, data: bytes):
     return client.post("/payments/reconcile", data={"statement": (io.BytesIO(data), "sk.csv")},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=True)
 
 
 def _confirm(client, html: str):
-    text = re.search(r'name="statement_text" type="hidden" value="([^"]*)"', html).group(1)
-    import html as htmllib
+    """Tick the matched lines shown and confirm them: only stored line ids travel back."""
+    action = re.search(r'action="(/payments/reconcile/\d+/confirm)"', html).group(1)
+    lines = re.findall(r'name="line" value="(\d+)"', html)
+    return client.post(action, data={"line": lines}, follow_redirects=True)
 
-    refs = re.findall(r'name="ref" value="([^"]+)"', html)
-    return client.post("/payments/reconcile/confirm",
-                       data={"statement_text": htmllib.unescape(text), "ref": refs},
-                       follow_redirects=True)
+
+def _statement_id(db, user) -> int:
+    from marketplace.payments.models import BankStatement
+
+    return db.session.scalar(sa.select(BankStatement.id).where(
+        BankStatement.uploaded_by_id == user.id))
 
 
 def _payments(db):
@@ -154,7 +158,52 @@ def test_another_seller_cannot_confirm_a_stalls_order(client, auth, db, rice, se
     html = _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000")).get_data(as_text=True)
     auth.logout()
     auth.login(make_seller())
-    assert _confirm(client, html).status_code == 409
+    assert _confirm(client, html).status_code == 404
+    assert client.get(re.search(r'action="(/payments/reconcile/\d+)/confirm"', html).group(1)
+                      ).status_code == 404
+    assert _payments(db) == []
+
+
+def test_the_statement_is_stored_and_confirmed_from_its_stored_lines(client, auth, db, rice,
+                                                                     seller):
+    from marketplace.payments.models import BankStatement, BankStatementLine
+
+    paid_by_statement = make_order(rice.stall, [(rice, 1)])
+    other = make_order(rice.stall, [(rice, 2)])
+    auth.login(seller)
+    html = _upload(client, _csv(f"01/07/2025;FT1;{paid_by_statement.code};;45.000")
+                   ).get_data(as_text=True)
+    [stored] = db.session.scalars(sa.select(BankStatement)).all()
+    assert stored.uploaded_by_id == seller.id
+    [line] = stored.lines
+    assert (line.reference, line.amount, line.description) == (
+        "FT1", 45000, paid_by_statement.code)
+    action = re.search(r'action="(/payments/reconcile/\d+/confirm)"', html).group(1)
+    # Text a browser might post back (the old way) is ignored; an unknown line id is refused.
+    forged = (HEADER + f"01/07/2025;FT9;{other.code};;90.000\n")
+    resp = client.post(action, data={"statement_text": forged, "ref": "FT9",
+                                     "line": [str(line.id + 1000)]})
+    assert resp.status_code == 409
+    assert _payments(db) == []
+    client.post(action, data={"statement_text": forged, "line": [str(line.id)]})
+    assert [(p.order_id, p.provider_ref) for p in _payments(db)] == [
+        (paid_by_statement.id, "FT1")]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BankStatementLine)) == 1
+
+
+def test_a_line_of_someone_elses_statement_cannot_be_confirmed_through_mine(client, auth, db,
+                                                                            rice, seller):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(seller)
+    theirs = _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000")).get_data(as_text=True)
+    their_line = re.search(r'name="line" value="(\d+)"', theirs).group(1)
+    auth.logout()
+    rival = make_seller()
+    auth.login(rival)
+    mine = _upload(client, _csv("01/07/2025;FT2;KHONG CO MA;;10.000")).get_data(as_text=True)
+    assert "Khớp: 0 khoản" in mine
+    action = f"/payments/reconcile/{_statement_id(db, rival)}/confirm"
+    assert client.post(action, data={"line": [their_line]}).status_code == 409
     assert _payments(db) == []
 
 
@@ -167,6 +216,44 @@ def test_organizer_reconciles_orders_of_stalls_at_their_fair(client, auth, db, r
     html = _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000")).get_data(as_text=True)
     _confirm(client, html)
     assert [(p.order_id, p.recorded_by_id) for p in _payments(db)] == [(order.id, organizer.id)]
+
+
+def test_the_seller_sees_the_organizer_recorded_the_transfer(client, auth, db, rice, seller):
+    organizer = make_organizer(name="Đoàn Thanh niên Yên Dũng")
+    fair = make_fair(organizer)
+    make_participation(fair, rice.stall)
+    order = make_order(rice.stall, [(rice, 1)], channel="fair", fair=fair)
+    auth.login(organizer)
+    _confirm(client, _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000")
+                             ).get_data(as_text=True))
+    auth.logout()
+    auth.login(seller)
+    html = client.get(f"/seller/orders/{order.code}/payments").get_data(as_text=True)
+    assert "Đoàn Thanh niên Yên Dũng (ban tổ chức phiên chợ)" in html
+
+
+def test_organizer_reaches_only_orders_placed_at_their_fair(client, auth, db, rice):
+    organizer = make_organizer()
+    fair = make_fair(organizer)
+    make_participation(fair, rice.stall)
+    online = make_order(rice.stall, [(rice, 1)], channel="online")
+    elsewhere = make_order(rice.stall, [(rice, 2)], channel="fair",
+                           fair=make_participation(make_fair(make_organizer()), rice.stall).fair)
+    auth.login(organizer)
+    html = _upload(client, _csv(f"01/07/2025;FT1;{online.code};;45.000",
+                                f"01/07/2025;FT2;{elsewhere.code};;90.000")
+                   ).get_data(as_text=True)
+    assert "Khớp: 0 khoản" in html and html.count("Không thấy mã đơn") == 2
+
+
+def test_organizer_cannot_reconcile_a_stall_no_longer_taking_part(client, auth, db, rice):
+    organizer = make_organizer()
+    fair = make_fair(organizer)
+    make_participation(fair, rice.stall, status="invited")
+    order = make_order(rice.stall, [(rice, 1)], channel="fair", fair=fair)
+    auth.login(organizer)
+    html = _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000")).get_data(as_text=True)
+    assert "Khớp: 0 khoản" in html and "Không thấy mã đơn" in html
 
 
 def test_organizer_of_another_fair_cannot_reconcile(client, auth, db, rice):
@@ -188,3 +275,17 @@ def test_shopper_cannot_open_reconciliation(client, auth):
 def test_anonymous_is_sent_to_login(client):
     resp = client.get("/payments/reconcile")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_stored_statements_are_listed_for_their_uploader_only(client, auth, db, rice, seller):
+    order = make_order(rice.stall, [(rice, 1)])
+    auth.login(seller)
+    _upload(client, _csv(f"01/07/2025;FT1;{order.code};;45.000"))
+    page = client.get("/payments/reconcile").get_data(as_text=True)
+    [link] = re.findall(r'href="(/payments/reconcile/\d+)"', page)
+    assert "Sao kê đã tải lên" in page
+    assert "Khớp: 1 khoản" in client.get(link).get_data(as_text=True)
+    auth.logout()
+    auth.login(make_seller())
+    assert "Sao kê đã tải lên" not in client.get("/payments/reconcile").get_data(as_text=True)
+    assert client.get(link).status_code == 404

@@ -23,7 +23,7 @@ def test_png_decodes_to_the_absolute_public_url(client):
     assert response.status_code == 200
     assert response.mimetype == "image/png"
     texts = decode_qr_texts(Image.open(io.BytesIO(response.data)))
-    assert texts == [f"https://cho40.test/p/{product.code}"]
+    assert texts == [f"https://cho40.test/p/{product.code}?s=1"]
 
 
 def test_decoded_url_opens_the_product_page(client):
@@ -40,7 +40,7 @@ def test_batch_png_carries_the_lot(client):
     make_batch(product, code="LN24-A")
     png = client.get(f"/p/{product.code}/qr.png?lot=LN24-A").data
     [url] = decode_qr_texts(Image.open(io.BytesIO(png)))
-    assert url == f"https://cho40.test/p/{product.code}?lot=LN24-A"
+    assert url == f"https://cho40.test/p/{product.code}?lot=LN24-A&s=1"
     assert "Lô trên tem: LN24-A" in follow(client, url).get_data(as_text=True)
 
 
@@ -113,7 +113,7 @@ def test_label_sheet_decodes_and_leads_to_the_page(client, seller_stall):
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     texts = decode_qr_texts(render_page_one(response.data))
-    assert texts and set(texts) == {f"https://cho40.test/p/{product.code}"}
+    assert texts and set(texts) == {f"https://cho40.test/p/{product.code}?s=1"}
     page = follow(client, texts[0])
     assert page.status_code == 200
     assert "Vải thiều loại 1" in page.get_data(as_text=True)
@@ -143,7 +143,7 @@ def test_batch_labels_encode_the_lot(client, seller_stall):
     pdf = client.post(f"/seller/stalls/{seller_stall.id}/labels",
                       data={f"copies-{product.id}-{batch.id}": "2"}).data
     texts = decode_qr_texts(render_page_one(pdf))
-    assert texts and set(texts) == {f"https://cho40.test/p/{product.code}?lot=LN24-B"}
+    assert texts and set(texts) == {f"https://cho40.test/p/{product.code}?lot=LN24-B&s=1"}
 
 
 def test_21_labels_fill_one_page_and_22_need_two(client, seller_stall):
@@ -196,3 +196,66 @@ def test_too_many_labels_are_refused(client, seller_stall):
     response = client.post(f"/seller/stalls/{seller_stall.id}/labels",
                            data={f"copies-{product.id}": "501"})
     assert response.status_code == 400
+
+
+def _scans(db) -> list[tuple]:
+    import sqlalchemy as sa
+
+    from marketplace.provenance.models import ScanEvent
+    from marketplace.provenance.scans import flush_scans
+
+    flush_scans()
+    db.session.expire_all()
+    return [(r.product_id, r.batch_id, r.qr) for r in db.session.scalars(
+        sa.select(ScanEvent).order_by(ScanEvent.id))]
+
+
+def test_a_printed_label_counts_as_a_qr_scan_and_an_old_one_still_works(client, seller_stall,
+                                                                          db):
+    product = make_product(stall=seller_stall)
+    pdf = client.post(f"/seller/stalls/{seller_stall.id}/labels",
+                      data={f"copies-{product.id}": "1"}).data
+    [url] = set(decode_qr_texts(render_page_one(pdf)))
+    client.post("/logout")  # a shopper, not the seller, scans it
+    assert follow(client, url).status_code == 200
+    old_label = f"/p/{product.code}"  # printed before the flag came in
+    assert client.get(old_label, headers={"User-Agent": "another phone"}).status_code == 200
+    assert _scans(db) == [(product.id, None, True), (product.id, None, False)]
+
+
+def test_gs1_digital_link_labels_for_products_with_a_gtin(client, seller_stall, db):
+    with_gtin = make_product(stall=seller_stall, gtin="8935049500018", name="Tương Bần")
+    batch = make_batch(with_gtin, code="TB 24/05")
+    without = make_product(stall=seller_stall, name="Bánh đa")
+    form = client.get(f"/seller/stalls/{seller_stall.id}/labels").get_data(as_text=True)
+    assert 'name="digital_link"' in form
+    pdf = client.post(f"/seller/stalls/{seller_stall.id}/labels", data={
+        f"copies-{with_gtin.id}": "1", f"copies-{with_gtin.id}-{batch.id}": "1",
+        f"copies-{without.id}": "1", "digital_link": "1"}).data
+    texts = set(decode_qr_texts(render_page_one(pdf)))
+    assert texts == {
+        "https://cho40.test/01/08935049500018?s=1",
+        "https://cho40.test/01/08935049500018/10/TB%2024%2F05?s=1",
+        f"https://cho40.test/p/{without.code}?s=1",  # no GTIN: the product's own link
+    }
+    client.post("/logout")
+    batch_link = next(t for t in texts if "/10/" in t)
+    redirect = follow(client, batch_link)
+    assert redirect.status_code == 303
+    page = follow(client, redirect.headers["Location"])
+    assert page.status_code == 200 and "Lô trên tem: TB 24/05" in page.get_data(as_text=True)
+    assert _scans(db) == [(with_gtin.id, batch.id, True)]
+
+
+def test_without_the_setting_gtin_products_keep_their_own_link(client, seller_stall):
+    product = make_product(stall=seller_stall, gtin="8935049500018")
+    pdf = client.post(f"/seller/stalls/{seller_stall.id}/labels",
+                      data={f"copies-{product.id}": "1"}).data
+    assert set(decode_qr_texts(render_page_one(pdf))) == {
+        f"https://cho40.test/p/{product.code}?s=1"}
+
+
+def test_the_setting_is_not_offered_when_no_product_has_a_gtin(client, seller_stall):
+    make_product(stall=seller_stall)
+    form = client.get(f"/seller/stalls/{seller_stall.id}/labels").get_data(as_text=True)
+    assert 'name="digital_link"' not in form

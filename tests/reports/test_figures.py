@@ -14,7 +14,7 @@ from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from marketplace.reports import services as svc
-from tests.factories import make_campaign, make_scan_event
+from tests.factories import make_campaign, make_order, make_scan_event
 from tests.reports.conftest import vn
 
 COUNTED = {"sale", "in_progress"}
@@ -221,18 +221,40 @@ def test_scan_to_order_conversion_at_a_fair(world):
     make_scan_event(sauce, fair=world.fair, scanned_at=vn(2024, 5, 11, 9))
     make_scan_event(sauce, fair=world.other_fair)
     rows = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}
-    # Lychee is on two live fair orders (cash, card) for 4 scans.
+    # Lychee is on two live orders shoppers placed at the fair (cash, card) for 4 views.
     assert (rows[lychee.id]["scans"], rows[lychee.id]["orders"]) == (4, 2)
     assert rows[lychee.id]["conversion"] == 50.0
-    assert (rows[sauce.id]["scans"], rows[sauce.id]["orders"]) == (1, 2)
+    # Sauce: one shopper's order (the livestream order and the cancelled one are not theirs).
+    assert (rows[sauce.id]["scans"], rows[sauce.id]["orders"]) == (1, 1)
+    assert rows[sauce.id]["conversion"] == 100.0
     days = svc.scans_by_day([svc.ScanEvent.fair_id == world.fair.id])
     assert [(r["day"], r["scans"]) for r in days] == [(DAY1, 4), (DAY2, 1)]
+
+
+def test_conversion_never_exceeds_100_percent(world):
+    sauce = world.products["sauce"]
+    make_scan_event(sauce, fair=world.fair, scanned_at=vn(2024, 5, 11, 9), qr=True)
+    for _ in range(3):  # three shoppers who came through the fair's page, not a label
+        make_order(world.stalls[1], [(sauce, 1)], channel="fair", fair=world.fair)
+    [row] = [r for r in svc.fair_conversion(world.fair) if r["product_id"] == sauce.id]
+    assert (row["scans"], row["qr_scans"], row["orders"]) == (1, 1, 4)
+    assert row["conversion"] == 100.0
+
+
+def test_booth_sales_are_not_conversions(world):
+    lychee = world.products["lychee"]
+    make_scan_event(lychee, fair=world.fair, scanned_at=vn(2024, 5, 10, 9))
+    before = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}[lychee.id]["orders"]
+    make_order(world.stalls[0], [(lychee, 1)], channel="fair", fair=world.fair,
+               created_by_id=world.stalls[0].owner_id)
+    after = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}[lychee.id]["orders"]
+    assert after == before
 
 
 def test_a_whole_report_shows_the_figures_of_each_table_alone(world):
     # A report reads its scope once into temporary tables; each table alone reads it inline.
     campaign = make_campaign(organizer=world.organizer, starts_on=DAY1, ends_on=DAY2,
-                             categories="trai-cay,gia-vi")
+                             categories="trai-cay,gia-vi", stalls=world.stalls)
     targets = [svc.fair_target(world.fair), svc.campaign_target(campaign),
                svc.range_target(world.organizer.id, DAY1, DAY2),
                svc.seller_target(world.stalls[0].id)]

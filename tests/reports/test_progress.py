@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from marketplace.extensions import db
+from marketplace.fairs.models import CampaignStall
 from marketplace.formatting import local_to_utc
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.reports.services import campaign_progress
-from tests.factories import make_campaign, make_order, make_product, make_stall
+from tests.factories import join_campaign, make_campaign, make_order, make_product, make_stall
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -34,7 +37,7 @@ def test_progress_splits_confirmed_and_provisional(app):
     lychee = make_product(stall, category="trai-cay", net_weight_kg=Decimal("2.000"), price=90000)
     rice = make_product(stall, category="gao", net_weight_kg=Decimal("5.000"), price=100000)
     campaign = make_campaign(starts_on=start, ends_on=end, goal_kg=Decimal("100"),
-                             goal_vnd=1_000_000)
+                             goal_vnd=1_000_000, stalls=[stall])
     paid = make_order(stall, [(lychee, 3), (rice, 1)], paid=True, placed_at=_at(start, 0))
     unpaid = make_order(stall, [(lychee, 2)], channel="livestream", placed_at=_at(end, 23))
     make_order(stall, [(lychee, 7)], status="cancelled", placed_at=_at(start))
@@ -57,23 +60,42 @@ def test_progress_splits_confirmed_and_provisional(app):
     assert progress["percent_kg"] == 12.0
 
 
-def test_unmapped_import_counts_only_when_its_stall_is_in_scope(app):
+def test_unmapped_import_counts_only_once_its_stall_joined(app):
     stall = make_stall()
-    campaign = make_campaign(starts_on=date(2023, 6, 15), ends_on=date(2023, 7, 2))
+    campaign = make_campaign(starts_on=date(2023, 6, 15), ends_on=date(2023, 7, 2),
+                             categories="")
     _imported(stall, None, status="sale", qty=5, amount=50000, weight=Decimal("1.5"),
               when=_at(date(2023, 6, 20)), key=9)
     assert campaign_progress(campaign)["kg_confirmed"] == Decimal("0.000")
 
-    campaign.stalls.append(stall)
+    join_campaign(campaign, stall, status="invited")
+    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("0.000")
+
+    db.session.execute(sa.update(CampaignStall).values(status="joined"))
     db.session.commit()
+    db.session.expire_all()
     assert campaign_progress(campaign)["kg_confirmed"] == Decimal("7.500")
+
+
+def test_categories_narrow_a_joined_stall_to_its_matching_products(app):
+    stall = make_stall()
+    lychee = make_product(stall, category="trai-cay", net_weight_kg=Decimal("2.000"))
+    rice = make_product(stall, category="gao", net_weight_kg=Decimal("5.000"))
+    elsewhere = make_product(make_stall(), category="trai-cay", net_weight_kg=Decimal("1.000"))
+    campaign = make_campaign(starts_on=date(2023, 6, 15), ends_on=date(2023, 7, 2),
+                             categories="trai-cay", stalls=[stall])
+    when = _at(date(2023, 6, 20))
+    make_order(stall, [(lychee, 1), (rice, 1)], paid=True, placed_at=when)
+    make_order(elsewhere.stall, [(elsewhere, 9)], paid=True, placed_at=when)
+    _imported(stall, None, status="sale", qty=5, weight=Decimal("1.5"), when=when, key=7)
+    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("2.000")
 
 
 def test_channels_outside_the_campaign_do_not_count(app):
     stall = make_stall()
     lychee = make_product(stall, category="trai-cay", net_weight_kg=Decimal("2.000"))
     campaign = make_campaign(starts_on=date(2023, 6, 15), ends_on=date(2023, 7, 2),
-                             channels="online")
+                             channels="online", stalls=[stall])
     online = make_order(stall, [(lychee, 1)], paid=True, placed_at=_at(date(2023, 6, 20)))
     make_order(stall, [(lychee, 5)], channel="fair", paid=True, placed_at=_at(date(2023, 6, 20)))
     _imported(stall, lychee, status="sale", qty=5, when=_at(date(2023, 6, 20)), key=8)
@@ -86,7 +108,7 @@ def test_fulfilled_unpaid_order_is_confirmed(app):
     stall = make_stall()
     lychee = make_product(stall, category="trai-cay", net_weight_kg=Decimal("2.000"))
     campaign = make_campaign(starts_on=date(2023, 6, 15), ends_on=date(2023, 7, 2),
-                             goal_kg=None, goal_vnd=None)
+                             goal_kg=None, goal_vnd=None, stalls=[stall])
     order = make_order(stall, [(lychee, 2)], status="fulfilled", placed_at=_at(date(2023, 6, 20)))
     progress = campaign_progress(campaign)
     assert progress["vnd_confirmed"] == order.total

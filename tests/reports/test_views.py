@@ -134,7 +134,8 @@ def _lychee_campaign(organizer, **kw):
     stall = make_stall()
     lychee = make_product(stall, category="trai-cay", net_weight_kg=Decimal("10.000"))
     campaign = make_campaign(organizer=organizer, starts_on=date(2023, 6, 15),
-                             ends_on=date(2023, 7, 2), goal_kg=Decimal("50000"), **kw)
+                             ends_on=date(2023, 7, 2), goal_kg=Decimal("50000"),
+                             stalls=[stall], **kw)
     make_imported_line(stall, lychee, qty=3240, created_at=vn(2023, 6, 20))
     make_imported_line(stall, lychee, qty=170, status="in_progress", created_at=vn(2023, 6, 21))
     return campaign
