@@ -90,7 +90,7 @@ def _pages(world) -> dict[str, list[str]]:
                       "/organizer/campaigns/new", "/organizer/reports",
                       f"/organizer/reports/fairs/{fair.slug}",
                       f"/organizer/reports/campaigns/{campaign.slug}",
-                      "/organizer/reports/range", "/organizer/stalls", "/organizer/imports",
+                      "/organizer/reports/range", "/organizer/stalls",
                       "/organizer/api-tokens"],
     }
 
