@@ -41,11 +41,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
-bench: install   # about 25 minutes on 2 cores; see bench/README.md
+bench: install   # about 30 minutes on 2 cores; see bench/README.md
 	$(PY) -m bench.provenance_page --backend both
 	$(PY) -m bench.labels
 	$(PY) -m bench.orders
 	$(PY) -m bench.reports --backend both
+	$(PY) -m bench.fairday
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -23,6 +23,7 @@ from marketplace.formatting import (
     format_vnd,
     format_weight,
 )
+from marketplace.sanitize import register_input_guards
 
 BLUEPRINT_MODULES = (
     "main",
@@ -54,13 +55,25 @@ def create_app(test_config: dict | None = None) -> Flask:
             uri = app.config["SQLALCHEMY_DATABASE_URI"]
             app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options_for(uri)
     register_extensions(app)
+    register_input_guards(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_handlers(app)
     register_commands(app)
     install_page_cache(app)
     jobs.init_app(app)
+    install_proxy_fix(app)
     return app
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from the configured number of proxies (outermost, before the cache)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    hops = {part: app.config.get(f"PROXY_FIX_X_{part.upper()}", 0)
+            for part in ("for", "proto", "host", "port", "prefix")}
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{k}": v for k, v in hops.items()})
 
 
 def install_page_cache(app: Flask) -> None:
@@ -184,6 +197,14 @@ def register_template_helpers(app: Flask) -> None:
         if str(get_locale()) == "vi":
             request.wtforms_translations = _wtforms_vi()
 
+    @app.url_defaults
+    def version_static_files(endpoint: str, values: dict) -> None:
+        # A content hash in /static URLs lets the proxy cache them for a year safely.
+        if endpoint == "static" and "v" not in values and values.get("filename"):
+            version = _static_version(app.static_folder, values["filename"])
+            if version:
+                values["v"] = version
+
     @app.context_processor
     def inject_globals():
         return {"current_locale": str(get_locale()), "request_path": request.path}
@@ -211,6 +232,17 @@ def _memo_url_for(app: Flask):
         return found
 
     return memo_url_for
+
+
+@functools.cache
+def _static_version(folder: str, filename: str) -> str | None:
+    """Return a short hash of a static file's bytes (None if it does not exist)."""
+    import hashlib
+
+    path = Path(folder) / filename
+    if not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
 @functools.cache

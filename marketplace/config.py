@@ -80,6 +80,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: ignore it).
+        **{f"PROXY_FIX_X_{part}": int(env.get(f"PROXY_FIX_X_{part}", "0"))
+           for part in ("FOR", "PROTO", "HOST", "PORT", "PREFIX")},
         # Background jobs: RQ on Redis when there is one, else a thread in the web process.
         "JOBS_MODE": env.get("JOBS_MODE") or ("rq" if redis_url else "thread"),
         "JOBS_RETRY_INTERVALS": [

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from marketplace.accounts.models import Role, User
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.sanitize import clean_name
 
 PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 MIN_PASSWORD = 8
@@ -63,7 +64,7 @@ def build_user(
     *, name: str, password: str, role: str, email: str | None = None, phone: str | None = None
 ) -> User:
     """Validate and add a new user to the session without committing."""
-    name = (name or "").strip()
+    name = clean_name(name)
     if not name:
         raise ValidationError("name", _("Vui lòng nhập họ tên."))
     if len(name) > 120:

@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import vn_today
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
+from marketplace.sanitize import clean_name
 
 from .models import ApiToken
 
@@ -43,7 +44,7 @@ def hash_token(raw: str) -> str:
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token for an organizer; return it and the clear token (shown once)."""
-    name = (name or "").strip()
+    name = clean_name(name)
     if user.role != "organizer" or not user.active:
         raise ValidationError(None, _("Chỉ ban tổ chức mới tạo được khoá API."))
     if not name:

@@ -50,11 +50,23 @@ def _bearer() -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _token():
+    """The live token of this request, looked up once (None when missing or invalid)."""
+    if "api_token_checked" not in g:
+        g.api_token_checked = True
+        g.api_token = services.authenticate(_bearer())
+    return g.api_token
+
+
 def _rate_key() -> str:
-    """Count requests per token (by its hash, no database read), else per address."""
-    raw = _bearer()
-    if raw:
-        return "api-token:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+    """Count requests per valid token; missing and invalid tokens share one bucket per address.
+
+    A bucket per presented token would let anyone guess tokens without limit by sending a new
+    one each time.
+    """
+    token = _token()
+    if token is not None:
+        return "api-token:" + hashlib.sha256(token.token_hash.encode()).hexdigest()[:32]
     return "api-anon:" + (get_remote_address() or "")
 
 
@@ -78,13 +90,12 @@ def api_view(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        token = services.authenticate(_bearer())
+        token = _token()
         if token is None:
             return api_error(
                 401, _("Thiếu khoá API hoặc khoá không hợp lệ / đã bị thu hồi."),
                 **{"WWW-Authenticate": 'Bearer realm="cho40", error="invalid_token"'},
             )
-        g.api_token = token
         g.api_user = token.user
         try:
             return view(*args, **kwargs)

@@ -29,7 +29,8 @@ from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
 from marketplace.provenance.versions import invalidate_product_pages
-from marketplace.storage import StoredImage, save_image
+from marketplace.sanitize import clean_text, csv_cell, unquote_csv_cell
+from marketplace.storage import StoredImage, check_pixel_budget, save_image
 
 MAX_PHOTOS = 6
 MAX_PRICE = 1_000_000_000
@@ -46,9 +47,12 @@ AREA_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-/]{0,63}$")
 # ---------------------------------------------------------------------------
 
 
+_MULTILINE_FIELDS = frozenset({"story", "description"})
+
+
 def _text(value: Any, field_name: str, max_length: int, *, required: bool = False,
           label=None) -> str:
-    text = "" if value is None else str(value).strip()
+    text = clean_text(value, multiline=field_name in _MULTILINE_FIELDS)
     if required and not text:
         raise ValidationError(field_name, str(label or _("Vui lòng điền mục này.")))
     if len(text) > max_length:
@@ -75,6 +79,8 @@ def _whole_number(value: Any, field_name: str, *, bad, negative) -> int | None:
             return None
         sign = -1 if text.startswith("-") else 1
         text = text.lstrip("+-").strip()
+        if len(text) > 30:  # far beyond any price or count; int() of it would be slow
+            raise ValidationError(field_name, str(bad))
         if re.fullmatch(r"\d+", text):
             number = int(text)
         elif re.fullmatch(r"\d{1,3}(?:([.,\s])\d{3})(?:\1\d{3})*", text):
@@ -125,11 +131,11 @@ def parse_weight(value: Any) -> Decimal:
             ) from None
     if not weight.is_finite():
         raise ValidationError("net_weight_kg", _("Khối lượng phải là số kg, ví dụ 0,5."))
+    if weight > MAX_WEIGHT_KG:  # before rounding: a huge number cannot be rounded to grams
+        raise ValidationError("net_weight_kg", _("Khối lượng quá lớn."))
     weight = weight.quantize(Decimal("0.001"))
     if weight <= 0:
         raise ValidationError("net_weight_kg", _("Khối lượng tịnh phải lớn hơn 0."))
-    if weight > MAX_WEIGHT_KG:
-        raise ValidationError("net_weight_kg", _("Khối lượng quá lớn."))
     return weight
 
 
@@ -542,6 +548,10 @@ def _add_photos(product: Product, photos: Iterable[bytes]) -> None:
     photos = [raw for raw in photos if raw]
     if len(product.images) + len(photos) > MAX_PHOTOS:
         raise ValidationError("photos", _("Mỗi sản phẩm có tối đa %(n)s ảnh.", n=MAX_PHOTOS))
+    try:
+        check_pixel_budget(photos)
+    except ValidationError as exc:
+        raise ValidationError("photos", exc.reason) from None
     position = max((img.position for img in product.images), default=-1) + 1
     for raw in photos:
         try:
@@ -634,9 +644,7 @@ def _csv_cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    text = str(value)
-    # A cell starting like a formula would run in a spreadsheet: quote it.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_cell(str(value))
 
 
 def export_products_csv(stall: Stall) -> bytes:
@@ -677,8 +685,7 @@ class ImportResult:
 
 def _csv_value(cell: str) -> str:
     """Undo the quote the export puts before formula-like cells."""
-    cell = cell.strip()
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
+    return unquote_csv_cell(cell)
 
 
 def _read_csv(raw: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

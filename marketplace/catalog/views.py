@@ -29,6 +29,7 @@ from marketplace.catalog.categories import (
 from marketplace.catalog.forms import HandoverForm, ImportForm, ProductForm, StallForm
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.forms import EmptyForm
+from marketplace.sanitize import MAX_PAGE, int_arg
 
 bp = Blueprint("catalog", __name__)
 
@@ -336,7 +337,7 @@ def stall_page(slug: str):
 @bp.route("/products")
 def browse():
     filters = services.BrowseFilters.from_args(request.args)
-    page = request.args.get("page", "1")
-    pagination = services.browse_products(filters, int(page) if page.isdigit() else 1)
+    page = int_arg(request.args.get("page"), default=1, low=1, high=MAX_PAGE)
+    pagination = services.browse_products(filters, page)
     return render_template("catalog/browse.html", filters=filters, pagination=pagination,
                            categories=CATEGORIES, **services.browse_choices())

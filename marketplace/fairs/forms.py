@@ -21,6 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from marketplace.forms import DateInRange
+from marketplace.sanitize import row_id
+
 # datetime-local sends 2024-03-01T08:00; a phone without it lets people type 01/03/2024 08:00.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -71,7 +74,7 @@ class VNDField(StringField):
         if not valuelist or not valuelist[0].strip():
             return
         text = re.sub(r"[\s.,₫đĐ]|vnd|VND", "", valuelist[0])
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(_l("Vui lòng nhập số tiền bằng chữ số (ví dụ: 50.000.000)."))
         self.data = int(text)
 
@@ -99,11 +102,11 @@ class FairForm(FlaskForm):
     starts_at = DateTimeLocalField(
         _l("Bắt đầu"), format=DATETIME_FORMATS,
         invalid_value_message=_l("Ngày giờ không đúng định dạng (ví dụ: 15/06/2024 08:00)."),
-        validators=[InputRequired(_l("Vui lòng nhập thời gian bắt đầu."))])
+        validators=[InputRequired(_l("Vui lòng nhập thời gian bắt đầu.")), DateInRange()])
     ends_at = DateTimeLocalField(
         _l("Kết thúc"), format=DATETIME_FORMATS,
         invalid_value_message=_l("Ngày giờ không đúng định dạng (ví dụ: 17/06/2024 21:00)."),
-        validators=[InputRequired(_l("Vui lòng nhập thời gian kết thúc."))])
+        validators=[InputRequired(_l("Vui lòng nhập thời gian kết thúc.")), DateInRange()])
     description = TextAreaField(_l("Giới thiệu"), validators=[Optional(), Length(max=5000)])
     cover = FileField(_l("Ảnh bìa"))
     published = BooleanField(_l("Công bố (hiện với mọi người)"))
@@ -118,12 +121,12 @@ class DecisionForm(FlaskForm):
 
 
 class AddStallForm(FlaskForm):
-    stall_id = SelectField(_l("Gian hàng"), coerce=int, validate_choice=False)
+    stall_id = SelectField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
     booth_number = StringField(_l("Số gian"))
 
 
 class ApplyForm(FlaskForm):
-    stall_id = SelectField(_l("Gian hàng"), coerce=int, validate_choice=False)
+    stall_id = SelectField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
 
 
 class CampaignForm(FlaskForm):
@@ -135,18 +138,18 @@ class CampaignForm(FlaskForm):
     starts_on = DateField(
         _l("Từ ngày"), format=DATE_FORMATS,
         invalid_value_message=_l("Ngày không đúng định dạng (ví dụ: 15/06/2023)."),
-        validators=[InputRequired(_l("Vui lòng nhập ngày bắt đầu."))])
+        validators=[InputRequired(_l("Vui lòng nhập ngày bắt đầu.")), DateInRange()])
     ends_on = DateField(
         _l("Đến ngày (tính cả ngày này)"), format=DATE_FORMATS,
         invalid_value_message=_l("Ngày không đúng định dạng (ví dụ: 02/07/2023)."),
-        validators=[InputRequired(_l("Vui lòng nhập ngày kết thúc."))])
+        validators=[InputRequired(_l("Vui lòng nhập ngày kết thúc.")), DateInRange()])
     goal_weight = VNDecimalField(_l("Mục tiêu sản lượng"))
     goal_unit = SelectField(_l("Đơn vị"), choices=choices([("kg", _l("kg")), ("t", _l("tấn"))]),
                             default="kg")
     goal_vnd = VNDField(_l("Mục tiêu doanh thu (đồng)"))
     categories = CheckboxesField(_l("Nhóm sản phẩm"), validate_choice=False)
-    stalls = SelectMultipleField(_l("Gian hàng"), coerce=int, validate_choice=False)
-    products = SelectMultipleField(_l("Sản phẩm"), coerce=int, validate_choice=False)
+    stalls = SelectMultipleField(_l("Gian hàng"), coerce=row_id, validate_choice=False)
+    products = SelectMultipleField(_l("Sản phẩm"), coerce=row_id, validate_choice=False)
     channels = CheckboxesField(_l("Kênh bán được tính"), validate_choice=False)
     published = BooleanField(_l("Công bố (hiện với mọi người)"))
     public_board = BooleanField(_l("Bảng doanh số công khai"))

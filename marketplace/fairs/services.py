@@ -21,6 +21,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local
 from marketplace.provenance.versions import invalidate_product_pages
+from marketplace.sanitize import clean_text
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)
@@ -139,8 +140,8 @@ def booth_sort_key(booth: str | None) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p)
 
 
-def _clean(text: str | None) -> str:
-    return (text or "").strip()
+def _clean(text: str | None, *, multiline: bool = False) -> str:
+    return clean_text(text, multiline=multiline)
 
 
 def _unique_slug(model, wanted: str | None, name: str, own_id: int | None) -> str:
@@ -214,7 +215,7 @@ def _validated_fair_values(data: FairInput) -> dict:
         "name": name,
         "venue": venue,
         "address": _clean(data.address),
-        "description": _clean(data.description),
+        "description": _clean(data.description, multiline=True),
         "starts_at": starts,
         "ends_at": ends,
         "published": bool(data.published),
@@ -790,7 +791,7 @@ def _validated_campaign_values(data: CampaignInput) -> dict:
         raise ValidationError("channels", _("Vui lòng chọn ít nhất một kênh bán được tính."))
     return {
         "name": name,
-        "description": _clean(data.description),
+        "description": _clean(data.description, multiline=True),
         "starts_on": data.starts_on,
         "ends_on": data.ends_on,
         "goal_kg": goal_kg,

@@ -368,36 +368,123 @@ SHOPEE_LINE_TOTAL = ("Tổng số tiền Người mua thanh toán",)
 # ---------------------------------------------------------------- reading files
 
 
+# Limits checked before and while reading, so no file can hold a worker for long: a whole
+# year of a busy stall's orders fits (160,000 lines), a sheet claiming more is refused at once.
+MAX_ROWS = 200_000
+MAX_COLUMNS = 256
+MAX_SHEETS = 20
+MAX_XML_BYTES = 1024 * 1024 * 1024  # uncompressed size of all parts (zip bombs)
+_PEEK_ROWS = 20
+
+
+def _too_big(filename: str) -> ImportFileError:
+    return ImportFileError(filename, _(
+        "tệp quá lớn: tối đa %(rows)s dòng và %(cols)s cột mỗi tệp.",
+        rows=f"{MAX_ROWS:,}".replace(",", "."), cols=MAX_COLUMNS))
+
+
+def _check_archive(filename: str, data: bytes) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_XML_BYTES:
+            raise _too_big(filename)
+
+
+def _iter_sheet(filename: str, ws, width: int):
+    """Yield a sheet's rows as lists of `width` values, refusing rows beyond the cap at once.
+
+    openpyxl's own read-only iteration pads a jump to row 1,048,576 with empty rows and sizes
+    rows by the far-right cell; this walks the same streaming parser without either.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    limit = MAX_ROWS + _PEEK_ROWS
+    workbook = ws.parent
+    with ws._get_source() as source:
+        parser = WorkSheetParser(
+            source, ws._shared_strings, data_only=True, epoch=workbook.epoch,
+            date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats,
+        )
+        expected = 1
+        for index, cells in parser.parse():
+            if index > limit:
+                raise _too_big(filename)
+            while expected < index:  # rows the file leaves out are empty
+                yield [None] * width
+                expected += 1
+            row = [None] * width
+            for cell in cells:
+                if cell["column"] <= width:
+                    row[cell["column"] - 1] = cell["value"]
+            yield row
+            expected = index + 1
+
+
+def _sheet_rows(filename: str, ws) -> tuple[list[list], Headers | None]:
+    """Read one sheet within the row and column caps, whatever its <dimension> claims."""
+    declared_rows, declared_cols = ws.max_row, ws.max_column
+    if (declared_rows or 0) > MAX_ROWS + _PEEK_ROWS or (declared_cols or 0) > MAX_COLUMNS:
+        raise _too_big(filename)
+    # A missing or wrong <dimension> must neither cut columns off nor pad rows to its size:
+    # the header row decides the width.
+    head = []
+    for row in _iter_sheet(filename, ws, MAX_COLUMNS):
+        head.append(row)
+        if len(head) == _PEEK_ROWS:
+            break
+    header = next((r for r in head if any(v not in (None, "") for v in r)), None)
+    if header is None:
+        return [], None
+    width = max(i for i, v in enumerate(header) if v not in (None, "")) + 1
+    return list(_iter_sheet(filename, ws, width)), Headers(header[:width])
+
+
 def _xlsx_rows(filename: str, data: bytes) -> list[list]:
     import openpyxl
 
-    def read(read_only: bool) -> list[list]:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=read_only, data_only=True)
-        try:
-            sheets = workbook.worksheets
-            preferred = [ws for ws in sheets if ws.title in ("orders", "OrderSKUList")]
-            best: list[list] = []
-            for ws in preferred + [ws for ws in sheets if ws not in preferred]:
-                rows = [list(r) for r in ws.iter_rows(values_only=True)]
-                header_row = next((r for r in rows if any(v not in (None, "") for v in r)), [])
-                if detect_platform(Headers(header_row)) is not None:
-                    return rows
-                best = best or rows
-            return best
-        finally:
-            workbook.close()
-
     try:
-        rows = read(True)
-        if max((len([v for v in r if v is not None]) for r in rows[:5]), default=0) <= 1:
-            # A broken <dimension> (or one <row> per cell) fools the streaming reader.
-            rows = read(False)
+        _check_archive(filename, data)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except ImportFileError:
+        raise
     except Exception as exc:  # zipfile, XML and openpyxl errors all mean "broken file"
         raise ImportFileError(filename, _("tệp Excel bị hỏng hoặc không đọc được.")) from exc
-    return rows
+    try:
+        sheets = workbook.worksheets[:MAX_SHEETS]
+        preferred = [ws for ws in sheets if ws.title in ("orders", "OrderSKUList")]
+        best: list[list] = []
+        for ws in preferred + [ws for ws in sheets if ws not in preferred]:
+            rows, headers = _sheet_rows(filename, ws)
+            if headers is not None and detect_platform(headers) is not None:
+                return rows
+            best = best or rows
+        return best
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(filename, _("tệp Excel bị hỏng hoặc không đọc được.")) from exc
+    finally:
+        workbook.close()
 
 
 def _csv_rows(filename: str, data: bytes) -> list[list]:
+    try:
+        return _csv_rows_capped(filename, data)
+    except csv.Error as exc:  # a field over csv's size limit, a stray NUL, …
+        raise ImportFileError(filename, _("tệp CSV bị hỏng hoặc không đọc được.")) from exc
+
+
+def _capped(filename: str, reader) -> list[list]:
+    rows = []
+    for row in reader:
+        rows.append(row[:MAX_COLUMNS])
+        if len(rows) > MAX_ROWS + _PEEK_ROWS:
+            raise _too_big(filename)
+    return rows
+
+
+def _csv_rows_capped(filename: str, data: bytes) -> list[list]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -411,10 +498,11 @@ def _csv_rows(filename: str, data: bytes) -> list[list]:
     for delimiter in (";", ",", "\t"):
         if delimiter not in first:
             continue
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        if rows and detect_platform(Headers(rows[0])) is not None:
-            return rows
-    return list(csv.reader(io.StringIO(text, newline="")))
+        head = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), [])
+        if detect_platform(Headers(head)) is not None:
+            return _capped(filename, csv.reader(io.StringIO(text, newline=""),
+                                                delimiter=delimiter))
+    return _capped(filename, csv.reader(io.StringIO(text, newline="")))
 
 
 def read_rows(filename: str, data: bytes) -> list[list]:

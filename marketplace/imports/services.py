@@ -368,25 +368,34 @@ class ImportOutcome:
     removed: int = 0  # Shopee lines gone from a re-exported order
 
 
+def _values(line: ParsedLine, product_id: int | None, weight: dict[int, Decimal],
+            import_id: int) -> dict:
+    """The columns a parsed line sets on its stored row."""
+    return {
+        "external_order_id": line.order_id, "import_id": import_id,
+        "created_at_source": line.created_at, "paid_at": line.paid_at,
+        "status_raw": line.status_raw, "status_class": line.status_class,
+        "product_name": line.product_name, "seller_sku": line.seller_sku,
+        "variation": line.variation, "qty": line.qty, "returned_qty": line.returned_qty,
+        "net_amount": line.net_amount, "buyer_province": line.buyer_province,
+        "product_id": product_id,
+        "net_weight_kg": weight.get(product_id) if product_id is not None else None,
+        "source_file": line.source_file, "source_row": line.source_row,
+    }
+
+
 def _apply(row: ImportedSaleLine, line: ParsedLine, product_id: int | None,
            weight: dict[int, Decimal], import_id: int) -> None:
-    row.external_order_id = line.order_id
-    row.import_id = import_id
-    row.created_at_source = line.created_at
-    row.paid_at = line.paid_at
-    row.status_raw = line.status_raw
-    row.status_class = line.status_class
-    row.product_name = line.product_name
-    row.seller_sku = line.seller_sku
-    row.variation = line.variation
-    row.qty = line.qty
-    row.returned_qty = line.returned_qty
-    row.net_amount = line.net_amount
-    row.buyer_province = line.buyer_province
-    row.product_id = product_id
-    row.net_weight_kg = weight.get(product_id) if product_id is not None else None
-    row.source_file = line.source_file
-    row.source_row = line.source_row
+    for name, value in _values(line, product_id, weight, import_id).items():
+        setattr(row, name, value)
+
+
+def _insert_new(stall: Stall, rows: list[dict]) -> None:
+    """Insert new lines in batches (one INSERT per chunk, not one ORM object per line)."""
+    for chunk in _chunks(rows, 2000):
+        db.session.execute(sa.insert(ImportedSaleLine), [
+            {"stall_id": stall.id, **row} for row in chunk
+        ])
 
 
 def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, object]) -> None:
@@ -463,13 +472,14 @@ def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOut
     outcome = ImportOutcome(preview=preview, imports=records)
     existing = _existing(stall, preview.lines)
     shopee: dict[str, list[ParsedLine]] = defaultdict(list)
+    new_rows: list[dict] = []
     for line in preview.lines:
         import_of[id(line)].rows_counted += 1
         if line.platform == "shopee":
             shopee[line.order_id].append(line)
             continue
         _upsert(stall, line, existing.get((line.platform, line.line_key)), preview, weight,
-                import_of[id(line)].id, outcome)
+                import_of[id(line)].id, outcome, new_rows)
 
     stored_by_order: dict[str, list[ImportedSaleLine]] = defaultdict(list)
     for (platform, _key), row in existing.items():
@@ -500,28 +510,30 @@ def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOut
     for row in existing.values():
         if row.platform == "shopee" and row.external_order_id in replaced:
             db.session.expunge(row)
-    for order_id in replace:
-        for line in shopee[order_id]:
-            row = ImportedSaleLine(stall_id=stall.id, platform="shopee", line_key=line.line_key)
-            _apply(row, line, preview.mapping[("shopee", line.seller_sku)], weight,
-                   import_of[id(line)].id)
-            db.session.add(row)
+    new_rows.extend(
+        {"platform": "shopee", "line_key": line.line_key,
+         **_values(line, preview.mapping[("shopee", line.seller_sku)], weight,
+                   import_of[id(line)].id)}
+        for order_id in replace for line in shopee[order_id]
+    )
     db.session.flush()
+    _insert_new(stall, new_rows)
     return outcome
 
 
 def _upsert(stall: Stall, line: ParsedLine, row: ImportedSaleLine | None, preview: Preview,
-            weight: dict[int, Decimal], import_id: int, outcome: ImportOutcome) -> None:
+            weight: dict[int, Decimal], import_id: int, outcome: ImportOutcome,
+            new_rows: list[dict]) -> None:
     product_id = preview.mapping[(line.platform, line.seller_sku)]
     if row is None:
-        row = ImportedSaleLine(stall_id=stall.id, platform=line.platform, line_key=line.line_key)
-        db.session.add(row)
+        new_rows.append({"platform": line.platform, "line_key": line.line_key,
+                         **_values(line, product_id, weight, import_id)})
         outcome.inserted += 1
-    elif _fingerprint(row) == _fingerprint(line) and row.product_id == product_id:
+        return
+    if _fingerprint(row) == _fingerprint(line) and row.product_id == product_id:
         outcome.unchanged += 1
         return
-    else:
-        outcome.updated += 1
+    outcome.updated += 1
     _apply(row, line, product_id, weight, import_id)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 import re
 import secrets
@@ -42,6 +41,7 @@ from marketplace.payments.models import Payment
 from marketplace.payments.services import outstanding, record_payment, refund_on_cancel
 from marketplace.provenance.models import Batch
 from marketplace.provenance.versions import invalidate_product_pages
+from marketplace.sanitize import clean_text, int_arg, secret_matches
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,10 @@ def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) ->
 def parse_id(raw, field: str = "product_id") -> int:
     """Read a row id posted by a form."""
     text = str(raw or "").strip()
-    if not text.isdigit() or len(text) > 12:
+    number = int_arg(text)
+    if number is None:
         raise ValidationError(field, _("Sản phẩm không hợp lệ."))
-    return int(text)
+    return number
 
 
 def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
@@ -128,7 +129,7 @@ def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
 
 def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
           missing: str | None = None) -> str:
-    text = " ".join((raw or "").split())
+    text = clean_text(raw, multiline=field in ("delivery_address", "note"))
     if required and not text:
         raise ValidationError(field, missing or _("Vui lòng điền thông tin này."))
     if len(text) > max_len:
@@ -943,8 +944,7 @@ def tracked_order(code: str, token: str | None) -> Order | None:
         sa.select(Order).options(selectinload(Order.lines), selectinload(Order.events))
         .where(Order.code == normal)
     )
-    if order is None or not hmac.compare_digest(order.access_token.encode(),
-                                                str(token).encode()):
+    if order is None or not secret_matches(token, order.access_token):
         return None
     return order
 
@@ -959,7 +959,7 @@ def find_order(code: str, phone: str) -> Order | None:
     if not normal:
         return None
     order = db.session.scalar(sa.select(Order).where(Order.code == normal))
-    if order is None or not hmac.compare_digest(order.customer_phone.encode(), phone.encode()):
+    if order is None or not secret_matches(phone, order.customer_phone):
         return None
     return order
 

@@ -39,6 +39,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.payments.forms import new_cash_form
 from marketplace.payments.services import money_summary
+from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)
 
@@ -252,7 +253,7 @@ def my_orders():
 def _seller_stall():
     """The seller's stall chosen by ?stall= (default: their first), or None if they have none."""
     stalls = svc.owned_stalls(current_user.id)
-    wanted = request.values.get("stall", type=int)
+    wanted = int_arg(request.values.get("stall"))
     if wanted is not None:
         chosen = next((s for s in stalls if s.id == wanted), None)
         if chosen is None:
@@ -266,10 +267,7 @@ def _no_stall():
 
 
 def _parse_day(raw: str | None) -> date | None:
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
+    return parse_day(raw)
 
 
 @bp.get("/seller/orders")
@@ -278,10 +276,10 @@ def seller_inbox():
     flt = svc.InboxFilter(
         status=request.args.get("status") if request.args.get("status") in labels.STATUS
         else None,
-        fair_id=request.args.get("fair", type=int),
+        fair_id=int_arg(request.args.get("fair")),
         day_from=_parse_day(request.args.get("from")),
         day_to=_parse_day(request.args.get("to")),
-        page=request.args.get("page", 1, type=int),
+        page=int_arg(request.args.get("page"), default=1, low=1, high=MAX_PAGE),
     )
     orders, more = svc.seller_inbox(current_user.id, flt)
     return render_template("orders/seller_inbox.html", orders=orders, more=more, flt=flt,
@@ -339,7 +337,7 @@ def seller_order_cancel(code: str):
 @role_required("seller")
 def packing():
     fairs = svc.seller_fairs(current_user.id)
-    fair_id = request.args.get("fair", type=int) or (fairs[0].id if fairs else None)
+    fair_id = int_arg(request.args.get("fair")) or (fairs[0].id if fairs else None)
     plist = svc.packing_list(current_user.id, fair_id) if fair_id else None
     if fair_id and plist is None:
         abort(404)
@@ -348,7 +346,7 @@ def packing():
 
 def _quantities() -> dict[int, str]:
     return {int(k[4:]): v for k, v in request.form.items()
-            if k.startswith("qty_") and k[4:].isdigit()}
+            if k.startswith("qty_") and int_arg(k[4:]) is not None}
 
 
 @bp.get("/seller/pos")

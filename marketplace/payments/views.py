@@ -41,6 +41,7 @@ from marketplace.payments.forms import (
     new_cash_form,
 )
 from marketplace.provenance.qr import qr_png, qr_svg
+from marketplace.sanitize import secret_matches
 
 bp = Blueprint("payments", __name__)
 
@@ -83,8 +84,7 @@ def _vietqr_order(code: str) -> tuple[Order, str, bool]:
     token = request.args.get("t", "")
     seller = _is_stall_seller(order)
     customer = current_user.is_authenticated and order.customer_id == current_user.id
-    if not (seller or customer
-            or (token and secrets.compare_digest(token.encode(), order.access_token.encode()))):
+    if not (seller or customer or secret_matches(token, order.access_token)):
         abort(404)
     return order, token, seller
 

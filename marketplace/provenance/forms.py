@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from marketplace.forms import DateInRange
 from marketplace.provenance.models import CERTIFICATE_KINDS
 
 
@@ -21,14 +22,16 @@ class BatchForm(FlaskForm):
     code = StringField(
         _l("Mã lô"), validators=[DataRequired(_l("Vui lòng nhập mã lô.")), Length(max=40)]
     )
-    produced_on = DateField(_l("Ngày thu hoạch / sản xuất"), validators=[Optional()])
+    produced_on = DateField(_l("Ngày thu hoạch / sản xuất"),
+                            validators=[Optional(), DateInRange()])
     quantity = IntegerField(_l("Số lượng"), validators=[Optional(), NumberRange(min=0)])
-    best_before = DateField(_l("Hạn sử dụng"), validators=[Optional()])
+    best_before = DateField(_l("Hạn sử dụng"), validators=[Optional(), DateInRange()])
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
 
 
 class StepForm(FlaskForm):
-    happened_on = DateField(_l("Ngày"), validators=[DataRequired(_l("Vui lòng chọn ngày."))])
+    happened_on = DateField(_l("Ngày"), validators=[DataRequired(_l("Vui lòng chọn ngày.")),
+                                                    DateInRange()])
     step = StringField(
         _l("Công việc"),
         validators=[DataRequired(_l("Vui lòng nhập công việc.")), Length(max=160)],
@@ -47,6 +50,6 @@ class CertificateForm(FlaskForm):
         validators=[DataRequired(_l("Vui lòng nhập số chứng nhận.")), Length(max=80)],
     )
     issuer = StringField(_l("Nơi cấp"), validators=[Optional(), Length(max=160)])
-    valid_until = DateField(_l("Có hiệu lực đến"), validators=[Optional()])
+    valid_until = DateField(_l("Có hiệu lực đến"), validators=[Optional(), DateInRange()])
     photo = FileField(_l("Ảnh chụp giấy chứng nhận (không bắt buộc)"))
     for_stall = BooleanField(_l("Áp dụng cho cả gian hàng"))

@@ -26,6 +26,7 @@ from marketplace.provenance.models import (
     TimelineStep,
 )
 from marketplace.provenance.versions import invalidate_product_pages
+from marketplace.sanitize import clean_text
 from marketplace.storage import save_image
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
@@ -57,7 +58,7 @@ def product_url(code: str, lot: str | None = None, *, scan: bool = False) -> str
 
 
 def _text(value: str | None, field_name: str, max_len: int, *, required: bool = False) -> str:
-    text = " ".join((value or "").split()) if field_name != "note" else (value or "").strip()
+    text = clean_text(value, multiline=field_name == "note")
     if required and not text:
         raise ValidationError(field_name, _("Vui lòng nhập thông tin này."))
     if len(text) > max_len:

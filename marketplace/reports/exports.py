@@ -7,11 +7,14 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from marketplace.reports.tables import Table
+from marketplace.sanitize import csv_cell, export_text
 
 BOM = "\ufeff"
 CSV_MIME = "text/csv; charset=utf-8"
@@ -26,9 +29,9 @@ def csv_chunks(table: Table, rows: Iterable[dict]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(BOM)
-    writer.writerow([str(c.header) for c in table.columns])
+    writer.writerow([csv_cell(str(c.header)) for c in table.columns])
     for n, row in enumerate(rows, 1):
-        writer.writerow([c.export(row) for c in table.columns])
+        writer.writerow([csv_cell(c.export(row)) for c in table.columns])
         if n % _FLUSH_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -36,22 +39,31 @@ def csv_chunks(table: Table, rows: Iterable[dict]) -> Iterator[bytes]:
     yield buffer.getvalue().encode("utf-8")
 
 
+def xlsx_cell(ws, value, number_format: str | None = None):
+    """Return a write-only cell: text always as a string (never a formula), numbers formatted."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | int | float | Decimal | date):
+        cell = WriteOnlyCell(ws, value=value)
+        if number_format:
+            cell.number_format = number_format
+        return cell
+    cell = WriteOnlyCell(ws, value=export_text(value, quote_formulas=False))
+    cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
+    return cell
+
+
 def xlsx_chunks(table: Table, rows: Iterable[dict]) -> Iterator[bytes]:
     """Yield the table as an XLSX file built by a write-only workbook with number formats."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=str(table.title)[:31])
-    ws.append([str(c.header) for c in table.columns])
+    ws.append([xlsx_cell(ws, str(c.header)) for c in table.columns])
     formats = [NUMBER_FORMATS.get(c.kind) for c in table.columns]
     for row in rows:
-        cells = []
-        for column, fmt in zip(table.columns, formats, strict=True):
-            value = column.export(row)
-            if fmt and value != "":
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = fmt
-                value = cell
-            cells.append(value)
-        ws.append(cells)
+        ws.append([
+            xlsx_cell(ws, column.export(row), fmt)
+            for column, fmt in zip(table.columns, formats, strict=True)
+        ])
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

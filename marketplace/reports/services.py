@@ -26,6 +26,7 @@ from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Payment, PaymentKind, counts_in_figures
 from marketplace.provenance.models import ScanEvent
 from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds
+from marketplace.sanitize import date_in_range
 
 ORDER_CHANNELS = ("fair", "online", "livestream")
 COUNTED_IMPORT = ("sale", "in_progress")  # imported lines that are (or will be) sales
@@ -1158,6 +1159,8 @@ def parse_period(first_text: str | None, last_text: str | None, *,
         last = date.fromisoformat(last_text) if last_text else None
     except ValueError:
         raise ValidationError("from", _("Ngày không hợp lệ (dạng năm-tháng-ngày).")) from None
+    if not (date_in_range(first) and date_in_range(last)):
+        raise ValidationError("from", _("Ngày phải nằm trong khoảng năm 1900 đến 2100."))
     first = first or last
     last = last or first
     if last < first:

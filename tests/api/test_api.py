@@ -214,3 +214,31 @@ def test_openapi_describes_every_api_route(client, app):
 def test_last_used_is_recorded(client, organizer, raw):
     _get(client, "/api/v1/fairs", raw)
     assert isinstance(db.session.scalar(sa.select(ApiToken.last_used_at)), datetime)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda n: f"cho40_guess{n}",  # looks like a token
+    lambda n: f"garbage-{n}",  # does not
+    lambda n: f"cho40_{'ạ' * 3}{n}",  # not even ASCII
+])
+def test_invalid_tokens_share_one_bucket_per_address(make_app, organizer, bad):
+    limited = make_app(API_RATE_LIMIT="3 per minute")
+    raw = make_api_token(organizer)[1]
+    client = limited.test_client()
+    try:
+        codes = [_get(client, "/api/v1/fairs", bad(n).encode().decode("latin-1")).status_code
+                 for n in range(4)]
+        anonymous = client.get("/api/v1/fairs").status_code
+        other_address = client.get("/api/v1/fairs", headers={
+            "Authorization": f"Bearer {bad(9)}".encode().decode("latin-1")},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code
+        valid = _get(client, "/api/v1/fairs", raw).status_code
+    finally:
+        with limited.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    # A new guess each time does not get a new bucket; nor does sending no token at all.
+    assert codes == [401, 401, 401, 429]
+    assert anonymous == 429
+    assert other_address == 401
+    assert valid == 200  # the owner of a real token is not locked out by the guesser

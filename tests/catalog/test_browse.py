@@ -95,7 +95,11 @@ def test_browse_paginates_24_per_page(client):
 
 def test_browse_ignores_nonsense_parameters(client):
     make_product(name="Gạo")
-    assert "Gạo" in _html(client, "/products?page=abc&ocop=99&category=%00")
+    assert "Gạo" in _html(client, "/products?page=abc&ocop=99&category=xyz")
+    # A NUL byte is no nonsense to ignore but a broken request (issue 13 §5): 400, explained.
+    response = client.get("/products?category=%00")
+    assert response.status_code == 400
+    assert "ký tự không hợp lệ" in response.get_data(as_text=True)
 
 
 def test_stall_page_shows_contact_and_products(client):

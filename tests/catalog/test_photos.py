@@ -81,3 +81,35 @@ def test_cannot_remove_photo_of_another_product(client, db, seller_stall):
     db.session.commit()
     client.post(f"/seller/products/{mine.id}/photos/{photo.id}/delete")
     assert db.session.get(ProductImage, photo.id) is not None
+
+
+def test_photos_of_one_request_share_a_pixel_budget(client, db, seller_stall, product_form,
+                                                    monkeypatch):
+    from marketplace import storage
+
+    monkeypatch.setattr(storage, "MAX_REQUEST_PIXELS", 4 * 40 * 30)
+    over = _post_with_photos(client, "/seller/products/new", product_form(),
+                             [(f"{n}.png", png_bytes(40, 30)) for n in range(5)])
+    assert over.status_code == 400
+    assert "tổng tối đa" in over.get_data(as_text=True)
+    assert db.session.scalars(sa.select(StoredImage)).all() == []
+    assert db.session.scalars(sa.select(Product)).all() == []
+    within = _post_with_photos(client, "/seller/products/new", product_form(),
+                               [(f"{n}.png", png_bytes(40, 30)) for n in range(4)])
+    assert within.status_code == 302
+    assert len(db.session.scalars(sa.select(StoredImage)).all()) == 4
+
+
+def test_huge_images_are_refused_from_their_headers_before_decoding(
+        client, db, seller_stall, product_form, monkeypatch):
+    from marketplace import storage
+
+    decoded = []
+    real = storage.process_image
+    monkeypatch.setattr(storage, "process_image", lambda raw, *a, **k: decoded.append(1)
+                        or real(raw, *a, **k))
+    photos = [(f"{n}.png", png_bytes(6000, 5000)) for n in range(3)]  # 90 megapixels
+    response = _post_with_photos(client, "/seller/products/new", product_form(), photos)
+    assert response.status_code == 400
+    assert decoded == []
+    assert db.session.scalars(sa.select(StoredImage)).all() == []

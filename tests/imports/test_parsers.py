@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 
-import openpyxl
 import pytest
 
 from marketplace.imports.parsers import (
@@ -223,25 +221,6 @@ def test_bad_quantity_names_row_and_column():
     data = b.shopee_file([b.shopee_line("X1", "A", 1), b.shopee_line("X2", "A", "hai")])
     with pytest.raises(ImportFileError, match="dòng 3.*Số lượng"):
         parse_file("o.xlsx", data)
-
-
-def test_single_column_streaming_read_retries_with_full_read(monkeypatch):
-    data = b.shopee_file([b.shopee_line("X1", "A", 2)])
-    real_load = openpyxl.load_workbook
-    calls = []
-
-    def load(stream, read_only=False, **kw):
-        calls.append(read_only)
-        workbook = real_load(stream, read_only=read_only, **kw)
-        if read_only:
-            # What a broken <dimension> looks like to the streaming reader: one column.
-            workbook = real_load(io.BytesIO(b.xlsx(["Mã đơn hàng"], [])), read_only=True)
-        return workbook
-
-    monkeypatch.setattr(openpyxl, "load_workbook", load)
-    result = parse_file("o.xlsx", data)
-    assert calls == [True, False]
-    assert result.lines[0].qty == 2
 
 
 def test_returned_statuses_of_every_platform_are_returns_not_cancellations():
