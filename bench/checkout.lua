@@ -25,7 +25,19 @@ function init(args)
   f:close()
   -- Threads start at different shoppers so they rarely want the same product row.
   n = (id * 7919) % #shoppers
+  math.randomseed(os.time() + id * 7919)
   for _, k in ipairs(keys) do _G[k] = 0 end
+end
+
+-- Every request is a new checkout form: a fresh one-time key (a repeated key would be answered
+-- with the first checkout instead of placing one).
+-- Unique within a run (thread id and a counter), random across runs.
+sent = 0
+function once_key()
+  sent = sent + 1
+  local hex = {string.format("%04x%08x", id, sent)}
+  for i = 1, 20 do hex[#hex + 1] = string.format("%x", math.random(0, 15)) end
+  return table.concat(hex)
 end
 
 function request()
@@ -34,7 +46,7 @@ function request()
   return wrk.format("POST", "/checkout", {
     ["Cookie"] = s[1],
     ["Content-Type"] = "application/x-www-form-urlencoded",
-  }, s[2])
+  }, s[2] .. "&once_key=" .. once_key())
 end
 
 function response(status, headers, body)

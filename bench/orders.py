@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -97,6 +98,11 @@ def prepare(url: str, stock: int) -> dict:
                "scarce": (scarce.id, scarce.stall_id, scarce.price)}
         db.engine.dispose()
     return ids
+
+
+def with_key(body: str) -> str:
+    """Add a fresh one-time key, as each newly rendered checkout form carries (no replays)."""
+    return f"{body}&once_key={uuid.uuid4().hex}"
 
 
 def checkout_requests(url: str, products: list[tuple[int, int, int]]) -> list[tuple[str, str]]:
@@ -202,7 +208,7 @@ def threads_checkout(base: str, pairs: list[tuple[str, str]], attempts: int,
             cookie, body = pairs[i % len(pairs)]
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/checkout", body=body, headers={
+                conn.request("POST", "/checkout", body=with_key(body), headers={
                     "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
                 resp = conn.getresponse()
                 resp.read()
@@ -264,7 +270,7 @@ def in_process(url: str, pairs: list[tuple[str, str]], n: int = 300, rounds: int
 
     def post(i: int) -> None:
         cookie, body = pairs[i % len(pairs)]
-        r = client.post("/checkout", data=body, headers={
+        r = client.post("/checkout", data=with_key(body), headers={
             "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
         if r.status_code != 303 or "/checkout/" not in r.headers.get("Location", ""):
             raise SystemExit(f"in-process checkout failed: {r.status_code}")

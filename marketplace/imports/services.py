@@ -31,6 +31,7 @@ from marketplace.imports.parsers import (
     _,
     parse_file,
 )
+from marketplace.once import services as once_svc
 
 MAX_FILES = 20
 PENDING_TTL = timedelta(days=1)
@@ -428,7 +429,8 @@ def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, objec
 
 def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | None,
                 overrides: dict[SkuKey, str | int | None] | None = None,
-                pending_batch: str | None = None, accept_remap: bool = False) -> ImportOutcome:
+                pending_batch: str | None = None, accept_remap: bool = False,
+                once: once_svc.Once | None = None) -> ImportOutcome:
     """Save the files' lines in one transaction: upsert by key, newest export wins.
 
     A mapping that would change lines stored earlier is refused unless accept_remap.
@@ -437,10 +439,13 @@ def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | Non
     if preview.remaps and not accept_remap:
         raise RemapNotConfirmed(_("Ghép lại mã SKU sẽ thay đổi số liệu đã có: hãy xem lại và "
                                   "xác nhận."))
+    claim_id = once_svc.claim(once) if once is not None else None
     try:
         if overrides:
             _save_mappings(stall, preview, overrides)
         outcome = _write_lines(stall, preview, user)
+        if claim_id is not None:
+            once_svc.settle(claim_id, ImportCounts.of(outcome).ref)
         if pending_batch:
             db.session.execute(sa.delete(PendingImportFile).where(
                 PendingImportFile.batch == pending_batch))
@@ -576,16 +581,42 @@ def discard_pending(batch: str, user: User) -> None:
     db.session.commit()
 
 
-def confirm_pending(batch: str, user: User,
-                    overrides: dict[SkuKey, str | int | None] | None,
-                    accept_remap: bool = False) -> ImportOutcome:
-    """Save a pending upload with the user's SKU choices."""
-    pending = load_pending(batch, user)
-    if pending is None:
-        raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
-    stall, files = pending
-    return save_import(stall, files, user=user, overrides=overrides, pending_batch=batch,
-                       accept_remap=accept_remap)
+@dataclass(frozen=True)
+class ImportCounts:
+    """How many lines a confirmed import added, changed and left alone."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @classmethod
+    def of(cls, outcome: ImportOutcome) -> ImportCounts:
+        return cls(outcome.inserted, outcome.updated, outcome.unchanged)
+
+    @property
+    def ref(self) -> str:
+        return f"import:{self.inserted}/{self.updated}/{self.unchanged}"
+
+    @classmethod
+    def from_ref(cls, ref: str) -> ImportCounts:
+        inserted, updated, unchanged = (int(n) for n in ref.partition(":")[2].split("/"))
+        return cls(inserted, updated, unchanged)
+
+
+def confirm_pending(batch: str, user: User, overrides: dict[SkuKey, str | int | None] | None,
+                    once: once_svc.Once, accept_remap: bool = False) -> ImportCounts:
+    """Save a pending upload with the user's SKU choices, once per confirmation form."""
+
+    def act() -> ImportCounts:
+        pending = load_pending(batch, user)
+        if pending is None:
+            raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
+        stall, files = pending
+        return ImportCounts.of(save_import(stall, files, user=user, overrides=overrides,
+                                           pending_batch=batch, accept_remap=accept_remap,
+                                           once=once))
+
+    return once_svc.run_once(once, act, ImportCounts.from_ref)
 
 
 def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImport]:
@@ -601,8 +632,8 @@ def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImpo
 
 
 __all__ = [
-    "ImportFileError", "ImportOutcome", "Preview", "RemapEffect", "RemapNotConfirmed",
-    "build_preview", "can_import", "product_codes_overrides", "remap_effects",
+    "ImportCounts", "ImportFileError", "ImportOutcome", "Preview", "RemapEffect",
+    "RemapNotConfirmed", "build_preview", "can_import", "product_codes_overrides", "remap_effects",
     "confirm_pending", "discard_pending", "importable_stalls", "load_pending", "recent_imports",
     "save_import", "stash_upload",
 ]

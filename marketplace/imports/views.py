@@ -12,6 +12,8 @@ from marketplace.forms import EmptyForm
 from marketplace.imports import services
 from marketplace.imports.forms import UploadForm
 from marketplace.imports.parsers import PLATFORM_NAMES
+from marketplace.once import services as once
+from marketplace.once.forms import OnceForm
 
 bp = Blueprint("imports", __name__)
 
@@ -50,21 +52,22 @@ def _overrides() -> dict:
 
 
 def _preview(role: str, batch: str):
-    pending = services.load_pending(batch, current_user)
-    if pending is None:
-        abort(404)
-    stall, files = pending
-    form = EmptyForm()
+    form = OnceForm()
     overrides = None
     shown_error = False
+    # A confirmation is tried before the upload is looked up: a repeat of one already saved
+    # (whose upload is gone) answers with what the first one saved.
     if request.method == "POST" and form.validate_on_submit():
         overrides = _overrides()
         if request.form.get("action") == "confirm":
+            key = form.once(once.IMPORT)  # a missing or malformed key: 400, nothing saved
             try:
                 outcome = services.confirm_pending(
-                    batch, current_user, overrides,
+                    batch, current_user, overrides, key,
                     accept_remap=request.form.get("remap_ok") == "1")
             except DomainError as exc:
+                if services.load_pending(batch, current_user) is None:
+                    abort(404)
                 flash(exc.message, "error")
                 shown_error = True
             else:
@@ -72,6 +75,10 @@ def _preview(role: str, batch: str):
                         "đổi.", new=outcome.inserted, upd=outcome.updated,
                         same=outcome.unchanged), "success")
                 return redirect(url_for(f"imports.{role}_upload"))
+    pending = services.load_pending(batch, current_user)
+    if pending is None:
+        abort(404)
+    stall, files = pending
     try:
         preview = services.build_preview(stall, files, overrides)
     except ValidationError as exc:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
 
+from marketplace.once.forms import OnceForm
 from marketplace.orders.labels import FULFILMENT, PAYMENT, PAYMENT_AT_CHECKOUT
 
 
@@ -16,7 +17,7 @@ class FindOrderForm(FlaskForm):
     phone = StringField(_l("Số điện thoại đã dùng khi đặt"))
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(OnceForm):
     customer_name = StringField(_l("Họ tên người nhận"))
     customer_phone = StringField(_l("Số điện thoại"))
     delivery_address = TextAreaField(_l("Địa chỉ giao hàng (khi chọn giao tận nơi)"))
@@ -56,7 +57,7 @@ def _checkout_form_class(stalls: tuple[tuple[int, tuple[str, ...], tuple[str, ..
     return StallCheckoutForm
 
 
-class SaleForm(FlaskForm):
+class SaleForm(OnceForm):
     """The confirm step of a booth sale: how the buyer pays."""
 
     method = RadioField(_l("Khách trả bằng"), choices=[], validate_choice=False, default="cash")
@@ -68,7 +69,7 @@ def sale_form_for(options: list[str], **kwargs) -> SaleForm:
     return form
 
 
-class ManualOrderForm(FlaskForm):
+class ManualOrderForm(OnceForm):
     customer_name = StringField(_l("Họ tên khách"))
     customer_phone = StringField(_l("Số điện thoại"))
     delivery_address = TextAreaField(_l("Địa chỉ giao hàng"))
@@ -92,5 +93,5 @@ def manual_form_for(fulfilment_options: list[str], payment_options: list[str],
     return form
 
 
-class CancelForm(FlaskForm):
+class CancelForm(OnceForm):
     reason = StringField(_l("Lý do hủy"))

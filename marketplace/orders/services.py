@@ -26,6 +26,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import format_number, format_vnd, local_day_bounds, vn_today
 from marketplace.messages import services as messages
+from marketplace.once import services as once_svc
 from marketplace.orders.models import (
     CHECKOUT_CODE_LENGTH,
     ORDER_CODE_LENGTH,
@@ -509,11 +510,13 @@ def _insert_returning_ids(conn: sa.Connection, table: sa.Table, rows: list[dict]
     return list(conn.execute(stmt, rows).scalars())
 
 
-def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
+def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
+           once: once_svc.Once | None = None) -> Placed:
     """Take stock and write the checkout, orders, lines, events and payments in one commit.
 
     Plain INSERTs rather than the ORM's unit of work: a checkout is the busiest write of a fair
-    and the unit of work was most of its cost.
+    and the unit of work was most of its cost. The form's one-time key, when given, is the
+    transaction's first row, so a repeat waits for this one and then finds its result.
     """
     quantities: dict[int, int] = defaultdict(int)
     names: dict[int, str] = {}
@@ -531,16 +534,20 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None) -> Placed:
         total = sum(line["line_total"] for line in lines)
         prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
     for attempt in range(_WRITE_ATTEMPTS):
-        conn = db.session.connection()
         now = utcnow()
-        sold_out = _take_stock(conn, quantities, names, now)
         checkout_code = new_code(CHECKOUT_CODE_LENGTH) if checkout_fields is not None else None
+        codes = [new_code(ORDER_CODE_LENGTH) for _draft in prepared]
+        if once is not None:
+            once_svc.claim(once, f"checkout:{checkout_code}" if checkout_code
+                           else f"order:{codes[0]}")
+        conn = db.session.connection()
+        sold_out = _take_stock(conn, quantities, names, now)
         checkout_row = None if checkout_fields is None else {
             "code": checkout_code, "created_at": now, **checkout_fields}
         orders, children = [], []
-        for draft, lines, total, _stall in prepared:
+        for code, (draft, lines, total, _stall) in zip(codes, prepared, strict=True):
             orders.append({
-                "code": new_code(ORDER_CODE_LENGTH), "access_token": secrets.token_urlsafe(16),
+                "code": code, "access_token": secrets.token_urlsafe(16),
                 "stall_id": draft.stall_id, "fair_id": draft.fair_id,
                 "pickup_fair_id": draft.pickup_fair_id, "customer_id": draft.customer_id,
                 "customer_name": draft.customer_name, "customer_phone": draft.customer_phone,
@@ -624,15 +631,38 @@ def _fair_participants(fair_id: int | None, stall_ids) -> set[int]:
     ))
 
 
+def _replay_placed(ref: str) -> Placed:
+    """Read back what a spent key placed: a checkout's orders, or one order."""
+    kind, _sep, code = ref.partition(":")
+    stmt = sa.select(Order).options(joinedload(Order.stall)).order_by(Order.id)
+    if kind == "checkout":
+        stmt = stmt.join(Checkout).where(Checkout.code == code)
+    else:
+        stmt = stmt.where(Order.code == code)
+    return Placed(code if kind == "checkout" else None, [
+        PlacedOrder(o.id, o.code, o.access_token, o.total, o.payment_method, o.stall.name)
+        for o in db.session.scalars(stmt)
+    ])
+
+
 def place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tuple[str, str]], *,
-                   customer_id: int | None = None, via_fair_id: int | None = None,
-                   view: CartView | None = None) -> Placed:
-    """Turn the cart into one order per stall under one checkout code, all or nothing.
+                   once: once_svc.Once, customer_id: int | None = None,
+                   via_fair_id: int | None = None, view: CartView | None = None) -> Placed:
+    """Turn the cart into one order per stall under one checkout code, all or nothing, once.
 
     choices maps a stall id to (fulfilment, payment method). via_fair_id is the open fair the
     shopper came through: orders to stalls taking part in it count for it (channel "fair").
-    view is the cart as just reviewed for the same request (saves querying it twice).
+    view is the cart as just reviewed for the same request (saves querying it twice). A repeat
+    of the same form (once) gets the first checkout back, whatever the cart holds by then.
     """
+    return once_svc.run_once(once, lambda: _place_checkout(
+        cart, details, choices, once=once, customer_id=customer_id, via_fair_id=via_fair_id,
+        view=view), _replay_placed)
+
+
+def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tuple[str, str]],
+                    *, once: once_svc.Once, customer_id: int | None,
+                    via_fair_id: int | None, view: CartView | None) -> Placed:
     view = view or review_cart(cart)
     if view.notices:
         raise StaleCart(view.notices, view.cart)
@@ -674,7 +704,7 @@ def place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tupl
     placed = _write(drafts, {"customer_id": customer_id, "customer_name": name,
                              "customer_phone": phone, "customer_email": email,
                              "notify_zalo": bool(details.notify_zalo),
-                             "locale": details.locale or "vi"})
+                             "locale": details.locale or "vi"}, once)
     _tell(messages.order_placed, [o.id for o in placed.orders])
     return placed
 
@@ -752,8 +782,16 @@ def sale_payment_options(stall: Stall) -> list[str]:
 
 
 def record_booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, *,
-                      seller_id: int, now: datetime | None = None) -> PlacedOrder:
-    """Record a sale at the booth: paid in cash now (fulfilled), or awaiting a transfer QR."""
+                      seller_id: int, once: once_svc.Once,
+                      now: datetime | None = None) -> PlacedOrder:
+    """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR."""
+    return once_svc.run_once(
+        once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now),
+        lambda ref: _replay_placed(ref).orders[0])
+
+
+def _booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, seller_id: int,
+                once: once_svc.Once, now: datetime | None) -> PlacedOrder:
     quote = quote_sale(stall, raw_quantities)
     if method not in sale_payment_options(stall):
         raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
@@ -768,7 +806,7 @@ def record_booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str,
         statuses=[OrderStatus.PLACED.value, OrderStatus.FULFILLED.value] if cash
         else [OrderStatus.PLACED.value],
     )
-    return _write([draft], None).orders[0]
+    return _write([draft], None, once).orders[0]
 
 
 def manual_fulfilment_options(stall: Stall) -> list[str]:
@@ -780,8 +818,16 @@ def manual_fulfilment_options(stall: Stall) -> list[str]:
 
 def create_manual_order(stall: Stall, raw_quantities: dict[int, str], details: CustomerDetails,
                         *, channel: str, fulfilment: str, method: str, paid: bool,
-                        seller_id: int) -> PlacedOrder:
-    """Record an order taken by phone, Zalo or livestream, paid or not yet."""
+                        seller_id: int, once: once_svc.Once) -> PlacedOrder:
+    """Record an order taken by phone, Zalo or livestream, paid or not yet, once per form."""
+    return once_svc.run_once(once, lambda: _manual_order(
+        stall, raw_quantities, details, channel=channel, fulfilment=fulfilment, method=method,
+        paid=paid, seller_id=seller_id, once=once), lambda ref: _replay_placed(ref).orders[0])
+
+
+def _manual_order(stall: Stall, raw_quantities: dict[int, str], details: CustomerDetails, *,
+                  channel: str, fulfilment: str, method: str, paid: bool, seller_id: int,
+                  once: once_svc.Once) -> PlacedOrder:
     quote = quote_sale(stall, raw_quantities)
     if channel not in (Channel.LIVESTREAM, Channel.ONLINE):
         raise ValidationError("channel", _("Vui lòng chọn kênh bán."))
@@ -807,21 +853,38 @@ def create_manual_order(stall: Stall, raw_quantities: dict[int, str], details: C
         paid_method=method if paid else None,
         statuses=[OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value],
     )
-    return _write([draft], None).orders[0]
+    return _write([draft], None, once).orders[0]
 
 
 # --- status changes ---------------------------------------------------------------------------
 
 
 def change_status(order: Order, new_status: str, *, by_id: int | None, reason: str = "",
-                  only_unpaid: bool = False, unpaid_ok: bool = False) -> None:
+                  only_unpaid: bool = False, unpaid_ok: bool = False,
+                  once: once_svc.Once | None = None) -> None:
     """Move an order to a new status once; cancelling returns stock and refunds card money.
 
     The status is changed by a conditional UPDATE, so of two racing changes only one wins and
     stock comes back exactly once. Handing over an order paid by transfer or card that is not
     fully paid raises PaymentOutstanding unless the seller confirmed it (unpaid_ok); a cash
-    order handed over records the cash instead.
+    order handed over records the cash instead. With a form's one-time key (once), a repeat of
+    that form answers as the first did instead of reporting a conflict.
     """
+    if once is None:
+        _change_status(order, new_status, by_id=by_id, reason=reason, only_unpaid=only_unpaid,
+                       unpaid_ok=unpaid_ok)
+        return
+    code = order.code
+    once_svc.run_once(once, lambda: _change_status(
+        order, new_status, by_id=by_id, reason=reason, only_unpaid=only_unpaid,
+        unpaid_ok=unpaid_ok, once=once), lambda ref: once_svc.same_result(ref, f"order:{code}"))
+    db.session.refresh(order)
+
+
+def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: str,
+                   only_unpaid: bool, unpaid_ok: bool, once: once_svc.Once | None = None) -> None:
+    if once is not None:
+        once_svc.claim(once, f"order:{order.code}")
     new_status = OrderStatus(new_status)
     if new_status not in _FROM:
         raise ValidationError(None, _("Trạng thái không hợp lệ."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -28,6 +30,8 @@ from marketplace.fairs.services import current_booth, remember_fair_visit, visit
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
+from marketplace.once import services as once
+from marketplace.once.forms import request_once
 from marketplace.orders import labels
 from marketplace.orders import services as svc
 from marketplace.orders.forms import (
@@ -42,8 +46,10 @@ from marketplace.payments.services import money_summary
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)
+bp.add_app_template_global(once.new_key, "once_key")
 
 RECENT_CHECKOUTS = 10  # checkout codes a guest's session may reopen
+CART_KEY = "checkout_once"  # [cart fingerprint, one-time key] of the checkout form shown
 
 
 @bp.app_template_filter("order_status")
@@ -164,10 +170,12 @@ def checkout():
         for notice in view.notices:
             flash(notice, "warning")
         _save_cart(view.cart)
-    if not view.groups:
-        flash(_("Giỏ hàng đang trống."), "info")
-        return redirect(url_for("orders.cart"), code=303)
+    # A posted form goes on even with an empty cart: it may repeat a checkout already placed.
+    if not view.groups and request.method == "GET":
+        return _empty_cart()
     form = checkout_form_for(view.groups)
+    if request.method == "GET":
+        form.once_key.data = _cart_key(view.cart)
     if request.method == "GET" and current_user.is_authenticated:
         form.customer_name.data = form.customer_name.data or current_user.name
         form.customer_phone.data = form.customer_phone.data or current_user.phone
@@ -183,6 +191,7 @@ def checkout():
             placed = svc.place_checkout(
                 _cart(), details, choices, view=view, via_fair_id=visited_fair_id(),
                 customer_id=current_user.id if current_user.is_authenticated else None,
+                once=form.once(once.CHECKOUT),
             )
         except svc.StaleCart as exc:
             _save_cart(exc.cart)
@@ -191,6 +200,8 @@ def checkout():
             flash(_("Giỏ hàng vừa thay đổi, vui lòng kiểm tra lại trước khi đặt."), "warning")
             return redirect(url_for("orders.cart"), code=303)
         except ValidationError as exc:
+            if not view.groups:
+                return _empty_cart()
             populate_errors(form, exc)
             status = 400
         except OutOfStock as exc:
@@ -198,6 +209,7 @@ def checkout():
             status = 409
         else:
             session.pop("cart", None)
+            session.pop(CART_KEY, None)
             # The done page is the confirmation; "added to cart" notes never shown are stale.
             session.pop("_flashes", None)
             session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
@@ -206,6 +218,26 @@ def checkout():
     elif form.is_submitted():
         status = 400
     return render_template("orders/checkout.html", view=view, form=form), status
+
+
+def _cart_key(cart: dict) -> str:
+    """The checkout form's one-time key, the same for every tab showing this cart.
+
+    Two tabs open on one cart are one purchase: sent from both, it is placed once. A changed
+    cart, or a checkout placed, gets a new key.
+    """
+    seen = hashlib.sha256(json.dumps(cart, sort_keys=True).encode()).hexdigest()[:16]
+    saved = session.get(CART_KEY)
+    if isinstance(saved, list) and len(saved) == 2 and saved[0] == seen and once.is_key(saved[1]):
+        return saved[1]
+    key = once.new_key()
+    session[CART_KEY] = [seen, key]
+    return key
+
+
+def _empty_cart():
+    flash(_("Giỏ hàng đang trống."), "info")
+    return redirect(url_for("orders.cart"), code=303)
 
 
 @bp.get("/checkout/<code>")
@@ -324,8 +356,10 @@ def seller_order_status(code: str):
 def seller_order_cancel(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
     form = CancelForm()
+    key = form.once(once.CANCEL)  # a missing key is refused (400) before anything happens
     try:
-        svc.change_status(order, "cancelled", by_id=current_user.id, reason=form.reason.data)
+        svc.change_status(order, "cancelled", by_id=current_user.id, reason=form.reason.data,
+                          once=key)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -389,7 +423,9 @@ def pos_sell():
         return _no_stall()
     method = request.form.get("method", "cash")
     try:
-        placed = svc.record_booth_sale(stall, _quantities(), method, seller_id=current_user.id)
+        placed = svc.record_booth_sale(
+            stall, _quantities(), method, seller_id=current_user.id,
+            once=request_once(request.form.get("once_key"), once.BOOTH_SALE))
     except DomainError as exc:
         return _pos_again(stall, stalls, exc.message, exc.status_code)
     if placed.payment_method == svc.VIETQR:
@@ -420,6 +456,7 @@ def manual_new():
                 stall, _quantities(), details, channel=form.channel.data,
                 fulfilment=form.fulfilment.data, method=form.method.data,
                 paid=bool(form.paid.data), seller_id=current_user.id,
+                once=form.once(once.MANUAL_ORDER),
             )
         except ValidationError as exc:
             populate_errors(form, exc)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
+
+from marketplace.once.forms import OnceForm
 
 
 class VndField(StringField):
@@ -28,9 +28,8 @@ class VndField(StringField):
         return f"{self.data:,}".replace(",", ".") if isinstance(self.data, int) else ""
 
 
-class CashForm(FlaskForm):
+class CashForm(OnceForm):
     amount = VndField(_l("Số tiền mặt đã nhận (₫)"), validators=[InputRequired()])
-    nonce = HiddenField()
 
     def validate_amount(self, field):
         if field.data is not None and field.data <= 0:
@@ -38,10 +37,8 @@ class CashForm(FlaskForm):
 
 
 def new_cash_form(owed: int) -> CashForm:
-    """Return a blank cash form for an order, offering what is owed, with a fresh nonce."""
-    form = CashForm(formdata=None, amount=owed or None)
-    form.nonce.data = secrets.token_urlsafe(12)
-    return form
+    """Return a blank cash form for an order, offering what is owed, with a fresh key."""
+    return CashForm(formdata=None, amount=owed or None)
 
 
 class StatementForm(FlaskForm):
@@ -51,7 +48,7 @@ class StatementForm(FlaskForm):
     )
 
 
-class ConfirmStatementForm(FlaskForm):
+class ConfirmStatementForm(OnceForm):
     """Confirm stored lines, chosen by id as checkboxes named "line" (the text stays stored)."""
 
 
@@ -59,12 +56,12 @@ class CardForm(FlaskForm):
     t = HiddenField()
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(OnceForm):
     reason = TextAreaField(
         _l("Lý do sửa"),
         validators=[InputRequired(_l("Ghi rõ lý do sửa khoản ghi nhầm.")), Length(max=500)],
     )
 
 
-class RefundForm(FlaskForm):
+class RefundForm(OnceForm):
     reason = TextAreaField(_l("Lý do hoàn tiền (không bắt buộc)"), validators=[Length(max=500)])

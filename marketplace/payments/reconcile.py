@@ -44,6 +44,7 @@ from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
+from marketplace.once import services as once_svc
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import (
     BankStatement,
@@ -346,8 +347,16 @@ def match_stored(stored: BankStatement, user) -> Statement:
     return match(Statement(lines, stored.skipped_debits, stored), user)
 
 
-def confirm(stored: BankStatement, line_ids: list[int], user) -> int:
-    """Record, in one transaction, the chosen stored lines that still match; return how many."""
+def confirm(stored: BankStatement, line_ids: list[int], user, once: once_svc.Once) -> int:
+    """Record, in one transaction, the chosen stored lines that still match; return how many.
+
+    A repeat of the same confirmation (once) answers with the first one's count.
+    """
+    return once_svc.run_once(once, lambda: _confirm(stored, line_ids, user, once),
+                             lambda ref: int(ref.partition(":")[2] or 0))
+
+
+def _confirm(stored: BankStatement, line_ids: list[int], user, once: once_svc.Once) -> int:
     if stored.uploaded_by_id != user.id:
         raise Conflict(_("Sao kê này không phải của bạn."))
     chosen = set(line_ids)
@@ -360,6 +369,7 @@ def confirm(stored: BankStatement, line_ids: list[int], user) -> int:
             "Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
             "Vui lòng xem lại và xác nhận lại."
         ))
+    claim_id = once_svc.claim(once)
     try:
         for line in lines:
             order = lock_order(line.order)
@@ -368,6 +378,7 @@ def confirm(stored: BankStatement, line_ids: list[int], user) -> int:
                                  code=order.code))
             record_payment(order, PaymentMethod.VIETQR, line.amount, recorded_by_id=user.id,
                            provider_ref=line.reference)
+        once_svc.settle(claim_id, f"count:{len(lines)}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()

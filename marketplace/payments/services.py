@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -16,6 +15,7 @@ from flask_babel import gettext as _
 from marketplace.catalog.models import Stall
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
+from marketplace.once import services as once_svc
 from marketplace.orders.models import Order, OrderStatus, OrderStatusEvent
 from marketplace.payments import gateway, vietqr
 from marketplace.payments.models import Payment, PaymentKind, PaymentMethod
@@ -273,6 +273,20 @@ def refund_surplus_card(row: Payment, owed_before: int, reason: str) -> Payment 
                        reason=reason)
 
 
+def _replay_payment(order_id: int):
+    """Read back the ledger row a spent key wrote for this order."""
+
+    def replay(ref: str) -> Payment:
+        kind, _sep, raw_id = ref.partition(":")
+        row = db.session.get(Payment, int(raw_id)) if kind == "payment" and raw_id.isdigit() \
+            else None
+        if row is None or row.order_id != order_id:
+            raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+        return row
+
+    return replay
+
+
 def find_row(order: Order, payment_id: int) -> Payment | None:
     """Return one payment row of the order, or None (another order's row is not found)."""
     row = db.session.get(Payment, payment_id)
@@ -286,9 +300,11 @@ def _order_row(order: Order, payment_id: int) -> Payment:
     return row
 
 
-def _commit_undo(write) -> Payment:
+def _commit_undo(write, claim_id: int) -> Payment:
     try:
         row = write()
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{row.id}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -299,11 +315,18 @@ def _commit_undo(write) -> Payment:
     return row
 
 
-def correct_payment(order: Order, payment_id: int, by_id: int, reason: str) -> Payment:
-    """Undo a cash or transfer row recorded by mistake, with the reason, and commit.
+def correct_payment(order: Order, payment_id: int, by_id: int, reason: str,
+                    once: once_svc.Once) -> Payment:
+    """Undo a cash or transfer row recorded by mistake, with the reason, once per form; commit.
 
     The row and its correction stay in the ledger and leave every figure together.
     """
+    return once_svc.run_once(once, lambda: _correct_payment(order, payment_id, by_id, reason,
+                                                            once), _replay_payment(order.id))
+
+
+def _correct_payment(order: Order, payment_id: int, by_id: int, reason: str,
+                     once: once_svc.Once) -> Payment:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError("reason", _("Ghi rõ lý do sửa khoản ghi nhầm."))
@@ -312,6 +335,7 @@ def correct_payment(order: Order, payment_id: int, by_id: int, reason: str) -> P
     row = _order_row(order, payment_id)
     if row.method == PaymentMethod.CARD:
         raise ValidationError(None, _("Tiền thẻ do cổng thanh toán ghi nhận: hãy hoàn tiền thẻ."))
+    claim_id = once_svc.claim(once)
     lock_order(order)
 
     def write() -> Payment:
@@ -322,33 +346,41 @@ def correct_payment(order: Order, payment_id: int, by_id: int, reason: str) -> P
             reverses_id=row.id, reason=reason,
         )
 
-    return _commit_undo(write)
+    return _commit_undo(write, claim_id)
 
 
-def refund_payment(order: Order, payment_id: int, by_id: int, reason: str | None = None
-                   ) -> Payment:
-    """Give a card payment row's money back to the customer through Stripe and commit.
+def refund_payment(order: Order, payment_id: int, by_id: int, reason: str | None = None, *,
+                   once: once_svc.Once) -> Payment:
+    """Give a card payment row's money back to the customer through Stripe, once per form.
 
     Cash and transfer money is handed back as money owed back (record_return).
     """
+    return once_svc.run_once(once, lambda: _refund_payment(order, payment_id, by_id, reason,
+                                                           once), _replay_payment(order.id))
+
+
+def _refund_payment(order: Order, payment_id: int, by_id: int, reason: str | None,
+                    once: once_svc.Once) -> Payment:
     row = _order_row(order, payment_id)
     if row.method != PaymentMethod.CARD:
         raise ValidationError(None, _("Tiền mặt và chuyển khoản: ghi nhận trả lại khách ở "
                                       "trang đơn hàng."))
+    claim_id = once_svc.claim(once)
     lock_order(order)
     reason = " ".join((reason or "").split())[:REASON_MAX] or None
-    return _commit_undo(lambda: _refund_row(row, by_id, reason))
+    return _commit_undo(lambda: _refund_row(row, by_id, reason), claim_id)
 
 
-_NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
+def record_cash(order: Order, amount: int | None, by_id: int, once: once_svc.Once) -> Payment:
+    """Record cash received at the booth or at pickup, once per form, and commit."""
+    return once_svc.run_once(once, lambda: _record_cash(order, amount, by_id, once),
+                             _replay_payment(order.id))
 
 
-def record_cash(order: Order, amount: int | None, by_id: int, nonce: str) -> Payment:
-    """Record cash received at the booth or at pickup, once per form (nonce), and commit."""
-    if not _NONCE_RE.match(nonce or ""):
-        raise ValidationError(None, _("Biểu mẫu đã cũ, vui lòng tải lại trang."))
+def _record_cash(order: Order, amount: int | None, by_id: int, once: once_svc.Once) -> Payment:
     if amount is None or int(amount) <= 0:
         raise ValidationError("amount", _("Nhập số tiền lớn hơn 0."))
+    claim_id = once_svc.claim(once)
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
@@ -360,14 +392,10 @@ def record_cash(order: Order, amount: int | None, by_id: int, nonce: str) -> Pay
             raise ValidationError(
                 "amount", _("Số tiền lớn hơn số còn phải trả (%(owed)s).", owed=_vnd(owed))
             )
-        payment = record_payment(
-            order, PaymentMethod.CASH, int(amount), recorded_by_id=by_id,
-            provider_ref=f"cash-{nonce}",
-        )
+        payment = record_payment(order, PaymentMethod.CASH, int(amount), recorded_by_id=by_id)
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{payment.id}")
         db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Khoản tiền mặt này đã được ghi rồi.")) from None
     except Exception:
         db.session.rollback()
         raise
@@ -383,8 +411,14 @@ def _close_card_sessions_if_paid(order: Order) -> None:
         expire_open_sessions(order)
 
 
-def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
-    """Record the VietQR transfer the seller saw arrive; None if the order was already paid."""
+def mark_transfer_received(order: Order, by_id: int, once: once_svc.Once) -> Payment | None:
+    """Record the VietQR transfer the seller saw arrive, once per form; None if already paid."""
+    return once_svc.run_once(once, lambda: _transfer_received(order, by_id, once),
+                             _replay_payment(order.id))
+
+
+def _transfer_received(order: Order, by_id: int, once: once_svc.Once) -> Payment | None:
+    claim_id = once_svc.claim(once)
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
@@ -408,6 +442,8 @@ def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
             order, PaymentMethod.VIETQR, owed, recorded_by_id=by_id,
             provider_ref=f"vietqr-{order.code}-{n + 1}",
         )
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{payment.id}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -422,14 +458,20 @@ def mark_transfer_received(order: Order, by_id: int) -> Payment | None:
 RETURN_METHODS = (PaymentMethod.CASH.value, PaymentMethod.VIETQR.value)
 
 
-def record_return(order: Order, method: str, by_id: int) -> Payment:
+def record_return(order: Order, method: str, by_id: int, once: once_svc.Once) -> Payment:
     """Record that the money owed back was returned to the customer (cash or transfer), commit.
 
     The refund row is for all that is owed back, read under the order's lock, so a second tap
-    finds nothing left to return.
+    finds nothing left to return; a repeat of the same form (once) answers with the first row.
     """
+    return once_svc.run_once(once, lambda: _record_return(order, method, by_id, once),
+                             _replay_payment(order.id))
+
+
+def _record_return(order: Order, method: str, by_id: int, once: once_svc.Once) -> Payment:
     if method not in RETURN_METHODS:
         raise ValidationError("method", _("Chọn cách đã trả lại tiền cho khách."))
+    claim_id = once_svc.claim(once)
     order = lock_order(order)
     try:
         amount = owed_back(order)
@@ -443,6 +485,8 @@ def record_return(order: Order, method: str, by_id: int) -> Payment:
             order, method, -amount, recorded_by_id=by_id, kind="refund",
             provider_ref=f"return-{order.code}-{n + 1}",
         )
+        db.session.flush()
+        once_svc.settle(claim_id, f"payment:{payment.id}")
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()

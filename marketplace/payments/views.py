@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import secrets
 
 import sqlalchemy as sa
 from flask import (
@@ -27,6 +26,8 @@ from marketplace.errors import DomainError, ValidationError, populate_errors
 from marketplace.extensions import csrf, db
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
+from marketplace.once import services as once
+from marketplace.once.forms import OnceForm
 from marketplace.orders.models import Order
 from marketplace.orders.services import payment_deadline, unpaid_siblings
 from marketplace.payments import card as cards
@@ -125,9 +126,10 @@ def _back_to(default: str):
 @role_required("seller")
 def mark_received(code: str):
     order = _seller_order(code)
-    if not EmptyForm().validate_on_submit():
+    form = OnceForm()
+    if not form.validate_on_submit():
         abort(400)
-    payment = services.mark_transfer_received(order, current_user.id)
+    payment = services.mark_transfer_received(order, current_user.id, form.once(once.TRANSFER))
     if payment is None:
         flash(_("Đơn %(code)s đã được thanh toán trước đó.", code=order.code), "warning")
     elif order.status == "fulfilled" and order.is_booth_sale:
@@ -170,8 +172,6 @@ def vietqr_sign_png(stall_id: int):
 def _ledger_page(order: Order, form: CashForm | None = None, status: int = 200):
     if form is None:
         form = new_cash_form(services.outstanding(order))
-    else:
-        form.nonce.data = secrets.token_urlsafe(12)
     rows = services.ledger(order)
     return render_template(
         "payments/order_payments.html", order=order, rows=rows,
@@ -195,7 +195,7 @@ def record_cash(code: str):
     if not form.validate_on_submit():
         return _ledger_page(order, form, 400)
     try:
-        services.record_cash(order, form.amount.data, current_user.id, form.nonce.data)
+        services.record_cash(order, form.amount.data, current_user.id, form.once(once.CASH))
     except ValidationError as exc:
         populate_errors(form, exc)
         return _ledger_page(order, form, 400)
@@ -214,10 +214,12 @@ def _undo(code: str, payment_id: int, kind: str):
     if form.validate_on_submit():
         try:
             if kind == "correction":
-                services.correct_payment(order, row.id, current_user.id, form.reason.data)
+                services.correct_payment(order, row.id, current_user.id, form.reason.data,
+                                         form.once(once.CORRECTION))
                 flash(_("Đã sửa khoản ghi nhầm; khoản này không còn tính vào số liệu."))
             else:
-                services.refund_payment(order, row.id, current_user.id, form.reason.data)
+                services.refund_payment(order, row.id, current_user.id, form.reason.data,
+                                        once=form.once(once.REFUND))
                 flash(_("Đã hoàn tiền cho khách."))
         except ValidationError as exc:
             populate_errors(form, exc)
@@ -253,17 +255,20 @@ def confirm_return(code: str):
         flash(_("Đơn %(code)s không còn tiền phải trả lại khách.", code=order.code), "info")
         return redirect(url_for("orders.seller_order", code=order.code), code=303)
     return render_template("payments/confirm_return.html", order=order, money=money,
-                           form=EmptyForm())
+                           form=OnceForm())
 
 
 @bp.post("/seller/orders/<code>/payments/return")
 @role_required("seller")
 def record_return(code: str):
     order = _seller_order(code)
-    if not EmptyForm().validate_on_submit():
+    form = OnceForm()
+    if not form.validate_on_submit():
         abort(400)
+    key = form.once(once.REFUND)  # a missing key is refused (400) before anything happens
     try:
-        payment = services.record_return(order, request.form.get("method", ""), current_user.id)
+        payment = services.record_return(order, request.form.get("method", ""), current_user.id,
+                                         key)
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -323,7 +328,8 @@ def reconcile_confirm(statement_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        count = reconcile.confirm(stored, request.form.getlist("line", type=int), current_user)
+        count = reconcile.confirm(stored, request.form.getlist("line", type=int), current_user,
+                                  form.once(once.RECONCILE))
     except DomainError as exc:
         flash(exc.message, "error")
         return _statement_page(stored, exc.status_code)

@@ -1,7 +1,7 @@
 """Photos of diary steps and certificate scans
 
 Revision ID: 190b326f92be
-Revises: 0b9b08174210
+Revises: f5271ad10c2a
 Create Date: 2026-12-03 14:30:47.741564
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = '190b326f92be'
-down_revision = '0b9b08174210'
+down_revision = 'f5271ad10c2a'
 branch_labels = None
 depends_on = None
 

@@ -33,6 +33,22 @@
     });
     update();
   });
+  // The device makes the sale's one-time key: a retried or double-tapped sale is recorded once.
+  // Made once per page load, so resending this page resends the same key; without
+  // JavaScript the key the server put in the form does the same job.
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) { crypto.getRandomValues(bytes); }
+    else { return null; }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; bytes[8] = (bytes[8] & 0x3f) | 0x80;  // uuid v4
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  }
+  document.querySelectorAll("input[data-once]").forEach(function (input) {
+    var key = newKey();
+    if (key) { input.value = key; }
+  });
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.hidden = false;
     b.addEventListener("click", function () { window.print(); });

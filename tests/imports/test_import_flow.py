@@ -17,6 +17,7 @@ from marketplace.imports.models import (
 )
 from tests.factories import make_fair, make_organizer, make_participation, make_product, make_stall
 from tests.imports import builders as b
+from tests.keys import new_key
 
 
 def _lines():
@@ -65,7 +66,7 @@ def test_confirm_saves_lines_with_mapped_weight_and_remembers_mapping(client, au
     stall, product = _setup(auth)
     preview_url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                           stall).headers["Location"]
-    response = client.post(preview_url, data={"action": "confirm",
+    response = client.post(preview_url, data={"action": "confirm", "once_key": new_key(),
                                               "map:shopee:VAI-2KG": str(product.id)})
     assert response.status_code == 302
     lines = _lines()
@@ -93,7 +94,9 @@ def test_reimporting_the_same_file_changes_nothing(client, auth):
     for _ in range(2):
         url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+        client.post(url,
+                    data={"action": "confirm", "once_key": new_key(),
+                          "map:shopee:VAI-2KG": str(product.id)})
     lines = _lines()
     assert len(lines) == 3
     assert sum(x.net_amount for x in lines) == 360000 + 300000 + 240000
@@ -106,7 +109,7 @@ def test_newer_export_updates_status_without_double_counting(client, auth):
     for status in ("Đang giao", "Hoàn thành"):
         url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export(status))],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm"})
+        client.post(url, data={"action": "confirm", "once_key": new_key()})
     lines = _lines()
     assert len(lines) == 3
     assert sorted(x.status_class for x in lines) == ["cancelled", "sale", "sale"]
@@ -119,7 +122,7 @@ def test_lazada_reimport_upserts_by_item_id(client, auth):
                    for i in range(3)]
         url = _upload(client, "/seller/imports", [("l.xlsx", b.lazada_file(records))],
                       stall).headers["Location"]
-        client.post(url, data={"action": "confirm"})
+        client.post(url, data={"action": "confirm", "once_key": new_key()})
     lines = _lines()
     assert [(x.line_key, x.status_class, x.qty) for x in lines] == [
         ("500", "sale", 1), ("501", "sale", 1), ("502", "sale", 1)]
@@ -130,7 +133,7 @@ def test_same_lines_in_two_files_of_one_upload_count_once(client, auth):
     line = b.tiktok_line("576461234567890123", "VAI-2KG", 2)
     files = [("a.csv", b.tiktok_csv([line])), ("b.xlsx", b.tiktok_xlsx([line]))]
     url = _upload(client, "/seller/imports", files, stall).headers["Location"]
-    client.post(url, data={"action": "confirm"})
+    client.post(url, data={"action": "confirm", "once_key": new_key()})
     assert [x.qty for x in _lines()] == [2]
 
 
@@ -161,7 +164,7 @@ def test_mapping_to_another_stalls_product_is_refused(client, auth):
     foreign = make_product(make_stall())
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    response = client.post(url, data={"action": "confirm",
+    response = client.post(url, data={"action": "confirm", "once_key": new_key(),
                                       "map:shopee:VAI-2KG": str(foreign.id)})
     assert "không thuộc gian hàng này" in response.get_data(as_text=True)
     assert _count(ImportedSaleLine) == 0 and _count(SkuMapping) == 0
@@ -183,7 +186,7 @@ def test_another_seller_cannot_open_my_preview(client, auth, app):
     auth.logout()
     auth.login(make_stall().owner)
     assert client.get(url).status_code == 404
-    assert client.post(url, data={"action": "confirm"}).status_code == 404
+    assert client.post(url, data={"action": "confirm", "once_key": new_key()}).status_code == 404
     assert _count(ImportedSaleLine) == 0
 
 
@@ -239,17 +242,21 @@ def test_mapping_later_updates_lines_imported_earlier(client, auth):
     stall, product = _setup(auth)
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    client.post(url, data={"action": "confirm"})
+    client.post(url, data={"action": "confirm", "once_key": new_key()})
     other = b.shopee_file([b.shopee_line("230630CCC", "VAI-2KG", 1)])
     url = _upload(client, "/seller/imports", [("o2.xlsx", other)], stall).headers["Location"]
-    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    resp = client.post(url,
+                       data={"action": "confirm", "once_key": new_key(),
+                             "map:shopee:VAI-2KG": str(product.id)})
     # Earlier lines would change: the preview shows how, and nothing is saved yet.
     text = resp.get_data(as_text=True)
     assert "Ghép lại sẽ thay đổi số liệu đã có" in text and 'name="remap_ok"' in text
     assert "0 → 6" in text  # 3 units of the in-progress line × 2 kg
     assert "360.000 ₫" in text
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {None}
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id),
+    client.post(url,
+                data={"action": "confirm", "once_key": new_key(),
+                      "map:shopee:VAI-2KG": str(product.id),
                            "remap_ok": "1"})
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
 
@@ -259,16 +266,22 @@ def test_remapping_to_another_product_shows_the_change_and_asks(client, auth):
     bigger = make_product(stall, name="Vải thiều thùng 5kg", net_weight_kg=Decimal("5.000"))
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    client.post(url,
+                data={"action": "confirm", "once_key": new_key(),
+                      "map:shopee:VAI-2KG": str(product.id)})
     assert len(_lines()) == 3
     url = _upload(client, "/seller/imports", [("o.xlsx", _shopee_export())],
                   stall).headers["Location"]
-    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(bigger.id)})
+    resp = client.post(url,
+                       data={"action": "confirm", "once_key": new_key(),
+                             "map:shopee:VAI-2KG": str(bigger.id)})
     text = resp.get_data(as_text=True)
     assert "Vải thiều hộp 2kg" in text and "6 → 15" in text
     assert {x.product_id for x in _lines() if x.seller_sku == "VAI-2KG"} == {product.id}
     # Keeping the mapping as it was asks nothing.
-    resp = client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    resp = client.post(url,
+                       data={"action": "confirm", "once_key": new_key(),
+                             "map:shopee:VAI-2KG": str(product.id)})
     assert resp.status_code == 302
 
 
@@ -285,7 +298,9 @@ def test_returned_lines_are_stored_and_reported_as_returns(client, auth):
         b.shopee_line("230621BBB", "VAI-2KG", 1, status="Đã hủy"),
     ])
     url = _upload(client, "/seller/imports", [("o.xlsx", export)], stall).headers["Location"]
-    client.post(url, data={"action": "confirm", "map:shopee:VAI-2KG": str(product.id)})
+    client.post(url,
+                data={"action": "confirm", "once_key": new_key(),
+                      "map:shopee:VAI-2KG": str(product.id)})
     returned = [x for x in _lines() if x.external_order_id == "230622DDD"]
     assert [(x.status_class, x.returned_qty) for x in returned] == [("returned", 2)]
     html = client.get("/seller/summary?all=1").get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketplace.database import utcnow
+from tests.keys import new_key
 
 
 class Shop:
@@ -21,7 +22,7 @@ class Shop:
     def checkout(self, stalls=(), *, fulfilment="stall_pickup", payment="cash",
                  name="Trần Văn Khách", phone="0912 345 678", address="", **extra):
         data = {"customer_name": name, "customer_phone": phone, "delivery_address": address,
-                "note": ""}
+                "note": "", "once_key": new_key()}
         for stall in stalls:
             data[f"fulfilment_{stall.id}"] = fulfilment
             data[f"payment_{stall.id}"] = payment

@@ -1,7 +1,5 @@
 """Orders a seller can close: booth sales done when paid, payment actions, unpaid handover."""
 
-import re
-
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -15,6 +13,7 @@ from tests.factories import (
     make_seller,
     make_stall,
 )
+from tests.keys import new_key, page_keys
 
 BANK = {"bank_bin": "970436", "bank_account_number": "0011001234567",
         "bank_account_name": "NGUYEN VAN A"}
@@ -35,7 +34,8 @@ def _fresh(order) -> Order:
 
 
 def _vietqr_booth_sale(client, rice) -> Order:
-    client.post("/seller/pos/sell", data={f"qty_{rice.id}": "2", "method": "vietqr"})
+    client.post("/seller/pos/sell",
+                data={"once_key": new_key(), f"qty_{rice.id}": "2", "method": "vietqr"})
     db.session.expire_all()
     return db.session.scalars(sa.select(Order)).one()
 
@@ -49,7 +49,7 @@ def test_transfer_received_on_a_booth_sale_completes_it(client, auth):
     order = _vietqr_booth_sale(client, rice)
     packing = client.get(f"/seller/orders/packing?fair={fair.id}").get_data(as_text=True)
     assert order.code in packing  # waiting for the transfer: the goods are still here
-    html = client.post(f"/pay/{order.code}/vietqr/received",
+    html = client.post(f"/pay/{order.code}/vietqr/received", data={"once_key": new_key()},
                        follow_redirects=True).get_data(as_text=True)
     assert f"Đã nhận chuyển khoản, đơn {order.code} đã giao xong." in html
     fresh = _fresh(order)
@@ -65,14 +65,14 @@ def test_cash_recorded_on_a_booth_sale_completes_it(client, auth):
     auth.login(seller)
     order = _vietqr_booth_sale(client, rice)
     page = client.get(f"/seller/orders/{order.code}").get_data(as_text=True)
-    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    key = page_keys(page)[0]
     client.post(f"/seller/orders/{order.code}/payments/cash",
-                data={"amount": "40.000", "nonce": nonce})
+                data={"amount": "40.000", "once_key": key})
     assert _fresh(order).status == "placed"  # partly paid: not handed over yet
     page = client.get(f"/seller/orders/{order.code}").get_data(as_text=True)
-    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    key = page_keys(page)[0]
     client.post(f"/seller/orders/{order.code}/payments/cash",
-                data={"amount": "50.000", "nonce": nonce})
+                data={"amount": "50.000", "once_key": key})
     assert _fresh(order).status == "fulfilled"
 
 
@@ -81,7 +81,7 @@ def test_a_paid_online_order_is_not_handed_over_by_its_payment(client, auth):
     order = make_order(stall, [(rice, 1)], payment_method="vietqr", channel="fair", fair=fair,
                        fulfilment="booth_pickup", pickup_fair_id=fair.id)
     auth.login(seller)
-    client.post(f"/pay/{order.code}/vietqr/received")
+    client.post(f"/pay/{order.code}/vietqr/received", data={"once_key": new_key()})
     fresh = _fresh(order)
     assert (fresh.status, fresh.paid_amount) == ("placed", 45000)  # the buyer has not come yet
 
@@ -115,9 +115,9 @@ def test_cash_recorded_from_the_order_page_returns_to_it(client, auth):
     order = make_order(stall, [(rice, 3)], payment_method="vietqr")
     auth.login(seller)
     page = client.get(f"/seller/orders/{order.code}").get_data(as_text=True)
-    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    key = page_keys(page)[0]
     resp = client.post(f"/seller/orders/{order.code}/payments/cash",
-                       data={"amount": "135.000", "nonce": nonce,
+                       data={"amount": "135.000", "once_key": key,
                              "next": f"/seller/orders/{order.code}"})
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith(f"/seller/orders/{order.code}")
@@ -130,7 +130,7 @@ def test_a_foreign_next_is_not_followed(client, auth):
     order = make_order(stall, [(rice, 1)], payment_method="vietqr")
     auth.login(seller)
     resp = client.post(f"/pay/{order.code}/vietqr/received",
-                       data={"next": "https://evil.example/x"})
+                       data={"once_key": new_key(), "next": "https://evil.example/x"})
     assert resp.headers["Location"].endswith(f"/pay/{order.code}/vietqr")
 
 
@@ -148,7 +148,8 @@ def test_another_seller_sees_no_payment_actions(client, auth):
     order = make_order(stall, [(rice, 1)], payment_method="vietqr")
     auth.login(make_seller())
     assert client.get(f"/seller/orders/{order.code}").status_code == 404
-    assert client.post(f"/pay/{order.code}/vietqr/received").status_code == 404
+    assert client.post(f"/pay/{order.code}/vietqr/received",
+                       data={"once_key": new_key()}).status_code == 404
     assert db.session.scalars(sa.select(Payment)).all() == []
 
 

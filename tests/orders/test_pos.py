@@ -12,6 +12,7 @@ from tests.factories import (
     make_seller,
     make_stall,
 )
+from tests.keys import new_key
 
 
 def _seller_at_fair(**stall_kw):
@@ -57,7 +58,7 @@ def _count_orders() -> int:
 def test_cash_sale_is_a_paid_fulfilled_fair_order(client, auth):
     seller, stall, fair, rice, sauce = _seller_at_fair()
     auth.login(seller)
-    response = client.post("/seller/pos/sell", data={f"qty_{rice.id}": "2",
+    response = client.post("/seller/pos/sell", data={"once_key": new_key(), f"qty_{rice.id}": "2",
                                                      f"qty_{sauce.id}": "1", "method": "cash"},
                            follow_redirects=True)
     assert "Đã bán, thu tiền mặt 120.000 ₫" in response.get_data(as_text=True)
@@ -78,7 +79,8 @@ def test_transfer_qr_is_offered_only_with_a_bank_account(client, auth):
     auth.login(seller)
     html = client.post("/seller/pos/confirm", data={f"qty_{rice.id}": "1"}).get_data(as_text=True)
     assert 'value="vietqr"' in html
-    response = client.post("/seller/pos/sell", data={f"qty_{rice.id}": "1", "method": "vietqr"})
+    response = client.post("/seller/pos/sell",
+                           data={"once_key": new_key(), f"qty_{rice.id}": "1", "method": "vietqr"})
     assert response.status_code == 303
     order = _only_order()
     assert order.code in response.headers["Location"]
@@ -88,7 +90,8 @@ def test_transfer_qr_is_offered_only_with_a_bank_account(client, auth):
 def test_transfer_refused_without_a_bank_account(client, auth):
     seller, _stall, _fair, rice, _sauce = _seller_at_fair()
     auth.login(seller)
-    response = client.post("/seller/pos/sell", data={f"qty_{rice.id}": "1", "method": "vietqr"})
+    response = client.post("/seller/pos/sell",
+                           data={"once_key": new_key(), f"qty_{rice.id}": "1", "method": "vietqr"})
     assert response.status_code == 400
     assert "Vui lòng chọn cách thanh toán." in response.get_data(as_text=True)
     assert _count_orders() == 0
@@ -98,7 +101,8 @@ def test_sale_without_an_open_fair_is_still_recorded(client, auth):
     seller = make_seller()
     rice = make_product(make_stall(seller), price=10000)
     auth.login(seller)
-    client.post("/seller/pos/sell", data={f"qty_{rice.id}": "3", "method": "cash"})
+    client.post("/seller/pos/sell",
+                data={"once_key": new_key(), f"qty_{rice.id}": "3", "method": "cash"})
     order = _only_order()
     assert (order.channel, order.fair_id, order.total) == ("fair", None, 30000)
 
@@ -119,7 +123,8 @@ def test_bad_quantities_on_the_sale_screen(client, auth):
 def test_selling_more_than_stock_names_the_product(client, auth):
     seller, _stall, _fair, _rice, sauce = _seller_at_fair()
     auth.login(seller)
-    response = client.post("/seller/pos/sell", data={f"qty_{sauce.id}": "6", "method": "cash"})
+    response = client.post("/seller/pos/sell",
+                           data={"once_key": new_key(), f"qty_{sauce.id}": "6", "method": "cash"})
     assert response.status_code == 409
     assert "Không đủ hàng: Tương Trí Yên chỉ còn 5." in response.get_data(as_text=True)
     assert _count_orders() == 0
@@ -129,7 +134,8 @@ def test_seller_cannot_sell_another_stall_products(client, auth):
     seller, _stall, _fair, _rice, _sauce = _seller_at_fair()
     foreign = make_product(name="Hàng người khác", stock=5)
     auth.login(seller)
-    response = client.post("/seller/pos/sell", data={f"qty_{foreign.id}": "1", "method": "cash"})
+    response = client.post("/seller/pos/sell",
+                           data={"once_key": new_key(), f"qty_{foreign.id}": "1", "method": "cash"})
     assert response.status_code == 400
     assert _count_orders() == 0
     assert client.get(f"/seller/pos?stall={foreign.stall_id}").status_code == 404
@@ -145,7 +151,7 @@ def test_seller_without_a_stall_is_told_to_make_one(client, auth):
 def test_manual_livestream_order_unpaid(client, auth):
     seller, _stall, _fair, rice, _sauce = _seller_at_fair()
     auth.login(seller)
-    response = client.post("/seller/orders/new", data={
+    response = client.post("/seller/orders/new", data={"once_key": new_key(),
         f"qty_{rice.id}": "4", "customer_name": "Chị Mai", "customer_phone": "0988 111 222",
         "channel": "livestream", "fulfilment": "delivery", "delivery_address": "Bắc Giang",
         "method": "cash",
@@ -160,7 +166,7 @@ def test_manual_order_paid_by_transfer(client, auth):
     seller, _stall, _fair, rice, _sauce = _seller_at_fair(
         bank_bin="970436", bank_account_number="0011001234567")
     auth.login(seller)
-    client.post("/seller/orders/new", data={
+    client.post("/seller/orders/new", data={"once_key": new_key(),
         f"qty_{rice.id}": "1", "customer_name": "Anh Long", "customer_phone": "0912000111",
         "channel": "online", "fulfilment": "stall_pickup", "method": "vietqr", "paid": "y",
     })
@@ -172,7 +178,7 @@ def test_manual_order_paid_by_transfer(client, auth):
 def test_manual_order_with_errors_saves_nothing(client, auth):
     seller, _stall, _fair, rice, _sauce = _seller_at_fair()
     auth.login(seller)
-    response = client.post("/seller/orders/new", data={
+    response = client.post("/seller/orders/new", data={"once_key": new_key(),
         f"qty_{rice.id}": "1", "customer_name": "", "customer_phone": "0912000111",
         "channel": "livestream", "fulfilment": "stall_pickup", "method": "cash",
     })

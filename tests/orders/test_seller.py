@@ -14,6 +14,7 @@ from tests.factories import (
     make_stall,
     make_user,
 )
+from tests.keys import new_key
 
 
 def _stall_with_order(**order_kw):
@@ -83,7 +84,7 @@ def test_another_seller_cannot_see_or_change_an_order(client, auth):
     assert client.post(f"/seller/orders/{order.code}/status",
                        data={"status": "confirmed"}).status_code == 404
     assert client.post(f"/seller/orders/{order.code}/cancel",
-                       data={"reason": "x"}).status_code == 404
+                       data={"reason": "x", "once_key": new_key()}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "placed"
     assert _stock(product) == 10
@@ -133,9 +134,11 @@ def test_handing_over_a_cash_order_records_the_cash(client, auth):
 def test_cancel_returns_stock_exactly_once(client, auth):
     seller, _stall, product, order = _stall_with_order()
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Khách đổi ý"})
+    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Khách đổi ý",
+                                                             "once_key": new_key()})
     assert _stock(product) == 12
-    again = client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Lần nữa"},
+    again = client.post(f"/seller/orders/{order.code}/cancel",
+                        data={"reason": "Lần nữa", "once_key": new_key()},
                         follow_redirects=True)
     assert "không đổi được" in again.get_data(as_text=True)
     assert _stock(product) == 12
@@ -147,7 +150,8 @@ def test_cancel_returns_stock_exactly_once(client, auth):
 def test_cancel_needs_a_reason(client, auth):
     seller, _stall, product, order = _stall_with_order()
     auth.login(seller)
-    html = client.post(f"/seller/orders/{order.code}/cancel", data={"reason": " "},
+    html = client.post(f"/seller/orders/{order.code}/cancel",
+                       data={"reason": " ", "once_key": new_key()},
                        follow_redirects=True).get_data(as_text=True)
     assert "Vui lòng ghi lý do hủy đơn." in html
     assert _stock(product) == 10
@@ -157,7 +161,8 @@ def test_cancel_needs_a_reason(client, auth):
 def test_cancelling_a_cash_paid_order_shows_the_money_as_owed_back(client, auth):
     seller, _stall, _product, order = _stall_with_order(paid=True, method="cash")
     auth.login(seller)
-    html = client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Hết hàng thật"},
+    html = client.post(f"/seller/orders/{order.code}/cancel",
+                       data={"reason": "Hết hàng thật", "once_key": new_key()},
                        follow_redirects=True).get_data(as_text=True)
     assert "Cần trả lại khách 100.000 ₫" in html
     db.session.expire_all()
@@ -168,7 +173,8 @@ def test_cancelling_a_cash_paid_order_shows_the_money_as_owed_back(client, auth)
 def test_fulfilled_order_cannot_be_cancelled(client, auth):
     seller, _stall, product, order = _stall_with_order(status="fulfilled")
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "muộn"})
+    client.post(f"/seller/orders/{order.code}/cancel",
+                data={"reason": "muộn", "once_key": new_key()})
     assert _stock(product) == 10
     assert db.session.get(Order, order.id).status == "fulfilled"
 

@@ -10,6 +10,7 @@ from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatusEvent
 from tests.factories import make_order, make_product, make_stall
+from tests.keys import new_key
 
 BUYERS = 24
 STOCK = 5
@@ -33,7 +34,7 @@ def _race_for_last_units(app, product_id: int, stall_id: int) -> list[str]:
         response = c.post("/checkout", data={
             "customer_name": "Người mua", "customer_phone": "0912345678",
             f"fulfilment_{stall_id}": "stall_pickup",
-            f"payment_{stall_id}": "cash",
+            f"payment_{stall_id}": "cash", "once_key": new_key(),
         })
         # Accepted: on to the checkout's page. Refused: 409 "Không đủ hàng" when the stock
         # went in the UPDATE, or back to the cart when it was already gone on reading it.

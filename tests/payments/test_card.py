@@ -11,6 +11,7 @@ from flask import render_template_string
 from marketplace.payments.models import CardCheckout, Payment
 from marketplace.payments.services import refund_on_cancel
 from tests.factories import make_checkout, make_order, make_product, make_stall
+from tests.keys import new_key
 from tests.payments.conftest import SECRET_KEY, session_object
 
 
@@ -214,7 +215,7 @@ def test_seller_refunding_a_card_row_refunds_it_through_stripe(client, auth, db,
     url = f"/seller/orders/{order.code}/payments/{paid.id}/refund"
     assert "Xác nhận hoàn tiền" in client.get(url).get_data(as_text=True)
     assert stripe_on.log == []  # the confirmation page refunds nothing
-    client.post(url, data={"reason": "Khách đổi ý"})
+    client.post(url, data={"reason": "Khách đổi ý", "once_key": new_key()})
     assert json.dumps(_form(stripe_on.log[0][0])["payment_intent"]) == '["pi_test_77"]'
     kinds = db.session.scalars(sa.select(Payment.kind).order_by(Payment.id)).all()
     assert kinds == ["payment", "refund"]

@@ -14,6 +14,7 @@ from marketplace.orders.services import change_status, expire_unpaid_orders
 from marketplace.payments.models import CardCheckout, Payment
 from marketplace.payments.services import record_payment
 from tests.factories import make_order, make_seller
+from tests.keys import new_key, page_keys
 from tests.payments.conftest import event_body, post_webhook, session_object
 
 NOW = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
@@ -150,7 +151,8 @@ def test_seller_cancelling_expires_the_open_session(client, auth, db, stripe_on,
     stripe_on.expect_request("/v1/checkout/sessions/cs_test_a1/expire", method="POST") \
         .respond_with_json(_session_json(status="expired"))
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Hết hàng"})
+    client.post(f"/seller/orders/{order.code}/cancel",
+                data={"once_key": new_key(), "reason": "Hết hàng"})
     [(request, _)] = stripe_on.log
     assert request.headers["Idempotency-Key"] == "cho40-expire-cs_test_a1"
     assert request.get_data(as_text=True) == ""
@@ -194,7 +196,8 @@ def test_stripe_refusing_to_expire_does_not_stop_the_cancel(client, auth, db, st
     stripe_on.expect_request("/v1/checkout/sessions/cs_test_a1/expire", method="POST") \
         .respond_with_json(NOT_EXPIRABLE, status=400)
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/cancel", data={"reason": "Hết hàng"})
+    client.post(f"/seller/orders/{order.code}/cancel",
+                data={"once_key": new_key(), "reason": "Hết hàng"})
     assert db.session.get(Order, order.id).status == "cancelled"
     assert _card(db).status == "open"  # its payment, if any, is refunded when it arrives
 
@@ -215,7 +218,8 @@ def test_a_session_covering_other_orders_is_expired_too(client, auth, db, stripe
     stripe_on.expect_request("/v1/checkout/sessions/cs_test_a1/expire", method="POST") \
         .respond_with_json(_session_json(status="expired"))
     auth.login(seller)
-    client.post(f"/seller/orders/{mine.code}/cancel", data={"reason": "Hết hàng"})
+    client.post(f"/seller/orders/{mine.code}/cancel",
+                data={"once_key": new_key(), "reason": "Hết hàng"})
     assert [r.path for r, _ in stripe_on.log] == ["/v1/checkout/sessions/cs_test_a1/expire"]
 
 
@@ -276,11 +280,10 @@ def test_card_payment_after_cash_is_refunded_and_not_counted_twice(client, auth,
         .respond_with_json(NOT_EXPIRABLE, status=400)
     auth.login(seller)
     page = client.get(f"/seller/orders/{order.code}").get_data(as_text=True)
-    import re
 
-    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    key = page_keys(page)[0]
     client.post(f"/seller/orders/{order.code}/payments/cash",
-                data={"amount": "135.000", "nonce": nonce})
+                data={"amount": "135.000", "once_key": key})
     assert [r.path for r, _ in stripe_on.log] == ["/v1/checkout/sessions/cs_test_a1/expire"]
     stripe_on.clear()
     stripe_on.expect_request("/v1/refunds", method="POST").respond_with_json(
@@ -388,7 +391,8 @@ def test_seller_confirms_then_records_the_money_returned(client, auth, db, rice,
     confirm = client.get(f"/seller/orders/{order.code}/payments/return").get_data(as_text=True)
     assert "Cần trả lại khách 20.000 ₫" in confirm and 'value="vietqr"' in confirm
     assert _rows(db, order)[-1].amount == 20000  # nothing written by looking
-    resp = client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "vietqr"},
+    resp = client.post(f"/seller/orders/{order.code}/payments/return",
+                       data={"once_key": new_key(), "method": "vietqr"},
                        follow_redirects=True)
     html = resp.get_data(as_text=True)
     assert "Đã ghi nhận trả lại khách 20.000 ₫" in html
@@ -404,8 +408,10 @@ def test_seller_confirms_then_records_the_money_returned(client, auth, db, rice,
 def test_returning_twice_records_once(client, auth, db, rice, seller):
     order = _overpaid(rice)
     auth.login(seller)
-    client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "cash"})
-    html = client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "cash"},
+    client.post(f"/seller/orders/{order.code}/payments/return",
+                data={"once_key": new_key(), "method": "cash"})
+    html = client.post(f"/seller/orders/{order.code}/payments/return",
+                       data={"once_key": new_key(), "method": "cash"},
                        follow_redirects=True).get_data(as_text=True)
     assert "không còn tiền phải trả lại khách" in html
     assert [r.amount for r in _rows(db, order)] == [90000, 20000, -20000]
@@ -414,7 +420,8 @@ def test_returning_twice_records_once(client, auth, db, rice, seller):
 def test_return_needs_a_known_method(client, auth, db, rice, seller):
     order = _overpaid(rice)
     auth.login(seller)
-    html = client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "card"},
+    html = client.post(f"/seller/orders/{order.code}/payments/return",
+                       data={"once_key": new_key(), "method": "card"},
                        follow_redirects=True).get_data(as_text=True)
     assert "Chọn cách đã trả lại tiền cho khách." in html
     assert len(_rows(db, order)) == 2
@@ -431,14 +438,16 @@ def test_another_seller_cannot_see_or_record_a_return(client, auth, db, rice):
     order = _overpaid(rice)
     auth.login(make_seller())
     assert client.get(f"/seller/orders/{order.code}/payments/return").status_code == 404
-    resp = client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "cash"})
+    resp = client.post(f"/seller/orders/{order.code}/payments/return",
+                       data={"once_key": new_key(), "method": "cash"})
     assert resp.status_code == 404
     assert len(_rows(db, order)) == 2
 
 
 def test_anonymous_cannot_record_a_return(client, db, rice):
     order = _overpaid(rice)
-    resp = client.post(f"/seller/orders/{order.code}/payments/return", data={"method": "cash"})
+    resp = client.post(f"/seller/orders/{order.code}/payments/return",
+                       data={"once_key": new_key(), "method": "cash"})
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     assert len(_rows(db, order)) == 2
 

@@ -17,6 +17,7 @@ from tests.factories import (
     make_participation,
     make_seller,
 )
+from tests.keys import new_key, page_keys
 
 HEADER = ("Ngân hàng TMCP Á Châu - Sao kê tài khoản 257678859\n\n"
           "Ngày GD;Số tham chiếu;Nội dung;Ghi nợ;Ghi có\n")
@@ -35,7 +36,8 @@ def _confirm(client, html: str):
     """Tick the matched lines shown and confirm them: only stored line ids travel back."""
     action = re.search(r'action="(/payments/reconcile/\d+/confirm)"', html).group(1)
     lines = re.findall(r'name="line" value="(\d+)"', html)
-    return client.post(action, data={"line": lines}, follow_redirects=True)
+    return client.post(action, data={"line": lines, "once_key": page_keys(html)[0]},
+                       follow_redirects=True)
 
 
 def _statement_id(db, user) -> int:
@@ -108,8 +110,9 @@ def test_confirming_the_same_statement_twice_pays_once(client, auth, db, rice, s
     auth.login(seller)
     html = _upload(client, _csv(f"01/07/2025;FT001;{order.code};;45.000")).get_data(as_text=True)
     _confirm(client, html)
-    resp = _confirm(client, html)
-    assert resp.status_code == 409
+    resp = _confirm(client, html)  # the same form again: the first answer, nothing new
+    assert resp.status_code == 200
+    assert "Đã ghi nhận 1 khoản chuyển khoản." in resp.get_data(as_text=True)
     assert len(_payments(db)) == 1
 
 
@@ -181,11 +184,12 @@ def test_the_statement_is_stored_and_confirmed_from_its_stored_lines(client, aut
     action = re.search(r'action="(/payments/reconcile/\d+/confirm)"', html).group(1)
     # Text a browser might post back (the old way) is ignored; an unknown line id is refused.
     forged = (HEADER + f"01/07/2025;FT9;{other.code};;90.000\n")
-    resp = client.post(action, data={"statement_text": forged, "ref": "FT9",
+    resp = client.post(action, data={"statement_text": forged, "ref": "FT9", "once_key": new_key(),
                                      "line": [str(line.id + 1000)]})
     assert resp.status_code == 409
     assert _payments(db) == []
-    client.post(action, data={"statement_text": forged, "line": [str(line.id)]})
+    client.post(action, data={"statement_text": forged, "line": [str(line.id)],
+                                     "once_key": new_key()})
     assert [(p.order_id, p.provider_ref) for p in _payments(db)] == [
         (paid_by_statement.id, "FT1")]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BankStatementLine)) == 1
@@ -203,7 +207,8 @@ def test_a_line_of_someone_elses_statement_cannot_be_confirmed_through_mine(clie
     mine = _upload(client, _csv("01/07/2025;FT2;KHONG CO MA;;10.000")).get_data(as_text=True)
     assert "Khớp: 0 khoản" in mine
     action = f"/payments/reconcile/{_statement_id(db, rival)}/confirm"
-    assert client.post(action, data={"line": [their_line]}).status_code == 409
+    answer = client.post(action, data={"line": [their_line], "once_key": new_key()})
+    assert answer.status_code == 409
     assert _payments(db) == []
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 from marketplace.payments import vietqr
 from marketplace.payments.models import Payment
 from tests.factories import make_order, make_product, make_seller, make_stall
+from tests.keys import new_key
 
 
 def _qr_payload(html: str) -> str:
@@ -62,8 +63,9 @@ def test_other_seller_cannot_see_the_qr(client, auth, rice):
 def test_seller_marks_transfer_received_once(client, auth, db, rice, seller):
     order = make_order(rice.stall, [(rice, 2)])
     auth.login(seller)
-    client.post(f"/pay/{order.code}/vietqr/received")
-    resp = client.post(f"/pay/{order.code}/vietqr/received", follow_redirects=True)
+    client.post(f"/pay/{order.code}/vietqr/received", data={"once_key": new_key()})
+    resp = client.post(f"/pay/{order.code}/vietqr/received",
+                       data={"once_key": new_key()}, follow_redirects=True)
     assert "đã được thanh toán trước đó" in resp.get_data(as_text=True)
     rows = db.session.scalars(sa.select(Payment).where(Payment.order_id == order.id)).all()
     assert [(r.method, r.amount, r.recorded_by_id) for r in rows] == [("vietqr", 90000, seller.id)]
@@ -74,13 +76,15 @@ def test_seller_marks_transfer_received_once(client, auth, db, rice, seller):
 def test_other_seller_cannot_mark_received(client, auth, db, rice):
     order = make_order(rice.stall, [(rice, 1)])
     auth.login(make_seller())
-    assert client.post(f"/pay/{order.code}/vietqr/received").status_code == 404
+    assert client.post(f"/pay/{order.code}/vietqr/received",
+                       data={"once_key": new_key()}).status_code == 404
     assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 0
 
 
 def test_buyer_cannot_mark_received(client, rice):
     order = make_order(rice.stall, [(rice, 1)])
-    resp = client.post(f"/pay/{order.code}/vietqr/received?t={order.access_token}")
+    resp = client.post(f"/pay/{order.code}/vietqr/received?t={order.access_token}",
+                       data={"once_key": new_key()})
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
@@ -97,7 +101,7 @@ def test_stall_without_bank_account_cannot_mark_transfer(client, auth, db):
     product = make_product(make_stall(owner=seller))
     order = make_order(product.stall, [(product, 1)])
     auth.login(seller)
-    resp = client.post(f"/pay/{order.code}/vietqr/received")
+    resp = client.post(f"/pay/{order.code}/vietqr/received", data={"once_key": new_key()})
     assert resp.status_code == 409
     assert "chưa có tài khoản ngân hàng" in resp.get_data(as_text=True)
 

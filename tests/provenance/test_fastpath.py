@@ -27,6 +27,7 @@ from tests.factories import (
     make_stall,
     make_step,
 )
+from tests.keys import new_key
 
 CHECKOUT = {"customer_name": "Trần Văn Khách", "customer_phone": "0912 345 678",
             "delivery_address": "", "note": ""}
@@ -188,7 +189,8 @@ def test_credit_for_the_fair_comes_from_the_scanned_page_not_a_session_write(cac
     shopper.post("/cart/add", data={"product_id": str(product.id), "quantity": "1",
                                     "via_fair": str(fair.id)})
     response = shopper.post("/checkout", data={
-        **CHECKOUT, f"fulfilment_{stall.id}": "stall_pickup", f"payment_{stall.id}": "cash"})
+        **CHECKOUT, "once_key": new_key(), f"fulfilment_{stall.id}": "stall_pickup",
+        f"payment_{stall.id}": "cash"})
     assert response.status_code in (302, 303)
     order = db.session.scalars(sa.select(Order)).one()
     assert (order.channel, order.fair_id) == ("fair", fair.id)
@@ -279,7 +281,8 @@ def test_a_cancelled_order_puts_a_sold_out_product_back_on_sale(client, db):
 
     product = make_product(stock=1)
     client.post("/cart/add", data={"product_id": str(product.id)})
-    client.post("/checkout", data={**CHECKOUT, f"fulfilment_{product.stall_id}": "stall_pickup",
+    client.post("/checkout", data={**CHECKOUT, "once_key": new_key(),
+                                   f"fulfilment_{product.stall_id}": "stall_pickup",
                                    f"payment_{product.stall_id}": "cash"})
     assert "Tạm hết hàng" in client.get(f"/p/{product.code}").get_data(as_text=True)
     order = db.session.scalars(sa.select(Order)).one()
