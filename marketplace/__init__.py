@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from contextlib import closing
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session, url_for
@@ -11,14 +12,16 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from marketplace import jobs, logs, security
+from marketplace.catalog.categories import unit_label
 from marketplace.config import engine_options_for, load_config
 from marketplace.errors import register_error_handlers
-from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+from marketplace.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from marketplace.formatting import (
     format_date,
     format_datetime_local,
     format_number,
     format_vnd,
+    format_weight,
 )
 from marketplace.sanitize import register_input_guards
 
@@ -118,6 +121,19 @@ def register_extensions(app: Flask) -> None:
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
     limiter.init_app(app)
+    compress.init_app(app)
+
+    @app.after_request  # runs before Flask-Compress's hook (hooks run last-registered first)
+    def _read_static_file(response):
+        # Flask-Compress streams a file response without closing the file; our CSS and JS are
+        # a few KB, so hand it the bytes and close the file here.
+        if (response.direct_passthrough and request.endpoint == "static"
+                and response.status_code == 200):
+            with closing(response.response):
+                data = b"".join(response.response)
+            response.direct_passthrough = False
+            response.set_data(data)
+        return response
 
     from flask_babel import lazy_gettext as _l
 
@@ -164,6 +180,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["message_channels"] = message_channels
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["number"] = format_number
+    app.jinja_env.filters["weight"] = format_weight
+    app.jinja_env.filters["unit"] = unit_label
     app.jinja_env.filters["local_dt"] = format_datetime_local
     app.jinja_env.filters["local_date"] = format_date
     app.jinja_env.globals["has_endpoint"] = has_endpoint

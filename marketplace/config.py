@@ -74,6 +74,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
+        # Compress HTML, CSS, JS and JSON (brotli or gzip) unless a proxy in front does it.
+        "COMPRESS_REGISTER": env.get("HTTP_COMPRESSION", "1") != "0",
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": secure_cookies,

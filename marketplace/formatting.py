@@ -26,6 +26,15 @@ def format_number(value: int | float | Decimal | None, digits: int = 0) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def format_weight(value: int | float | Decimal | None) -> str:
+    """A weight as precisely as it was recorded, without trailing zeros: 68, 16,1, 0,25."""
+    if value is None:
+        return ""
+    exact = Decimal(str(value)).quantize(Decimal("0.001"))
+    digits = 0 if exact == exact.to_integral_value() else -exact.normalize().as_tuple().exponent
+    return format_number(exact, max(0, digits))
+
+
 def to_local(dt: datetime | None) -> datetime | None:
     """Convert an aware UTC datetime to Vietnam time."""
     if dt is None:

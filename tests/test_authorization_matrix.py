@@ -295,7 +295,7 @@ CASES = [
     Case("orders.seller_order_status", "POST", "/seller/orders/{order}/status",
          data=_d(status="fulfilled")),
     Case("orders.seller_order_cancel", "POST", "/seller/orders/{order}/cancel",
-         data=_d(reason="Huỷ")),
+         data=_d(reason="Hủy")),
     Case("payments.order_payments", "GET", "/seller/orders/{order}/payments"),
     Case("payments.record_cash", "POST", "/seller/orders/{order}/payments/cash",
          data=_d(amount="1.000")),

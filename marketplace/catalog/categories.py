@@ -18,11 +18,22 @@ CATEGORIES: list[tuple[str, str]] = [
 ]
 CATEGORY_KEYS = frozenset(key for key, _label in CATEGORIES)
 
-# Units are words printed on labels, so they stay Vietnamese in every language.
+# Units are stored (and printed on labels) in Vietnamese; pages show them in the page's language.
 UNITS: list[str] = [
     "kg", "g", "hộp", "chai", "gói", "túi", "bó", "lọ", "hũ", "quả", "chục", "cái", "bánh",
     "con", "lít", "thùng", "bao", "khay",
 ]
+UNIT_LABELS = {
+    "kg": _l("kg"), "g": _l("g"), "hộp": _l("hộp"), "chai": _l("chai"), "gói": _l("gói"),
+    "túi": _l("túi"), "bó": _l("bó"), "lọ": _l("lọ"), "hũ": _l("hũ"), "quả": _l("quả"),
+    "chục": _l("chục"), "cái": _l("cái"), "bánh": _l("bánh"), "con": _l("con"),
+    "lít": _l("lít"), "thùng": _l("thùng"), "bao": _l("bao"), "khay": _l("khay"),
+}
+
+
+def unit_label(unit: str | None) -> str:
+    """A unit in the page's language ('hộp' reads 'box' in English); others as written."""
+    return str(UNIT_LABELS.get(unit or "", unit or ""))
 
 PRODUCER_KINDS: list[tuple[str, str]] = [
     ("household", _l("Hộ gia đình")),

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 
 from marketplace.catalog.banks import load_banks
-from marketplace.catalog.categories import CATEGORIES, PRODUCER_KINDS, UNITS
+from marketplace.catalog.categories import CATEGORIES, PRODUCER_KINDS, UNIT_LABELS, UNITS
 
 
 def _choices(pairs) -> list[SelectChoice]:
@@ -41,6 +41,8 @@ class StallForm(ProducerFieldsMixin, FlaskForm):
     bank_bin = SelectField(_l("Ngân hàng"), validate_choice=False)
     bank_account_number = StringField(_l("Số tài khoản"))
     bank_account_name = StringField(_l("Tên chủ tài khoản"))
+    bank_qr_image = FileField(_l("Ảnh mã QR nhận tiền của tài khoản"))
+    bank_qr_text = StringField(_l("…hoặc dán nội dung mã QR"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,7 +56,7 @@ class ProductForm(ProducerFieldsMixin, FlaskForm):
     category = SelectField(_l("Danh mục"), choices=_choices([("", _l("— Chọn —")), *CATEGORIES]),
                            validate_choice=False)
     description = TextAreaField(_l("Mô tả"))
-    unit = SelectField(_l("Đơn vị tính"), choices=_choices((u, u) for u in UNITS),
+    unit = SelectField(_l("Đơn vị tính"), choices=_choices((u, UNIT_LABELS[u]) for u in UNITS),
                        validate_choice=False)
     net_weight_kg = StringField(_l("Khối lượng tịnh mỗi đơn vị (kg)"))
     price = StringField(_l("Giá bán (đồng)"))

@@ -320,6 +320,51 @@ def _clean_bank(data: Mapping[str, Any], out: dict[str, Any]) -> None:
     out.update(bank_bin=bin_, bank_account_number=number, bank_account_name=holder)
 
 
+@dataclass(frozen=True)
+class BankFromQR:
+    """A bank account read from the VietQR a banking app shows for it."""
+
+    bank_bin: str
+    account_number: str
+    holder: str
+    bank_name: str
+
+
+def bank_from_qr(image: bytes | None, text: str | None) -> BankFromQR:
+    """Read the bank and account number from a screenshot or photo of a VietQR, or its text."""
+    from marketplace.payments.vietqr import VietQRError, parse_payload
+    from marketplace.provenance.qr import read_qr
+
+    where = "bank_qr_text" if (text or "").strip() else "bank_qr_image"
+    if where == "bank_qr_text":
+        texts = [text.strip()]
+    elif image:
+        try:
+            texts = read_qr(image)
+        except ValidationError as exc:
+            raise ValidationError(where, exc.reason) from None
+        if not texts:
+            raise ValidationError(where, _("Không thấy mã QR trong ảnh. Chụp lại cho rõ và đủ cả "
+                                           "mã, hoặc dùng ảnh chụp màn hình."))
+    else:
+        raise ValidationError(where, _("Chọn ảnh mã QR, hoặc dán nội dung mã."))
+    for payload in texts:
+        try:
+            qr = parse_payload(payload)
+        except VietQRError:
+            continue
+        if qr.to_card:
+            raise ValidationError(where, _("Đây là mã chuyển tiền vào thẻ. Hãy dùng mã QR nhận "
+                                           "tiền vào tài khoản trong ứng dụng ngân hàng."))
+        bank = bank_by_bin(qr.bank_bin)
+        if bank is None:
+            raise ValidationError(where, _("Ngân hàng có mã BIN %(bin)s không có trong danh sách.",
+                                           bin=qr.bank_bin))
+        return BankFromQR(qr.bank_bin, qr.account, account_holder_name(qr.name or ""),
+                          bank.short_name)
+    raise ValidationError(where, _("Mã QR này không phải mã VietQR nhận chuyển khoản."))
+
+
 def _store_logo(logo: bytes | None, stall: Stall) -> None:
     if not logo:
         return

@@ -99,6 +99,8 @@ def my_stall():
     if stall is not None:
         return _edit_stall(stall, via_seller=True)
     form = StallForm()
+    if form.validate_on_submit() and "read_qr" in request.form:
+        return _read_bank_qr(form, stall=None)
     if form.validate_on_submit():
         try:
             stall = services.create_stall(current_user, form.data, logo=_first_upload("logo"))
@@ -125,6 +127,8 @@ def _first_upload(name: str) -> bytes | None:
 def _edit_stall(stall, via_seller: bool):
     g.managed_stall, g.via_seller = stall, via_seller
     form = StallForm(obj=stall)
+    if form.validate_on_submit() and "read_qr" in request.form:
+        return _read_bank_qr(form, stall=stall)
     if form.validate_on_submit():
         try:
             services.update_stall(stall, form.data, logo=_first_upload("logo"))
@@ -135,6 +139,22 @@ def _edit_stall(stall, via_seller: bool):
             return redirect(murl("stall"))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/stall_form.html", form=form, stall=stall), status
+
+
+def _read_bank_qr(form: StallForm, stall):
+    """Fill the bank fields from the account's QR; nothing is saved until "Lưu"."""
+    try:
+        found = services.bank_from_qr(_first_upload("bank_qr_image"), form.bank_qr_text.data)
+    except ValidationError as exc:
+        populate_errors(form, exc)
+        return render_template("catalog/stall_form.html", form=form, stall=stall), 400
+    form.bank_bin.data, form.bank_account_number.data = found.bank_bin, found.account_number
+    if found.holder:
+        form.bank_account_name.data = found.holder
+    form.bank_qr_text.data = ""
+    flash(_("Đã đọc mã QR: %(bank)s, tài khoản %(number)s. Kiểm tra lại rồi bấm “Lưu”.",
+            bank=found.bank_name, number=found.account_number), "success")
+    return render_template("catalog/stall_form.html", form=form, stall=stall)
 
 
 # --- Products ------------------------------------------------------------------------------
@@ -157,9 +177,9 @@ def product_new(slug: str | None):
         except ValidationError as exc:
             populate_errors(form, exc)
         else:
-            flash(_("Đã thêm sản phẩm %(name)s (mã %(code)s).", name=product.name,
-                    code=product.code), "success")
-            return redirect(murl("products"))
+            flash(_("Đã thêm sản phẩm %(name)s (mã %(code)s). Tiếp theo: nguồn gốc, lô hàng "
+                    "và tem QR.", name=product.name, code=product.code), "success")
+            return redirect(murl("product_edit", product_id=product.id))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/product_form.html", form=form, stall=stall,
                            product=None), status

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from marketplace.catalog.models import Stall
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.formatting import format_number, format_vnd
+from marketplace.formatting import format_vnd, format_weight
 from marketplace.imports import services
 from marketplace.imports.parsers import PLATFORM_NAMES, STATUS_CLASSES
 
@@ -70,13 +70,13 @@ def _report(preview: services.Preview, outcome: services.ImportOutcome | None,
                    f"{len(result.lines)} lines, {len(result.skipped)} rows skipped")
     counted = preview.counted
     click.echo(f"Counted (sale + in progress): {counted.lines} lines, {counted.net_qty} units, "
-               f"{format_vnd(counted.amount)}, {format_number(counted.kg, 3)} kg")
+               f"{format_vnd(counted.amount)}, {format_weight(counted.kg)} kg")
     for cls in STATUS_CLASSES:
         t = preview.totals[cls]
         if t.lines:
             click.echo(f"  {CLASS_LABELS[cls]:<18} {t.lines:>6} lines {t.qty:>7} units "
                        f"(returned {t.returned_qty}) {format_vnd(t.amount):>18} "
-                       f"{format_number(t.kg, 3):>12} kg")
+                       f"{format_weight(t.kg):>12} kg")
     if preview.duplicates:
         click.echo(f"Duplicates across files (counted once): {preview.duplicates}")
     click.echo("Skipped:" if preview.skipped else "Skipped: none")
@@ -92,8 +92,8 @@ def _report(preview: services.Preview, outcome: services.ImportOutcome | None,
     for r in preview.remaps:
         click.echo(f"Re-mapping {PLATFORM_NAMES[r.platform]} {r.sku!r}: "
                    f"{r.old_product or '(unmapped)'} -> {r.new_product or '(unmapped)'} changes "
-                   f"{r.lines} past lines: {r.qty} units, {format_number(r.kg_before, 3)} -> "
-                   f"{format_number(r.kg_after, 3)} kg, {format_vnd(r.vnd)}")
+                   f"{r.lines} past lines: {r.qty} units, {format_weight(r.kg_before)} -> "
+                   f"{format_weight(r.kg_after)} kg, {format_vnd(r.vnd)}")
     if outcome is None and preview.remaps and not dry_run:
         click.echo("Nothing saved.")
     elif outcome is None:

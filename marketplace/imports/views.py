@@ -94,7 +94,7 @@ def _discard(role: str, batch: str):
         abort(404)
     if EmptyForm().validate_on_submit():
         services.discard_pending(batch, current_user)
-        flash(_("Đã huỷ lần tải lên."), "info")
+        flash(_("Đã hủy lần tải lên."), "info")
     return redirect(url_for(f"imports.{role}_upload"))
 
 

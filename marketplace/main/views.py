@@ -24,6 +24,15 @@ from marketplace.storage import StoredImage
 bp = Blueprint("main", __name__)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: answer with the same mark."""
+    response = current_app.send_static_file("favicon.ico")
+    response.cache_control.max_age = 7 * 24 * 3600
+    response.cache_control.public = True
+    return response
+
+
 @bp.route("/")
 def index():
     return render_template("main/index.html")

@@ -76,9 +76,9 @@ def _absolute(endpoint: str, **values) -> str:
 
 def payment_deadline(order: Order) -> datetime | None:
     """When an unpaid transfer/card order is cancelled (None: it does not expire, or is paid)."""
-    from marketplace.orders.services import unpaid_deadline
+    from marketplace.orders.services import payment_deadline as deadline
 
-    return None if order.is_paid else unpaid_deadline(order)
+    return deadline(order)
 
 
 # --- writing an event's messages ---------------------------------------------------------------

@@ -5,10 +5,16 @@ from __future__ import annotations
 import functools
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField, TextAreaField
 
 from marketplace.once.forms import OnceForm
 from marketplace.orders.labels import FULFILMENT, PAYMENT, PAYMENT_AT_CHECKOUT
+
+
+class FindOrderForm(FlaskForm):
+    code = StringField(_l("Mã đơn hàng"))
+    phone = StringField(_l("Số điện thoại đã dùng khi đặt"))
 
 
 class CheckoutForm(OnceForm):
@@ -88,4 +94,4 @@ def manual_form_for(fulfilment_options: list[str], payment_options: list[str],
 
 
 class CancelForm(OnceForm):
-    reason = StringField(_l("Lý do huỷ"))
+    reason = StringField(_l("Lý do hủy"))

@@ -9,7 +9,7 @@ STATUS = {
     "confirmed": _l("Đã xác nhận"),
     "ready": _l("Sẵn sàng giao/nhận"),
     "fulfilled": _l("Hoàn tất"),
-    "cancelled": _l("Đã huỷ"),
+    "cancelled": _l("Đã hủy"),
 }
 
 CHANNEL = {

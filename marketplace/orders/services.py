@@ -24,7 +24,7 @@ from marketplace.database import utcnow
 from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
-from marketplace.formatting import format_number, format_vnd, local_day_bounds
+from marketplace.formatting import format_number, format_vnd, local_day_bounds, vn_today
 from marketplace.messages import services as messages
 from marketplace.once import services as once_svc
 from marketplace.orders.models import (
@@ -40,6 +40,7 @@ from marketplace.orders.models import (
 )
 from marketplace.payments.models import Payment
 from marketplace.payments.services import outstanding, record_payment, refund_on_cancel
+from marketplace.provenance.models import Batch
 from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import clean_text, int_arg, secret_matches
 
@@ -144,7 +145,19 @@ def _not_sellable_reason(product: Product | CartProduct | None) -> str | None:
         return _("Gian hàng của “%(name)s” đang tạm đóng.", name=product.name)
     if not product.active:
         return _("“%(name)s” hiện không còn bán.", name=product.name)
+    best_before = (product.best_before if isinstance(product, CartProduct)
+                   else db.session.scalar(_latest_best_before(product.id)))
+    if best_before is not None and best_before < vn_today():
+        return _("Lô hiện tại của “%(name)s” đã quá hạn sử dụng, không bán được.",
+                 name=product.name)
     return None
+
+
+def _latest_best_before(product_id) -> sa.Select:
+    """The best-before day of a product's newest batch (what is on the shelf now)."""
+    b = Batch.__table__
+    return (sa.select(b.c.best_before).where(b.c.product_id == product_id)
+            .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1))
 
 
 # --- cart (kept in the session as {"<product id>": [quantity, price when added]}) -------------
@@ -301,6 +314,7 @@ class CartProduct:
     stock: int
     active: bool
     stall: CartStall
+    best_before: date | None = None  # of the newest batch: past it, the product is not sold
 
 
 @functools.cache
@@ -318,6 +332,7 @@ def _cart_query() -> sa.Select:
             fs.c.booth_number, f.c.id.label("fair_id"), f.c.name.label("fair_name"),
             f.c.slug.label("fair_slug"), f.c.starts_at.label("fair_starts_at"),
             f.c.ends_at.label("fair_ends_at"),
+            _latest_best_before(p.c.id).scalar_subquery().label("best_before"),
         )
         .select_from(p)
         .join(s, s.c.id == p.c.stall_id)
@@ -341,7 +356,7 @@ def _cart_products(ids, now: datetime) -> tuple[dict[int, CartProduct], dict[int
                 bool(row.bank_bin and row.bank_account_number))
         products[row.id] = CartProduct(row.id, row.stall_id, row.code, row.name, row.unit,
                                        row.price, row.net_weight_kg, row.stock, row.active,
-                                       stall)
+                                       stall, row.best_before)
         if row.fair_id is not None:
             seen = booths.get(row.stall_id)
             if seen is None or row.fair_starts_at < seen.fair.starts_at:  # the earliest fair
@@ -752,6 +767,9 @@ def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
         product = products.get(pid)
         if product is None or not product.active:
             raise ValidationError(f"qty_{pid}", _("Sản phẩm này không còn bán."))
+        reason = _not_sellable_reason(product)
+        if reason:
+            raise ValidationError(f"qty_{pid}", reason)
         if wanted[pid] > product.stock:
             raise OutOfStock(product.name, product.stock)
         lines.append(CartLine(product, wanted[pid], product.price * wanted[pid]))
@@ -878,7 +896,7 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
     now = utcnow()
     if new_status == OrderStatus.CANCELLED:
         reason = _text(reason, "reason", 255, required=True,
-                       missing=_("Vui lòng ghi lý do huỷ đơn."))
+                       missing=_("Vui lòng ghi lý do hủy đơn."))
         values.update(cancelled_at=now, cancel_reason=reason)
     stmt = (
         sa.update(Order)
@@ -961,7 +979,7 @@ def expire_unpaid_orders(now: datetime | None = None) -> int:
         order = db.session.get(Order, order_id)
         try:
             change_status(order, OrderStatus.CANCELLED, by_id=None, only_unpaid=True,
-                          reason=_("Quá hạn thanh toán, đơn tự huỷ."))
+                          reason=_("Quá hạn thanh toán, đơn tự hủy."))
         except Conflict:
             continue  # paid or changed meanwhile (another run, the seller): leave it
         except DomainError as exc:  # Stripe unreachable for a refund: the next run retries
@@ -992,6 +1010,39 @@ def tracked_order(code: str, token: str | None) -> Order | None:
     if order is None or not secret_matches(token, order.access_token):
         return None
     return order
+
+
+def find_order(code: str, phone: str) -> Order | None:
+    """A guest's order found by its code and the phone number it was placed with."""
+    normal = normalize_code(code or "")
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError:
+        return None
+    if not normal:
+        return None
+    order = db.session.scalar(sa.select(Order).where(Order.code == normal))
+    if order is None or not secret_matches(phone, order.customer_phone):
+        return None
+    return order
+
+
+def payment_deadline(order: Order) -> datetime | None:
+    """When this order is cancelled if still unpaid; None once paid or if it never expires."""
+    return None if order.is_paid else unpaid_deadline(order)
+
+
+def unpaid_siblings(order: Order) -> list[Order]:
+    """The other orders of the same checkout still waiting for a transfer, by stall."""
+    if order.checkout_id is None:
+        return []
+    return [o for o in checkout_orders_by_id(order.checkout_id)
+            if o.id != order.id and payment_deadline(o) and o.payment_method == VIETQR]
+
+
+def checkout_orders_by_id(checkout_id: int) -> list[Order]:
+    return list(db.session.scalars(
+        sa.select(Order).where(Order.checkout_id == checkout_id).order_by(Order.id)))
 
 
 def checkout_orders(code: str) -> list[Order]:

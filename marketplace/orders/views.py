@@ -25,7 +25,7 @@ from flask_wtf.csrf import CSRFError
 
 from marketplace.auth import role_required, safe_next
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
-from marketplace.extensions import csrf
+from marketplace.extensions import csrf, limiter
 from marketplace.fairs.services import current_booth, remember_fair_visit, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
@@ -34,7 +34,13 @@ from marketplace.once import services as once
 from marketplace.once.forms import request_once
 from marketplace.orders import labels
 from marketplace.orders import services as svc
-from marketplace.orders.forms import CancelForm, checkout_form_for, manual_form_for, sale_form_for
+from marketplace.orders.forms import (
+    CancelForm,
+    FindOrderForm,
+    checkout_form_for,
+    manual_form_for,
+    sale_form_for,
+)
 from marketplace.payments.forms import new_cash_form
 from marketplace.payments.services import money_summary
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
@@ -251,6 +257,21 @@ def track(code: str):
                            money=money_summary(order))
 
 
+@bp.route("/orders/find", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def find_order():
+    """A guest who lost the link finds the order by its code and their phone number."""
+    form = FindOrderForm()
+    if form.validate_on_submit():
+        order = svc.find_order(form.code.data, form.phone.data)
+        if order is not None:
+            return redirect(url_for("orders.track", code=order.code, t=order.access_token),
+                            code=303)
+        form.form_errors.append(_("Không tìm thấy đơn với mã và số điện thoại này. Mã đơn có "
+                                  "7 ký tự, in trong tin nhắn và trên trang đặt hàng."))
+    return render_template("orders/find.html", form=form), 400 if form.form_errors else 200
+
+
 @bp.get("/my/orders")
 @login_required
 def my_orders():
@@ -341,7 +362,7 @@ def seller_order_cancel(code: str):
     except DomainError as exc:
         flash(exc.message, "error")
     else:
-        flash(_("Đã huỷ đơn %(code)s, hàng đã được trả lại kho.", code=order.code), "success")
+        flash(_("Đã hủy đơn %(code)s, hàng đã được trả lại kho.", code=order.code), "success")
     return redirect(url_for("orders.seller_order", code=order.code), code=303)
 
 

@@ -124,7 +124,7 @@ def start_card_checkout(code: str, orders: list[Order]) -> CardCheckout:
         if any(_unpaid(o) for o in orders):
             raise Conflict(_("Đơn đã hết hạn thanh toán bằng thẻ. Vui lòng chuyển khoản "
                              "VietQR hoặc liên hệ người bán."))
-        raise Conflict(_("Các đơn này đã được thanh toán hoặc đã huỷ."))
+        raise Conflict(_("Các đơn này đã được thanh toán hoặc đã hủy."))
     amount = sum(o.total for o in payable)
     if amount > gateway.MAX_AMOUNT:
         raise ValidationError(None, _(

@@ -79,7 +79,7 @@ REASONS = {
     "unknown_code": _l("Không thấy mã đơn"),
     "duplicate": _l("Dòng trùng"),
     "already_paid": _l("Đơn đã thanh toán"),
-    "cancelled": _l("Đơn đã huỷ"),
+    "cancelled": _l("Đơn đã hủy"),
     "several_codes": _l("Có nhiều mã đơn"),
     "bad_amount": _l("Số tiền không đọc được"),
 }

@@ -384,7 +384,7 @@ def _record_cash(order: Order, amount: int | None, by_id: int, once: once_svc.On
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
-            raise Conflict(_("Đơn đã huỷ, không thể thu tiền."))
+            raise Conflict(_("Đơn đã hủy, không thể thu tiền."))
         owed = outstanding(order)
         if owed == 0:
             raise Conflict(_("Đơn đã được thanh toán đủ."))
@@ -422,7 +422,7 @@ def _transfer_received(order: Order, by_id: int, once: once_svc.Once) -> Payment
     order = lock_order(order)
     try:
         if order.status == OrderStatus.CANCELLED:
-            raise Conflict(_("Đơn đã huỷ, không thể ghi nhận thanh toán."))
+            raise Conflict(_("Đơn đã hủy, không thể ghi nhận thanh toán."))
         if not order.stall.has_bank_account:
             raise Conflict(_("Gian hàng chưa có tài khoản ngân hàng để nhận chuyển khoản."))
         owed = outstanding(order)

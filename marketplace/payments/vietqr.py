@@ -3,12 +3,12 @@
 VietQR is the EMVCo merchant-presented QR format with NAPAS's merchant account template:
 
     00 "01"                      payload format indicator
-    01 "11" static | "12" dynamic (an amount is set)
+    01 "11" static | "12" dynamic (one payment; banks also issue these without an amount)
     38 { 00 "A000000727"         NAPAS GUID
-         01 { 00 bank BIN, 01 account number }
-         02 "QRIBFTTA" }         service: transfer to an account
+         01 { 00 bank BIN, 01 account number (or card number) }
+         02 "QRIBFTTA" | "QRIBFTTC" }  service: transfer to an account | to a card
     53 "704"                     currency VND
-    54 amount                    dynamic only, integer VND
+    54 amount                    optional, integer VND (this app always sets it on a dynamic code)
     58 "VN"
     62 { 08 purpose }            the transfer note, ASCII without accents
     63 CRC-16/CCITT-FALSE over everything up to and including "6304", 4 uppercase hex digits
@@ -25,6 +25,7 @@ from marketplace.catalog.text import strip_accents
 
 NAPAS_GUID = "A000000727"
 SERVICE_TO_ACCOUNT = "QRIBFTTA"
+SERVICE_TO_CARD = "QRIBFTTC"
 CURRENCY_VND = "704"
 COUNTRY_VN = "VN"
 STATIC = "11"
@@ -115,6 +116,12 @@ class VietQR:
     amount: int | None
     note: str | None
     dynamic: bool
+    service: str = SERVICE_TO_ACCOUNT  # QRIBFTTC: `account` is a card number
+    name: str | None = None  # 59, the beneficiary's name, when the bank put it in
+
+    @property
+    def to_card(self) -> bool:
+        return self.service == SERVICE_TO_CARD
 
 
 def parse_payload(payload: str) -> VietQR:
@@ -142,8 +149,9 @@ def parse_payload(payload: str) -> VietQR:
     if "38" not in top:
         raise VietQRError("merchant account information (38) is missing")
     merchant = dict(_split_tlv(top["38"]))
-    if merchant.get("00") != NAPAS_GUID or merchant.get("02") != SERVICE_TO_ACCOUNT:
-        raise VietQRError("field 38 is not a NAPAS transfer-to-account template")
+    service = merchant.get("02")
+    if merchant.get("00") != NAPAS_GUID or service not in (SERVICE_TO_ACCOUNT, SERVICE_TO_CARD):
+        raise VietQRError("field 38 is not a NAPAS transfer template (to an account or a card)")
     beneficiary = dict(_split_tlv(merchant.get("01", "")))
     bank_bin, account = beneficiary.get("00", ""), beneficiary.get("01", "")
     _check_account(bank_bin, account)
@@ -152,8 +160,6 @@ def parse_payload(payload: str) -> VietQR:
         if not re.fullmatch(r"\d+", top["54"]) or int(top["54"]) <= 0:
             raise VietQRError("amount must be a positive whole number of VND")
         amount = int(top["54"])
-    dynamic = top["01"] == DYNAMIC
-    if dynamic and amount is None:
-        raise VietQRError("a dynamic payload needs an amount")
     note = dict(_split_tlv(top["62"])).get("08") if "62" in top else None
-    return VietQR(bank_bin=bank_bin, account=account, amount=amount, note=note, dynamic=dynamic)
+    return VietQR(bank_bin=bank_bin, account=account, amount=amount, note=note,
+                  dynamic=top["01"] == DYNAMIC, service=service, name=top.get("59"))

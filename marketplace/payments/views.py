@@ -11,6 +11,7 @@ from flask import (
     abort,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,6 +29,7 @@ from marketplace.forms import EmptyForm
 from marketplace.once import services as once
 from marketplace.once.forms import OnceForm
 from marketplace.orders.models import Order
+from marketplace.orders.services import payment_deadline, unpaid_siblings
 from marketplace.payments import card as cards
 from marketplace.payments import gateway, reconcile, services
 from marketplace.payments.forms import (
@@ -76,20 +78,42 @@ def _seller_order(code: str) -> Order:
 # --- VietQR -----------------------------------------------------------------------------------
 
 
-@bp.get("/pay/<code>/vietqr")
-def order_vietqr(code: str):
+def _vietqr_order(code: str) -> tuple[Order, str, bool]:
+    """The order whose VietQR is asked for, if the asker may see it: its seller, its customer
+    or whoever holds its secret link."""
     order = _order_or_404(code)
     token = request.args.get("t", "")
     seller = _is_stall_seller(order)
     customer = current_user.is_authenticated and order.customer_id == current_user.id
     if not (seller or customer or secret_matches(token, order.access_token)):
         abort(404)
+    return order, token, seller
+
+
+@bp.get("/pay/<code>/vietqr")
+def order_vietqr(code: str):
+    order, token, seller = _vietqr_order(code)
     qr = services.order_vietqr(order) if order.stall.has_bank_account else None
     return render_template(
         "payments/order_vietqr.html", order=order, qr=qr, seller=seller, token=token,
         qr_image=qr_data_uri(qr["payload"]) if qr and qr["payload"] else None, form=EmptyForm(),
         big=request.args.get("big") == "1",
+        deadline=payment_deadline(order), next_orders=unpaid_siblings(order),
     )
+
+
+@bp.get("/pay/<code>/vietqr.png")
+def order_vietqr_png(code: str):
+    """The QR as a picture to save, so a shopper can pay from a banking app on the same phone."""
+    order, _token, _seller = _vietqr_order(code)
+    qr = services.order_vietqr(order) if order.stall.has_bank_account else None
+    if not qr or not qr["payload"] or order.is_paid or order.status == "cancelled":
+        abort(404)
+    response = make_response(qr_png(qr["payload"]))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Content-Disposition"] = f'attachment; filename="vietqr-{order.code}.png"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _back_to(default: str):

@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -36,6 +37,7 @@ class StepForm(FlaskForm):
         validators=[DataRequired(_l("Vui lòng nhập công việc.")), Length(max=160)],
     )
     note = TextAreaField(_l("Ghi chú"), validators=[Optional(), Length(max=2000)])
+    photo = FileField(_l("Ảnh (không bắt buộc)"))
 
 
 class CertificateForm(FlaskForm):
@@ -49,4 +51,5 @@ class CertificateForm(FlaskForm):
     )
     issuer = StringField(_l("Nơi cấp"), validators=[Optional(), Length(max=160)])
     valid_until = DateField(_l("Có hiệu lực đến"), validators=[Optional(), DateInRange()])
+    photo = FileField(_l("Ảnh chụp giấy chứng nhận (không bắt buộc)"))
     for_stall = BooleanField(_l("Áp dụng cho cả gian hàng"))

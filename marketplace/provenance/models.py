@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.catalog.models import Product, Stall
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
+from marketplace.storage import StoredImage
 
 
 class Batch(db.Model):
@@ -41,6 +42,8 @@ class TimelineStep(db.Model):
     happened_on: Mapped[date]
     step: Mapped[str] = mapped_column(sa.String(160))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_image.id"))  # a photo
+    image: Mapped[StoredImage | None] = relationship()
 
     product: Mapped[Product] = relationship()
 
@@ -68,6 +71,8 @@ class Certificate(db.Model):
     number: Mapped[str] = mapped_column(sa.String(80))
     issuer: Mapped[str] = mapped_column(sa.String(160))
     valid_until: Mapped[date | None]
+    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_image.id"))  # its scan
+    image: Mapped[StoredImage | None] = relationship()
 
     stall: Mapped[Stall | None] = relationship()
     product: Mapped[Product | None] = relationship()

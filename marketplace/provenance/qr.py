@@ -51,3 +51,16 @@ def qr_svg(data: str, box_size: int = 10) -> str:
 def qr_matrix(data: str) -> list[list[bool]]:
     """Return the module matrix (quiet zone included), for drawing into PDFs."""
     return _qr(data).get_matrix()
+
+
+def read_qr(raw: bytes) -> list[str]:
+    """Return the texts of the QR codes in an uploaded picture (a screenshot or a photo)."""
+    import zxingcpp
+    from PIL import Image
+
+    from marketplace.storage import process_image
+
+    data, _width, _height = process_image(raw, max_side=1600)  # validated, upright, bounded
+    with Image.open(io.BytesIO(data)) as image:
+        found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return [r.text for r in found]

@@ -27,6 +27,7 @@ from marketplace.provenance.models import (
 )
 from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import clean_text
+from marketplace.storage import save_image
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
 
@@ -111,6 +112,19 @@ def _certificate_values(data: dict) -> dict:
     }
 
 
+PHOTO_SIDE = 1200  # a certificate must stay readable; a diary photo needs no more
+
+
+def _attach_photo(record: TimelineStep | Certificate, photo: bytes | None) -> None:
+    """Store an uploaded photo (checked and resized) on a diary step or a certificate."""
+    if not photo:
+        return
+    try:
+        record.image = save_image(photo, max_side=PHOTO_SIDE)
+    except ValidationError as exc:
+        raise ValidationError("photo", exc.reason) from None
+
+
 def _commit() -> None:
     try:
         db.session.commit()
@@ -154,18 +168,20 @@ def delete_batch(batch: Batch) -> None:
 # --- Timeline --------------------------------------------------------------------------------
 
 
-def add_step(product: Product, data: dict) -> TimelineStep:
-    """Add a step to a product's cultivation and processing diary."""
+def add_step(product: Product, data: dict, photo: bytes | None = None) -> TimelineStep:
+    """Add a step (with a photo, if given) to a product's cultivation and processing diary."""
     step = TimelineStep(product=product, **_step_values(data))
+    _attach_photo(step, photo)
     db.session.add(step)
     _commit()
     return step
 
 
-def update_step(step: TimelineStep, data: dict) -> TimelineStep:
-    """Change a diary step."""
+def update_step(step: TimelineStep, data: dict, photo: bytes | None = None) -> TimelineStep:
+    """Change a diary step; a new photo replaces the old one."""
     for key, value in _step_values(data).items():
         setattr(step, key, value)
+    _attach_photo(step, photo)
     _commit()
     return step
 
@@ -179,22 +195,25 @@ def delete_step(step: TimelineStep) -> None:
 # --- Certificates ----------------------------------------------------------------------------
 
 
-def add_certificate(product: Product, data: dict, *, for_stall: bool = False) -> Certificate:
-    """Add a certificate to a product, or to its whole stall."""
+def add_certificate(product: Product, data: dict, *, for_stall: bool = False,
+                    photo: bytes | None = None) -> Certificate:
+    """Add a certificate (with a scan, if given) to a product, or to its whole stall."""
     values = _certificate_values(data)
     if for_stall:
         cert = Certificate(stall=product.stall, **values)
     else:
         cert = Certificate(product=product, **values)
+    _attach_photo(cert, photo)
     db.session.add(cert)
     _commit()
     return cert
 
 
-def update_certificate(cert: Certificate, data: dict) -> Certificate:
-    """Change a certificate's kind, number, issuer or expiry."""
+def update_certificate(cert: Certificate, data: dict, photo: bytes | None = None) -> Certificate:
+    """Change a certificate's kind, number, issuer, expiry or scan."""
     for key, value in _certificate_values(data).items():
         setattr(cert, key, value)
+    _attach_photo(cert, photo)
     _commit()
     return cert
 
@@ -300,6 +319,7 @@ class PageCertificate:
     number: str
     issuer: str
     valid_until: date | None
+    image_id: int | None = None  # a scan of the certificate
 
     def is_expired(self, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
@@ -333,9 +353,11 @@ def _page_queries() -> dict[str, sa.Select]:
         .order_by((b.c.code == sa.bindparam("exact")).desc(), b.c.id).limit(1),
         "latest_batch": sa.select(*batch).where(b.c.product_id == pid)
         .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1),
-        "steps": sa.select(t.c.happened_on, t.c.step, t.c.note).where(t.c.product_id == pid)
+        "steps": sa.select(t.c.happened_on, t.c.step, t.c.note, t.c.image_id)
+        .where(t.c.product_id == pid)
         .order_by(t.c.happened_on.desc(), t.c.id.desc()).limit(MAX_TIMELINE_STEPS),
-        "certificates": sa.select(c.c.kind, c.c.number, c.c.issuer, c.c.valid_until)
+        "certificates": sa.select(c.c.kind, c.c.number, c.c.issuer, c.c.valid_until,
+                                  c.c.image_id)
         .where(sa.or_(c.c.product_id == pid, c.c.stall_id == sa.bindparam("stall_id")))
         .order_by(c.c.product_id.is_(None), c.c.id),
         "booth": sa.select(fs.c.fair_id, fs.c.booth_number, f.c.name, f.c.slug, f.c.ends_at)
@@ -372,6 +394,7 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
     if batch is None:
         batch = run(queries["latest_batch"], ids).first()
     booth = run(queries["booth"], {**ids, "now": utcnow()}).first()
+    today = vn_today()
     return ProductPage(
         product=product,
         stall=product.stall,
@@ -379,9 +402,11 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
         batch_is_labelled=labelled,
         missing_lot=wanted if wanted and not labelled else None,
         steps=list(reversed(run(queries["steps"], ids).all())),
-        certificates=[PageCertificate(*row) for row in run(queries["certificates"], ids)],
+        # Certificates in force first; an expired one stays on the page, marked, after them.
+        certificates=sorted((PageCertificate(*row) for row in run(queries["certificates"], ids)),
+                            key=lambda cert: cert.is_expired(today)),
         booth=PageBooth(*booth) if booth is not None else None,
-        today=vn_today(),
+        today=today,
     )
 
 

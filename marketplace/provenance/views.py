@@ -259,7 +259,7 @@ def add_step(product_id: int):
     form = StepForm(prefix="step")
     if form.validate_on_submit():
         try:
-            services.add_step(product, form.data)
+            services.add_step(product, form.data, photo=_photo("step-photo"))
         except ValidationError as exc:
             populate_errors(form, exc)
         else:
@@ -274,12 +274,18 @@ def add_certificate(product_id: int):
     form = CertificateForm(prefix="cert")
     if form.validate_on_submit():
         try:
-            services.add_certificate(product, form.data, for_stall=form.for_stall.data)
+            services.add_certificate(product, form.data, for_stall=form.for_stall.data,
+                                     photo=_photo("cert-photo"))
         except ValidationError as exc:
             populate_errors(form, exc)
         else:
             return _added(product, _("Đã thêm chứng nhận."), "certificates")
     return _render_records(product, 400, cert_form=form)
+
+
+def _photo(name: str) -> bytes | None:
+    upload = request.files.get(name)
+    return upload.read() if upload and upload.filename else None
 
 
 def _records_url(product: Product | None, anchor: str) -> str:
@@ -293,7 +299,7 @@ def _edit(obj, form_class, update, product: Product | None, title: str, anchor: 
     back = _back(_records_url(product, anchor))
     if form.validate_on_submit():
         try:
-            update(obj, form.data)
+            update(obj, form.data, **({"photo": _photo("photo")} if "photo" in form else {}))
         except ValidationError as exc:
             populate_errors(form, exc)
         else:

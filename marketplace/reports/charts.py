@@ -31,14 +31,14 @@ def _svg(width: int, height: int, title: str, body: str, *, grow: bool = False) 
 
 
 def short_number(value) -> str:
-    """Return a compact number for bar labels: 1,2 tr, 350 N, 12 (1,2 m, 350 k in English)."""
+    """Return a compact number for bar labels: 1,2 triệu, 350 nghìn, 12 (in words, not 'N')."""
     value = float(value or 0)
     if abs(value) >= 1_000_000_000:
         return _("%(n)s tỷ", n=format_number(value / 1_000_000_000, 1))
     if abs(value) >= 1_000_000:
-        return _("%(n)s tr", n=format_number(value / 1_000_000, 1))
+        return _("%(n)s triệu", n=format_number(value / 1_000_000, 1))
     if abs(value) >= 10_000:
-        return _("%(n)s N", n=format_number(value / 1_000))
+        return _("%(n)s nghìn", n=format_number(value / 1_000))
     return format_number(value) if value == int(value) else format_number(value, 1)
 
 

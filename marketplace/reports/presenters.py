@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from flask import url_for as _url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from marketplace.fairs.models import Campaign
-from marketplace.formatting import format_number, format_vnd
+from marketplace.fairs.models import Campaign, Fair
+from marketplace.formatting import format_datetime_local, format_number, format_vnd, to_local
 from marketplace.reports.charts import bar_chart, column_chart, progress_chart, weight_text
 
 
@@ -90,28 +91,63 @@ def charts(report: dict, campaign: Campaign | None = None) -> dict:
     return result
 
 
-def board_charts(figures: dict, campaign: Campaign | None = None) -> dict:
-    """Return the SVG charts of a tally board."""
-    if not figures["stalls"]:
-        return {}
-    return {"stalls": bar_chart([(s["stall"], s["net_vnd"]) for s in figures["stalls"]],
-                                _("Doanh số thuần theo gian hàng (đồng)"))}
+def compact_vnd(amount: int) -> str:
+    """A big sum in few characters for a screen read from afar: '2,15 tỷ ₫', '854,3 triệu ₫'."""
+    if abs(amount) >= 1_000_000_000:
+        return _("%(n)s tỷ ₫", n=format_number(Decimal(amount) / 10**9, 2))
+    if abs(amount) >= 1_000_000:
+        return _("%(n)s triệu ₫", n=format_number(Decimal(amount) / 10**6, 1))
+    return format_vnd(amount)
 
 
-def board_json(figures: dict, campaign: Campaign | None = None) -> dict:
-    """Return a tally board's figures as JSON-ready texts and numbers."""
-    data = {
+def compact_kg(kg: Decimal) -> str:
+    """A weight in tonnes from one tonne up ('16,1 tấn'), else in kg ('512,3 kg')."""
+    if kg >= 1000:
+        return _("%(n)s tấn", n=format_number(Decimal(kg) / 1000, 1))
+    return _("%(n)s kg", n=format_number(kg, 1))
+
+
+def board_view(figures: dict, *, now: datetime, campaign: Campaign | None = None,
+               fair: Fair | None = None) -> dict:
+    """Everything a venue board shows, as texts; the page and its JSON refresh share it."""
+    top = figures["stalls"][:8]
+    best = max((s["net_vnd"] for s in top), default=0) or 1
+    view = {
         "net_vnd": figures["net_vnd"],
-        "net_vnd_text": format_vnd(figures["net_vnd"]),
+        "net_vnd_text": compact_vnd(figures["net_vnd"]),
         "orders": figures["orders"],
         "orders_text": format_number(figures["orders"]),
         "kg": str(figures["kg"]),
-        "kg_text_total": format_number(figures["kg"], 1),
+        "kg_text_total": compact_kg(figures["kg"]),
+        "stalls": [{"name": s["stall"], "value_text": compact_vnd(s["net_vnd"]),
+                    "share": round(max(s["net_vnd"], 0) / best, 4)} for s in top],
+        "clock": to_local(now).strftime("%H:%M"),
+        "now_ms": int(now.timestamp() * 1000),
+        "progress": None,
     }
     if campaign is not None:
-        view = progress_view(figures["progress"], campaign)
-        data["progress"] = {k: v for k, v in view.items() if k != "chart"}
-        data["progress"]["percent"] = figures["progress"]["percent_kg"]
-        # Flat copies so the board's script can fill [data-field] elements by name.
-        data.update({k: data["progress"][k] for k in ("kg_text", "vnd_text", "kg_provisional")})
-    return data
+        progress = progress_view(figures["progress"], campaign)
+        raw = figures["progress"]
+        percent = raw["percent_kg"] if raw["percent_kg"] is not None else raw["percent_vnd"]
+        view["progress"] = {
+            "percent": min(float(percent or 0), 100.0),
+            "percent_text": progress["percent_kg"] or progress["percent_vnd"],
+            "label": progress["kg_text"] if raw["goal_kg"] is not None else progress["vnd_text"],
+            "sub": _("Đã chốt %(confirmed)s · tạm tính %(provisional)s",
+                     confirmed=progress["kg_confirmed"], provisional=progress["kg_provisional"]),
+        }
+        # Flat copies kept for the page's older readers of the JSON.
+        view.update({k: progress[k] for k in ("kg_text", "vnd_text", "kg_provisional")})
+    elif fair is not None:
+        total = (fair.ends_at - fair.starts_at).total_seconds() or 1
+        elapsed = min(max((now - fair.starts_at).total_seconds(), 0), total)
+        days = max(1, (to_local(fair.ends_at).date() - to_local(fair.starts_at).date()).days + 1)
+        day = min(days, max(1, (to_local(now).date() - to_local(fair.starts_at).date()).days + 1))
+        view["progress"] = {
+            "percent": round(100 * elapsed / total, 1),
+            "percent_text": format_number(100 * elapsed / total, 0) + " %",
+            "label": _("Ngày %(day)s / %(days)s", day=day, days=days),
+            "sub": _("%(start)s – %(end)s", start=format_datetime_local(fair.starts_at),
+                     end=format_datetime_local(fair.ends_at)),
+        }
+    return view

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.categories import category_label
-from marketplace.formatting import format_date, format_datetime_local, format_number, format_vnd
+from marketplace.formatting import (
+    format_date,
+    format_datetime_local,
+    format_number,
+    format_vnd,
+    format_weight,
+)
 
 CHANNELS = {
     "fair": _l("Tại phiên chợ"),
@@ -60,7 +66,7 @@ class Column:
         if self.kind == "vnd":
             return format_vnd(value)
         if self.kind == "kg":
-            return format_number(value, 3)
+            return format_weight(value)
         if self.kind == "int":
             return format_number(value)
         if self.kind == "percent":

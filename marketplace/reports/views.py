@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -18,6 +20,7 @@ from flask_login import current_user
 from marketplace.auth import role_required
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
+from marketplace.formatting import vn_today
 from marketplace.reports import presenters
 from marketplace.reports import services as svc
 from marketplace.reports.exports import CSV_MIME, XLSX_MIME, csv_chunks, xlsx_chunks
@@ -29,7 +32,8 @@ bp = Blueprint("reports", __name__)
 
 @bp.context_processor
 def _report_globals() -> dict:
-    return {"TABLES": TABLES, "generated_at": utcnow()}
+    return {"TABLES": TABLES, "generated_at": utcnow(), "today_local": vn_today,
+            "timedelta": timedelta}
 
 
 @bp.get("/organizer/reports")
@@ -169,42 +173,42 @@ def _board_campaign(slug: str):
     return campaign
 
 
+def _fair_board_view(slug: str) -> tuple[str, dict]:
+    fair = _board_fair(slug)
+    figures = svc.board_figures(svc.fair_target(fair))
+    return fair.name, presenters.board_view(figures, now=utcnow(), fair=fair)
+
+
+def _campaign_board_view(slug: str) -> tuple[str, dict]:
+    campaign = _board_campaign(slug)
+    figures = svc.board_figures(svc.campaign_target(campaign))
+    return campaign.name, presenters.board_view(figures, now=utcnow(), campaign=campaign)
+
+
 @bp.get("/board/fairs/<slug>")
 @embeddable
 def fair_board(slug: str):
-    fair = _board_fair(slug)
-    figures = svc.board_figures(svc.fair_target(fair))
-    return render_template(
-        "reports/board.html", title=fair.name, figures=figures,
-        data_url=presenters.url("reports.fair_board_data", slug=slug),
-        charts=presenters.board_charts(figures),
-    )
+    title, board = _fair_board_view(slug)
+    return render_template("reports/board.html", title=title, board=board,
+                           data_url=presenters.url("reports.fair_board_data", slug=slug))
 
 
 @bp.get("/board/campaigns/<slug>")
 @embeddable
 def campaign_board(slug: str):
-    campaign = _board_campaign(slug)
-    figures = svc.board_figures(svc.campaign_target(campaign))
-    return render_template(
-        "reports/board.html", title=campaign.name, figures=figures, campaign=campaign,
-        data_url=presenters.url("reports.campaign_board_data", slug=slug),
-        progress=presenters.progress_view(figures["progress"], campaign),
-        charts=presenters.board_charts(figures, campaign),
-    )
+    title, board = _campaign_board_view(slug)
+    return render_template("reports/board.html", title=title, board=board,
+                           data_url=presenters.url("reports.campaign_board_data", slug=slug))
 
 
 @bp.get("/board/fairs/<slug>/data.json")
 def fair_board_data(slug: str):
-    figures = svc.board_figures(svc.fair_target(_board_fair(slug)))
-    return jsonify(presenters.board_json(figures))
+    return jsonify(_fair_board_view(slug)[1])
 
 
 @bp.get("/board/campaigns/<slug>/data.json")
 def campaign_board_data(slug: str):
-    campaign = _board_campaign(slug)
-    figures = svc.board_figures(svc.campaign_target(campaign))
-    return jsonify(presenters.board_json(figures, campaign))
+    return jsonify(_campaign_board_view(slug)[1])
 
 
 # --- the seller's own summary ----------------------------------------------------------------
@@ -217,11 +221,21 @@ def _own_stall():
     return stalls, chosen
 
 
+def _seller_period() -> tuple[date | None, date | None]:
+    """The seller's period: today unless they chose days, or everything with ?all=1."""
+    if request.args.get("all") == "1":
+        return None, None
+    if not (request.args.get("from") or request.args.get("to")):
+        today = vn_today()
+        return today, today
+    return _period(default_all=True) or (None, None)
+
+
 @bp.get("/seller/summary")
 @role_required("seller")
 def seller_summary():
     stalls, stall = _own_stall()
-    period = _period(default_all=True) or (None, None)
+    period = _seller_period()
     report = None
     if stall is not None:
         report = svc.build_report(svc.seller_target(stall.id, *period))
@@ -238,5 +252,5 @@ def seller_export(table: str, fmt: str):
     _stalls, stall = _own_stall()
     if stall is None:
         abort(404)
-    period = _period(default_all=True) or (None, None)
+    period = _seller_period()
     return _export(svc.seller_target(stall.id, *period), table, fmt, stall.slug)

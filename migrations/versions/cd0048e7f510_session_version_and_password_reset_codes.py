@@ -1,7 +1,7 @@
 """Session version (sign out everywhere) and one-time password reset codes
 
 Revision ID: cd0048e7f510
-Revises: f5271ad10c2a
+Revises: 190b326f92be
 Create Date: 2026-12-03 13:32:50.201855
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'cd0048e7f510'
-down_revision = 'f5271ad10c2a'
+down_revision = '190b326f92be'
 branch_labels = None
 depends_on = None
 

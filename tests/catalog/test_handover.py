@@ -90,7 +90,9 @@ def test_organizer_adds_products_through_stall_screens(client, auth, db, product
     auth.login(organizer)
     response = client.post("/stalls/bun/manage/products/new", data=product_form(name="Bún khô"))
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/stalls/bun/manage/products")
-    assert [p.name for p in db.session.get(Stall, stall.id).products] == ["Bún khô"]
+    [added] = db.session.get(Stall, stall.id).products
+    assert added.name == "Bún khô"
+    # The new product's own page, which leads on to its provenance and labels.
+    assert response.headers["Location"].endswith(f"/stalls/bun/manage/products/{added.id}/edit")
     product = make_product(stall)
     assert client.get(f"/stalls/bun/manage/products/{product.id}/edit").status_code == 200

@@ -185,7 +185,8 @@ def test_date_formats_are_vietnam_time(raw, expected):
 
 
 @pytest.mark.parametrize(("platform", "raw", "expected"), [
-    ("shopee", "Đã huỷ", "cancelled"), ("shopee", "HOÀN THÀNH", "sale"),
+    ("shopee", "Đã huỷ", "cancelled"), ("shopee", "Đã hủy", "cancelled"),
+    ("shopee", "HOÀN THÀNH", "sale"),
     ("shopee", "Người mua xác nhận đã nhận được hàng", "sale"),
     ("lazada", "Package scrapped", "returned"), ("lazada", "delivered", "sale"),
     ("lazada", "unpaid", "unpaid"), ("tiktok", "Da hoan tat", "sale"),

@@ -91,3 +91,37 @@ def test_today_is_vietnams_day_whatever_the_machine_clock_and_zone(any_hour):
     utc_now = datetime.now(UTC)
     expected = date(2026, 7, 1) if utc_now.hour >= 17 or utc_now.day == 1 else date(2026, 6, 30)
     assert vn_today() == expected
+
+
+def test_weights_read_the_same_everywhere():
+    from decimal import Decimal
+
+    from marketplace.formatting import format_weight
+
+    assert [format_weight(v) for v in (Decimal("68.000"), Decimal("16.100"), Decimal("0.250"),
+                                       Decimal("1234.5"), 2, None)] == [
+        "68", "16,1", "0,25", "1.234,5", "2", ""]
+
+
+def test_huy_is_spelled_one_way_in_every_message():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+    with (root / "marketplace/translations/en/LC_MESSAGES/messages.po").open("rb") as handle:
+        msgids = [m.id for m in read_po(handle) if m.id]
+    pages = [p.read_text() for p in (root / "templates").rglob("*.*")
+             if p.suffix in (".html", ".txt")]
+    assert not [m for m in msgids if "huỷ" in str(m).lower()]
+    assert not [page for page in pages if "huỷ" in page.lower()]
+
+
+def test_units_appear_in_english_on_english_pages(client):
+    from tests.factories import make_product
+
+    product = make_product(unit="hộp", name="Vải thiều")
+    assert "/ hộp" in client.get(f"/p/{product.code}").get_data(as_text=True)
+    client.get("/lang/en")
+    html = client.get(f"/p/{product.code}").get_data(as_text=True)
+    assert "/ box" in html and "/ hộp" not in html

@@ -200,7 +200,7 @@ def test_cancel_repeated_returns_stock_once(client, auth, seller, rice):
                           {"reason": "Khách đổi ý", "once_key": key})
     _same_answer(first, again)
     shown = client.get(again.headers["Location"]).get_data(as_text=True)
-    assert f"Đã huỷ đơn {order.code}" in shown and "không đổi được" not in shown
+    assert f"Đã hủy đơn {order.code}" in shown and "không đổi được" not in shown
     after = snapshot()
     assert after["stock"][rice.id] == 12  # make_order took none; the cancel gave back 2, once
     # Cash taken stays on the order as owed back, once (card money would be refunded once).

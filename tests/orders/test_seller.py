@@ -153,7 +153,7 @@ def test_cancel_needs_a_reason(client, auth):
     html = client.post(f"/seller/orders/{order.code}/cancel",
                        data={"reason": " ", "once_key": new_key()},
                        follow_redirects=True).get_data(as_text=True)
-    assert "Vui lòng ghi lý do huỷ đơn." in html
+    assert "Vui lòng ghi lý do hủy đơn." in html
     assert _stock(product) == 10
     assert db.session.get(Order, order.id).status == "placed"
 
@@ -190,13 +190,13 @@ def test_packing_list_by_product_and_by_customer(client, auth):
                customer_name="Chị Hoa")
     make_order(stall, [(rice, 3)], customer_name="Anh Nam", fulfilment="booth_pickup",
                pickup_fair_id=fair.id)
-    make_order(stall, [(rice, 50)], fair=fair, status="cancelled", customer_name="Huỷ rồi")
+    make_order(stall, [(rice, 50)], fair=fair, status="cancelled", customer_name="Hủy rồi")
     make_order(stall, [(rice, 40)], customer_name="Đơn khác")  # not for this fair
     auth.login(seller)
     html = client.get(f"/seller/orders/packing?fair={fair.id}").get_data(as_text=True)
     assert "Phiên chợ Yên Dũng" in html
     assert "Chị Hoa" in html and "Anh Nam" in html
-    assert "Huỷ rồi" not in html and "Đơn khác" not in html
+    assert "Hủy rồi" not in html and "Đơn khác" not in html
     assert '<td class="num">5 túi</td>' in html
     assert '<td class="num">1 chai</td>' in html
 

@@ -89,7 +89,7 @@ def test_racing_cancellations_return_stock_once(app, backend):
             mine = db.session.get(Order, order_id)
             barrier.wait()
             try:
-                change_status(mine, "cancelled", by_id=None, reason="Khách huỷ")
+                change_status(mine, "cancelled", by_id=None, reason="Khách hủy")
                 outcomes.append("ok")
             except Conflict:
                 outcomes.append("conflict")
@@ -124,7 +124,7 @@ def test_expire_cancels_unpaid_transfer_orders_and_returns_stock(app):
     db.session.expire_all()
     fresh = db.session.get(Order, order.id)
     assert fresh.status == "cancelled"
-    assert fresh.cancel_reason == "Quá hạn thanh toán, đơn tự huỷ."
+    assert fresh.cancel_reason == "Quá hạn thanh toán, đơn tự hủy."
     assert db.session.get(Product, product.id).stock == 14
 
 

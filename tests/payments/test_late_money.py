@@ -175,7 +175,7 @@ def test_expiry_job_cancels_the_order_and_expires_its_session(app, client, db, s
     assert request.headers["Idempotency-Key"] == "cho40-expire-cs_test_a1"
     assert _card(db).status == "expired"
     fresh = db.session.get(Order, order.id)
-    assert (fresh.status, fresh.cancel_reason) == ("cancelled", "Quá hạn thanh toán, đơn tự huỷ.")
+    assert (fresh.status, fresh.cancel_reason) == ("cancelled", "Quá hạn thanh toán, đơn tự hủy.")
 
 
 def test_expiry_job_leaves_a_session_that_ended_with_its_order_alone(app, client, db, stripe_on,
@@ -361,7 +361,7 @@ def test_success_page_tells_the_buyer_the_late_payment_was_refunded(client, db, 
         session_object(card))
     stripe_on.expect_request("/v1/refunds", method="POST").respond_with_json(_refund_json())
     html = client.get("/pay/card/success?session_id=cs_test_a1").get_data(as_text=True)
-    assert "Đã huỷ" in html and "Đã hoàn 135.000 ₫ qua thẻ" in html
+    assert "Đã hủy" in html and "Đã hoàn 135.000 ₫ qua thẻ" in html
 
 
 # --- surplus cash or transfer money is owed back until the seller returns it ---------------

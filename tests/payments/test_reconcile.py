@@ -141,7 +141,7 @@ def test_mismatches_are_listed_with_their_reason(client, auth, db, rice, seller)
         f"01/07/2025;FT6;{unpaid.code} lan 2;;90.000",
         "01/07/2025;FT7;rut tien;500.000;",
     )).get_data(as_text=True)
-    for reason in ("Sai số tiền", "Không thấy mã đơn", "Đơn đã thanh toán", "Đơn đã huỷ",
+    for reason in ("Sai số tiền", "Không thấy mã đơn", "Đơn đã thanh toán", "Đơn đã hủy",
                    "Dòng trùng"):
         assert reason in html
     assert "Khớp: 1 khoản" in html and "Không khớp: 6 dòng" in html

@@ -75,3 +75,40 @@ def test_png_decodes_back_to_the_payload():
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(payload))))
     assert [r.text for r in results] == [payload]
     assert vietqr.parse_payload(results[0].text).amount == 135000
+
+
+# Published examples: NAPAS's VietQR specification (v1.5.2) for transfers to a card, static
+# and dynamic; a bank's (MB) dynamic code with no amount, as its sandbox API returns it.
+CARD_STATIC = ("00020101021138600010A00000072701300006970403011697040311012345670208QRIBFTTC"
+               "53037045802VN63044F52")
+CARD_DYNAMIC = ("00020101021238600010A00000072701300006970403011697040311012345670208QRIBFTTC"
+                "530370454061800005802VN62340107NPS68690819thanh toan don hang6304A203")
+DYNAMIC_NO_AMOUNT = ("00020101021238540010A000000727012400069704220110NEO00030440208QRIBFTTA"
+                     "53037045802VN5911ACC SBX 00162200816NEO17000152380576304FA4E")
+
+
+def test_parse_reads_napas_static_card_vector():
+    parsed = vietqr.parse_payload(CARD_STATIC)
+    assert (parsed.bank_bin, parsed.account, parsed.to_card, parsed.dynamic) == (
+        "970403", "9704031101234567", True, False)
+
+
+def test_parse_reads_napas_dynamic_card_vector():
+    parsed = vietqr.parse_payload(CARD_DYNAMIC)
+    assert (parsed.account, parsed.amount, parsed.dynamic, parsed.to_card) == (
+        "9704031101234567", 180000, True, True)
+    assert parsed.note == "thanh toan don hang"
+
+
+def test_parse_reads_a_dynamic_code_without_an_amount():
+    parsed = vietqr.parse_payload(DYNAMIC_NO_AMOUNT)
+    assert (parsed.bank_bin, parsed.account, parsed.amount, parsed.dynamic, parsed.to_card) == (
+        "970422", "NEO0003044", None, True, False)
+    assert parsed.note == "NEO1700015238057"
+
+
+def test_parse_still_rejects_an_unknown_service():
+    body = CARD_STATIC[:-4].replace("QRIBFTTC", "QRCASHXX")
+    payload = body + f"{vietqr.crc16_ccitt_false(body.encode()):04X}"
+    with pytest.raises(vietqr.VietQRError, match="NAPAS transfer template"):
+        vietqr.parse_payload(payload)

@@ -135,7 +135,7 @@ class World:
     def _cancel(self, o):
         order = self.pick(self.orders, o)
         if order is not None and order.status in ("placed", "confirmed"):
-            change_status(order, "cancelled", by_id=None, reason="khách huỷ")
+            change_status(order, "cancelled", by_id=None, reason="khách hủy")
 
     def _fulfil(self, o):
         order = self.pick(self.orders, o)

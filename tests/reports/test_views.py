@@ -173,7 +173,7 @@ def test_public_board_refreshes_itself_for_anyone(client):
 
 def test_seller_summary_shows_only_their_stall(client, auth, world):
     auth.login(world.stalls[1].owner)
-    page = _get(client, "/seller/summary").get_data(as_text=True)
+    page = _get(client, "/seller/summary?all=1").get_data(as_text=True)
     assert "Tương bần" in page
     assert "Vải hộp 2kg" not in page
     assert "Tiền mặt cần đối chiếu" in page
@@ -186,6 +186,6 @@ def test_seller_without_stall_sees_a_hint(client, auth, app):
 
 def test_seller_cannot_pick_another_sellers_stall(client, auth, world):
     auth.login(world.stalls[1].owner)
-    text = _get(client, f"/seller/summary/lines.csv?stall={world.stalls[0].slug}").get_data()
+    text = _get(client, f"/seller/summary/lines.csv?stall={world.stalls[0].slug}&all=1").get_data()
     codes = {line.split(",")[0] for line in text.decode("utf-8-sig").splitlines()[1:]}
     assert codes == {world.orders[k].code for k in ("unpaid", "cancelled", "livestream")}
