@@ -264,7 +264,7 @@ def test_a_stall_that_did_not_join_is_not_counted(client, db):
     make_order(lychee.stall, [(lychee, 100)], paid=True)
     make_order(other.stall, [(other, 500)], paid=True)
     html = client.get("/campaigns/vai").get_data(as_text=True)
-    assert "width: 10.0%" in html
+    assert '<progress class="progress" max="100" value="10.0"' in html
     assert "Vải chín sớm" not in html
 
 
