@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from marketplace.catalog.models import Product
 from marketplace.catalog.services import set_product_active
 from marketplace.formatting import vn_today
+from marketplace.once.services import BOOTH_SALE, once_for
 from marketplace.orders.models import Order
 from marketplace.orders.services import record_booth_sale
 from marketplace.provenance import services as prov
@@ -247,7 +249,9 @@ def test_logged_in_users_bypass_the_copy_and_see_their_menu(cached):
 
 
 def _sell_last_unit(product) -> None:
-    record_booth_sale(product.stall, {product.id: "1"}, "cash", seller_id=product.stall.owner_id)
+    seller_id = product.stall.owner_id
+    record_booth_sale(product.stall, {product.id: "1"}, "cash", seller_id=seller_id,
+                      once=once_for(uuid.uuid4().hex, BOOTH_SALE, actor_id=seller_id))
 
 
 def test_selling_the_last_unit_stops_offering_it_at_once(client, db):
