@@ -77,7 +77,8 @@ def world(app) -> World:
     o["cancelled"] = make_order(s2, [(p["sauce"], 2)], channel="fair", fair=w.fair, paid=True,
                                 method="vietqr", status="cancelled", placed_at=vn(*day2, 14))
     # The transfer was owed back once the order was cancelled; the seller sent it back.
-    record_return(o["cancelled"], "vietqr", by_id=s2.owner_id)
+    record_return(o["cancelled"], "vietqr", by_id=s2.owner_id,
+                  once=_once("refund", s2.owner_id))
     o["livestream"] = make_order(s2, [(p["sauce"], 3)], channel="livestream", fair=w.fair,
                                  paid=True, method="vietqr", status="fulfilled",
                                  placed_at=vn(*day2, 20))
@@ -102,3 +103,12 @@ def world(app) -> World:
     i["other"] = make_imported_line(s3, p["other"], platform="shopee", status="sale", qty=9,
                                     net_amount=180000, created_at=vn(*day1, 10))
     return w
+
+
+def _once(action: str, actor_id: int):
+    """A fresh one-time key, as the form would carry it."""
+    import uuid
+
+    from marketplace.once.services import once_for
+
+    return once_for(uuid.uuid4().hex, action, actor_id=actor_id)

@@ -22,13 +22,15 @@ def test_a_corrected_duplicate_payment_is_no_refund_anywhere(client, auth, db):
     # The same money recorded a second time by mistake, then corrected with a reason.
     twice = pay.record_payment(order, "vietqr", 485_000, provider_ref="FT-dup")
     db.session.commit()
-    pay.correct_payment(order, twice.id, stall.owner_id, "Ghi trùng khoản chuyển khoản")
+    pay.correct_payment(order, twice.id, stall.owner_id, "Ghi trùng khoản chuyển khoản",
+                        _once("correction", stall.owner_id))
     # A real refund on another order still lowers net revenue.
     other = make_order(stall, [(make_product(stall, price=100_000), 1)], fair=fair,
                        channel="fair")
     row = pay.record_payment(other, "card", 100_000, provider_ref=f"{pay.DEMO_CARD_PREFIX}1")
     db.session.commit()
-    pay.refund_payment(other, row.id, stall.owner_id, "Khách trả lại hàng")
+    pay.refund_payment(other, row.id, stall.owner_id, "Khách trả lại hàng",
+                       once=_once("refund", stall.owner_id))
 
     auth.login(fair.organizer)
     html = client.get(f"/organizer/reports/fairs/{fair.slug}").get_data(as_text=True)
@@ -39,3 +41,12 @@ def test_a_corrected_duplicate_payment_is_no_refund_anywhere(client, auth, db):
     rows = client.get(f"/organizer/reports/fairs/{fair.slug}/payments.csv").get_data(
         as_text=True)
     assert "485000" not in rows  # the mistaken row and its correction are in no figure
+
+
+def _once(action: str, actor_id: int):
+    """A fresh one-time key, as the form would carry it."""
+    import uuid
+
+    from marketplace.once.services import once_for
+
+    return once_for(uuid.uuid4().hex, action, actor_id=actor_id)

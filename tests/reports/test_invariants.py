@@ -74,9 +74,10 @@ class World:
              for i in range(PRODUCTS)]
             for s, stall in enumerate(self.stalls)
         ]
+        # Both stalls' sellers joined the campaign (it counts only stalls that joined).
         self.campaign = make_campaign(organizer=self.organizer, categories="",
-                                      goal_kg=Decimal("100"), goal_vnd=5_000_000)
-        self.campaign.stalls = list(self.stalls)
+                                      goal_kg=Decimal("100"), goal_vnd=5_000_000,
+                                      stalls=list(self.stalls))
         db.session.commit()
         self.orders: list[Order] = []
         self.lines: list[ImportedSaleLine] = []
@@ -121,16 +122,19 @@ class World:
     def _correct(self, i):
         row = self._undoable(i)
         if row is not None and row.method != "card":
-            pay.correct_payment(row.order, row.id, self.organizer.id, "ghi nhầm")
+            pay.correct_payment(row.order, row.id, self.organizer.id, "ghi nhầm",
+                                _once("correction", self.organizer.id))
 
     def _refund(self, i):
         row = self._undoable(i)
         if row is None:
             return
         if row.method == "card":
-            pay.refund_payment(row.order, row.id, self.organizer.id)
+            pay.refund_payment(row.order, row.id, self.organizer.id,
+                               once=_once("refund", self.organizer.id))
         elif pay.owed_back(row.order) > 0:  # cash paid twice, or on a cancelled order
-            pay.record_return(row.order, "cash", self.organizer.id)
+            pay.record_return(row.order, "cash", self.organizer.id,
+                              _once("refund", self.organizer.id))
 
     def _cancel(self, o):
         order = self.pick(self.orders, o)
@@ -247,3 +251,12 @@ def test_figures_agree_everywhere_after_any_sequence(app, client, auth):
         _check(world, client, auth)
 
     run()
+
+
+def _once(action: str, actor_id: int):
+    """A fresh one-time key, as the form would carry it."""
+    import uuid
+
+    from marketplace.once.services import once_for
+
+    return once_for(uuid.uuid4().hex, action, actor_id=actor_id)
