@@ -47,6 +47,11 @@ PUBLIC_POSTS = {
     "accounts.logout": "signs out",
     "accounts.register": "creates a shopper or seller account",
     "accounts.change_password": "the signed-in user's own password",
+    "accounts.logout_everywhere": "the signed-in user's own sessions",
+    "accounts.forgot_password": "mails a reset link to the address's own inbox",
+    "accounts.reset_password": "the emailed token names its one account (test_password_reset)",
+    "accounts.reset_with_code": "phone + an organizer's one-time code (test_password_reset)",
+    "orders.find_order": "one order, by its code and the buyer's phone (tests/orders)",
     "main.set_language": "the visitor's language cookie",
     "messages.settings": "the signed-in user's own notification settings",
     "orders.cart_add": "the visitor's own cart (session)",
@@ -107,7 +112,8 @@ def build_world() -> World:
     from marketplace.payments.services import record_payment
 
     org_a, org_b = make_organizer(name="Ban tổ chức A"), make_organizer(name="Ban tổ chức B")
-    seller_a, seller_b = make_seller(name="Người bán A"), make_seller(name="Người bán B")
+    seller_a = make_seller(name="Người bán A", phone="0912345001")
+    seller_b = make_seller(name="Người bán B")
     stall_a = make_stall(seller_a, name="Gian Alpha Riêng", slug="gian-alpha",
                          bank_bin="970436", bank_account_number="0011001234567",
                          bank_account_name="NGUYEN VAN A")
@@ -149,7 +155,7 @@ def build_world() -> World:
         "cert": cert.id, "order": order_a.code, "paid_order": paid_a.code,
         "payment": payment.id, "pending": pending, "stmt": stmt_seller,
         "stmt_line": line_seller, "stmt_org": stmt_org, "stmt_org_line": line_org,
-        "token": token.id, "day": today.isoformat(),
+        "token": token.id, "day": today.isoformat(), "seller_phone": seller_a.phone,
     }
     world.markers = [order_a.code, paid_a.code, "Khách Riêng Của A", f"FT-{seller_a.id}",
                      f"FT-{org_a.id}"]
@@ -159,6 +165,7 @@ def build_world() -> World:
         "stall_id": {stall_a.id, stall_o.id}, "product_id": {product_a.id, product_o.id},
         "fair_id": {fair_a.id, fair_a2.id}, "campaign_id": {campaign_a.id},
         "order_id": {order_a.id, paid_a.id}, "statement_id": {stmt_seller, stmt_org},
+        "user_id": {seller_a.id},  # e.g. a password code for A's seller
     }
     return world
 
@@ -229,6 +236,9 @@ CASES = [
     Case("reports.range_report", "GET", "/organizer/reports/range?from={day}&to={day}", OWN),
     Case("reports.range_export", "GET", "/organizer/reports/range/stalls.csv?from={day}&to={day}",
          OWN),
+    Case("accounts.issue_reset_code", "GET", "/organizer/password-codes", OWN),
+    Case("accounts.issue_reset_code", "POST", "/organizer/password-codes", OWN,
+         data=_d(phone="{seller_phone}")),
     Case("catalog.organizer_stalls", "GET", "/organizer/stalls", OWN),
     Case("catalog.organizer_stall_new", "GET", "/organizer/stalls/new", OWN),
     Case("catalog.organizer_stall_new", "POST", "/organizer/stalls/new", OWN,

@@ -60,8 +60,8 @@ def _preview(role: str, batch: str):
     if request.method == "POST" and form.validate_on_submit():
         overrides = _overrides()
         if request.form.get("action") == "confirm":
-            key = form.once(once.IMPORT)  # a missing or malformed key: 400, nothing saved
             try:
+                key = form.once(once.IMPORT)  # a missing or malformed key: nothing saved
                 outcome = services.confirm_pending(
                     batch, current_user, overrides, key,
                     accept_remap=request.form.get("remap_ok") == "1")
