@@ -172,6 +172,8 @@ class Client:
         values = {k: v for k, v in values.items() if v is not None}
         action = urljoin(page, form.action or page)
         if form.method == "post":
+            # A browser names the page's origin on every form POST.
             return self.request("POST", action, urlencode(values).encode(),
-                                {"Content-Type": "application/x-www-form-urlencoded"})
+                                {"Content-Type": "application/x-www-form-urlencoded",
+                                 "Origin": self.base})
         return self.get(action + ("&" if "?" in action else "?") + urlencode(values))

@@ -109,3 +109,15 @@ def query(url: str, sql: str, **params):
             return conn.execute(sa.text(sql), params).all()
     finally:
         engine.dispose()
+
+
+def buyable_products(url: str, n: int, min_stock: int) -> list[tuple[str, int, int]]:
+    """(code, id, stock) of products whose page offers "Thêm vào giỏ": active, in stock, and
+    with no lot past its best-before date (such a page says "không bán")."""
+    from marketplace.formatting import vn_today
+
+    return [tuple(r) for r in query(url, (
+        "SELECT p.code, p.id, p.stock FROM product p JOIN stall s ON s.id = p.stall_id "
+        "WHERE p.active AND s.active AND p.stock >= :min_stock AND NOT EXISTS ("
+        "  SELECT 1 FROM batch b WHERE b.product_id = p.id AND b.best_before < :today) "
+        "ORDER BY p.id LIMIT :n"), n=n, min_stock=min_stock, today=vn_today())]

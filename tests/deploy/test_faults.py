@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from bench.browserless import Client
 from deploy.stack import AppInstance, TcpProxy, free_port
-from tests.deploy.conftest import app_env, query
+from tests.deploy.conftest import app_env, buyable_products, query
 from tests.deploy.shop import CHECKOUT_DONE, add_to_cart
 
 INCOMPLETE_ORDERS = (
@@ -28,9 +28,7 @@ INCOMPLETE_ORDERS = (
 
 
 def _stock_products(url: str, n: int) -> list[tuple[str, int, int]]:
-    return [tuple(r) for r in query(url, (
-        "SELECT p.code, p.id, p.stock FROM product p JOIN stall s ON s.id = p.stall_id "
-        "WHERE p.active AND s.active AND p.stock >= 200 ORDER BY p.id LIMIT :n"), n=n)]
+    return buyable_products(url, n, 200)
 
 
 def _workers(master: int) -> set[int]:
