@@ -24,6 +24,7 @@ from marketplace.catalog.categories import CATEGORY_KEYS, PRODUCER_KIND_KEYS, UN
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.quantities import exact, is_divisible, parse_step, parse_stock_amount
 from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
@@ -104,15 +105,17 @@ def parse_price(value: Any) -> int:
     return price
 
 
-def parse_stock(value: Any) -> int:
-    """Read a stock count (0 when empty)."""
+def parse_stock(value: Any, unit: str | None = None) -> Decimal:
+    """Read a stock in the selling unit (0 when empty): whole pieces, or '12,5' kg."""
+    if is_divisible(unit):
+        return parse_stock_amount(value, unit)
     stock = _whole_number(value, "stock", bad=_l("Số lượng tồn phải là số nguyên."),
                           negative=_l("Số lượng tồn không được âm."))
     if stock is None:
         return 0
     if stock > MAX_STOCK:
         raise ValidationError("stock", _("Số lượng tồn quá lớn (tối đa %(n)s).", n="1.000.000"))
-    return stock
+    return Decimal(stock)
 
 
 def parse_weight(value: Any) -> Decimal:
@@ -494,8 +497,15 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
         out["net_weight_kg"] = parse_weight(data["net_weight_kg"])
     if "price" in data:
         out["price"] = parse_price(data["price"])
+    unit = out.get("unit", product.unit if product is not None else None)
     if "stock" in data:
-        out["stock"] = parse_stock(data["stock"])
+        out["stock"] = parse_stock(data["stock"], unit)
+    elif "unit" in out and product is not None and not is_divisible(unit) and (
+            exact(product.stock) != exact(product.stock).to_integral_value()):
+        raise ValidationError("stock", _("Sản phẩm bán theo cái, gói… cần số lượng tồn là số "
+                                         "nguyên."))
+    if "quantity_step" in data or "unit" in out:
+        out["quantity_step"] = parse_step(data.get("quantity_step"), unit)
     if "active" in data:
         out["active"] = _bool(data["active"])
     if "gtin" in data:

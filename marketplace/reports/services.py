@@ -25,7 +25,7 @@ from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Payment, PaymentKind, counts_in_figures
 from marketplace.provenance.models import ScanEvent
-from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds
+from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds, qty
 from marketplace.sanitize import date_in_range
 
 ORDER_CHANNELS = ("fair", "online", "livestream")
@@ -511,7 +511,7 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         "returned_kg": Decimal("0.000"),
         "orders": num(row[2]),
         "orders_cancelled": num(row[3]),
-        "quantity": num(row[4]),
+        "quantity": qty(row[4]),
         "kg": kg(row[5]),
         "paid_vnd": num(row[6]),
         "unpaid_vnd": num(row[7]),
@@ -543,7 +543,7 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         result["returned_kg"] = kg(i[7])
         result["imported_orders"] = num(i[3])
         result["orders"] += num(i[3])
-        result["quantity"] += num(i[4])
+        result["quantity"] += qty(i[4])
         result["kg"] += kg(i[5])
         result["imported_vnd"] = num(i[6])
     result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
@@ -683,7 +683,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
         # vnd: live sales after returns; net_vnd: after refunds too (rows add up to the
         # report's net revenue).
         result[dim].append({
-            "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
+            "key": dims[dim][2](key), "orders": num(orders), "quantity": qty(items),
             "vnd": num(vnd), "kg": kg(grams), "cancelled_vnd": num(cancelled),
             "returned_vnd": num(returned), "refunded_vnd": num(refunded),
             "net_vnd": num(vnd) - num(refunded),

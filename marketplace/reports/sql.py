@@ -53,6 +53,15 @@ def kg(grams) -> Decimal:
     return (Decimal(int(grams or 0)) / 1000).quantize(KG)
 
 
+def qty(value) -> int | Decimal:
+    """Turn a SQL sum of quantities into an exact figure: 3 stays 3, 1.5 kg stays 1.5.
+
+    SQLite sums NUMERIC in floating point: rounding to the gram gives back the exact sum.
+    """
+    q = Decimal(str(value or 0)).quantize(KG)
+    return int(q) if q == q.to_integral_value() else q
+
+
 def num(value) -> int:
     """Turn a SQL sum of integers (or None) into an int."""
     return int(value or 0)

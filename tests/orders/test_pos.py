@@ -110,7 +110,7 @@ def test_sale_without_an_open_fair_is_still_recorded(client, auth):
 def test_bad_quantities_on_the_sale_screen(client, auth):
     seller, _stall, _fair, rice, sauce = _seller_at_fair()
     auth.login(seller)
-    cases = {"1.5": "Số lượng phải là số nguyên", "-1": "Số lượng không được âm.",
+    cases = {"1.5": "bán theo túi: số lượng phải là số nguyên", "-1": "Số lượng không được âm.",
              "x": "Số lượng phải là một số.", "20000": "Số lượng tối đa là 10.000."}
     for raw, message in cases.items():
         response = client.post("/seller/pos/confirm", data={f"qty_{rice.id}": raw})
