@@ -42,6 +42,10 @@ _confirmed = sa.and_(_live, sa.or_(Order.paid_amount >= Order.total, Order.statu
 _line_grams = sa.cast(sa.func.round(OrderLine.quantity * OrderLine.net_weight_kg * 1000),
                       sa.BigInteger)
 
+# Quantities likewise, as whole thousandths of the selling unit (1,5 kg -> 1500): exact sums
+# of weighed sales on both backends (SQLite holds NUMERIC as floating point).
+_line_milli = sa.cast(sa.func.round(OrderLine.quantity * 1000), sa.BigInteger)
+
 _imp = ImportedSaleLine
 _imp_net_qty = _imp.qty - _imp.returned_qty
 _imp_weight = sa.func.coalesce(_imp.net_weight_kg, Product.net_weight_kg, 0)
@@ -275,7 +279,7 @@ def _line_facts(scope: Scope, hours: bool) -> sa.Select:
         OrderLine.product_id.label("product_id"),
         Product.category.label("category"),
         OrderLine.unit.label("unit"),
-        OrderLine.quantity.label("qty"),
+        _line_milli.label("qty"),
         OrderLine.line_total.label("vnd"),
         _line_grams.label("grams"),
         with_product=True,
@@ -354,7 +358,7 @@ def _imported_facts(scope: Scope) -> sa.Select | None:
         _imp.product_id.label("product_id"),
         Product.category.label("category"),
         sa.func.coalesce(Product.unit, "").label("unit"),
-        _imp_net_qty.label("qty"),
+        (_imp_net_qty * 1000).label("qty"),
         _imp_net_vnd.label("vnd"),
         _imp_grams.label("grams"),
         _imp.net_amount.label("amount"),

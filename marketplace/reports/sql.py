@@ -53,12 +53,9 @@ def kg(grams) -> Decimal:
     return (Decimal(int(grams or 0)) / 1000).quantize(KG)
 
 
-def qty(value) -> int | Decimal:
-    """Turn a SQL sum of quantities into an exact figure: 3 stays 3, 1.5 kg stays 1.5.
-
-    SQLite sums NUMERIC in floating point: rounding to the gram gives back the exact sum.
-    """
-    q = Decimal(str(value or 0)).quantize(KG)
+def qty(thousandths) -> int | Decimal:
+    """Turn a SQL sum of quantities in thousandths into the quantity: 3000 -> 3, 1500 -> 1.5."""
+    q = (Decimal(int(thousandths or 0)) / 1000).quantize(KG)
     return int(q) if q == q.to_integral_value() else q
 
 
