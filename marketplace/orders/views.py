@@ -44,7 +44,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.payments.forms import new_cash_form
 from marketplace.payments.services import money_summary
-from marketplace.provenance.qr import qr_svg
+from marketplace.provenance.qr import qr_png
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)
@@ -474,11 +474,11 @@ def receipt(token: str):
                            share=cash_desk.share_links(url, order.stall.name, order.total))
 
 
-@bp.get("/r/<token>/qr.svg")
+@bp.get("/r/<token>/qr.png")
 def receipt_qr(token: str):
     cash_desk.receipt_order(token) or abort(404)
-    svg = qr_svg(url_for("orders.receipt", token=token, _external=True), box_size=8)
-    return current_app.response_class(svg, mimetype="image/svg+xml")
+    png = qr_png(url_for("orders.receipt", token=token, _external=True), box_size=6)
+    return current_app.response_class(png, mimetype="image/png")
 
 
 @bp.route("/seller/orders/new", methods=["GET", "POST"])
