@@ -186,3 +186,24 @@ def test_manual_order_with_errors_saves_nothing(client, auth):
     assert "Vui lòng nhập họ tên khách." in response.get_data(as_text=True)
     assert 'value="1"' in response.get_data(as_text=True)  # typed quantities are kept
     assert _count_orders() == 0
+
+
+def test_search_finds_a_product_without_accents_and_without_javascript(client, auth):
+    seller, stall, _fair, rice, sauce = _seller_at_fair()
+    lychee = make_product(stall, name="Vải thiều Lục Ngạn", unit="kg")
+    auth.login(seller)
+    html = client.get("/seller/pos?q=VAI+thieu").get_data(as_text=True)
+    assert f'name="qty_{lychee.id}"' in html
+    assert f'name="qty_{rice.id}"' not in html and f'name="qty_{sauce.id}"' not in html
+    assert 'value="VAI thieu"' in html
+    html = client.get("/seller/pos?q=xyz").get_data(as_text=True)
+    assert "Không tìm thấy sản phẩm nào khớp “xyz”." in html
+
+
+def test_the_booth_screen_folds_the_menu_and_keeps_the_charge_bar(client, auth):
+    seller, *_rest = _seller_at_fair()
+    auth.login(seller)
+    html = client.get("/seller/pos").get_data(as_text=True)
+    assert '<details class="booth-menu"><summary>Menu</summary>' in html
+    assert '<div class="pos-bar">' in html
+    assert "js/booth.js" in html
