@@ -29,13 +29,16 @@
   if (given && totalBox && out) {
     var total = parseInt(totalBox.dataset.saleTotal, 10);
     var fmt = function (n) { return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ".") + " ₫"; };
-    given.addEventListener("input", function () {
+    var show = function () {
       var amount = parseInt(given.value.replace(/\D/g, ""), 10);
       if (isNaN(amount)) { out.hidden = true; return; }
       out.hidden = false;
       out.textContent = amount >= total
         ? (out.dataset.changeLabel || "Tiền thối: ") + fmt(amount - total)
         : (out.dataset.shortLabel || "Còn thiếu: ") + fmt(total - amount);
-    });
+    };
+    given.addEventListener("input", show);
+    show();  // typed before this script ran, or sent back with an error
+
   }
 })();

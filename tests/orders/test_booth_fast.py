@@ -81,6 +81,7 @@ def test_typing_a_few_letters_without_accents_finds_the_product(app, live_server
     _log_in(page, live_server, "0912777666")
     rows = page.locator(".pos-row")
     assert rows.count() == 60
+    page.wait_for_load_state("load")
     page.fill("[data-pos-search]", "vai thi")
     visible = page.locator(".pos-row:visible")
     assert visible.count() == 1
@@ -90,14 +91,17 @@ def test_typing_a_few_letters_without_accents_finds_the_product(app, live_server
 
 
 def test_the_typed_amount_given_shows_the_change(app, live_server, page):
+    from playwright.sync_api import expect
+
     _seller, lychee = _stall_with_sixty_products()
     _log_in(page, live_server, "0912777666")
     page.fill(f"#qty_{lychee.id}", "1.5")
     page.get_by_role("button", name="Tính tiền").click()
+    page.wait_for_load_state("load")
     page.fill("#cash_given", "100000")
-    assert page.locator("[data-change]").inner_text() == "Tiền thối: 10.000 ₫"
+    expect(page.locator("[data-change]")).to_have_text("Tiền thối: 10.000 ₫")
     page.fill("#cash_given", "80.000")
-    assert page.locator("[data-change]").inner_text() == "Còn thiếu: 10.000 ₫"
+    expect(page.locator("[data-change]")).to_have_text("Còn thiếu: 10.000 ₫")
     page.get_by_role("button", name="Xác nhận đã bán").click()
     assert "Khách đưa 80.000 ₫, chưa đủ 90.000 ₫" in page.content()
     page.fill("#cash_given", "100.000")
