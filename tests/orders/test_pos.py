@@ -207,3 +207,18 @@ def test_the_booth_screen_folds_the_menu_and_keeps_the_charge_bar(client, auth):
     assert '<details class="booth-menu"><summary>Menu</summary>' in html
     assert '<div class="pos-bar">' in html
     assert "js/booth.js" in html
+
+
+def test_the_booth_screen_with_sixty_products_loads_under_100_kb(client, auth):
+    import re
+
+    seller, stall, *_rest = _seller_at_fair()
+    for n in range(58):
+        make_product(stall, name=f"Sản phẩm đặc sản số {n}", price=10_000 + n)
+    auth.login(seller)
+    html = client.get("/seller/pos").get_data()
+    assert html.count(b'class="pos-row"') == 60
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))', html)
+    assert {b"/static/css/orders.css", b"/static/js/pos.js", b"/static/js/booth.js"} <= set(assets)
+    total = len(html) + sum(len(client.get(a.decode()).get_data()) for a in set(assets))
+    assert total < 100_000, total  # before compression: HTML, CSS and JS together
