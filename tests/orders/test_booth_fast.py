@@ -67,7 +67,8 @@ def test_a_one_item_cash_sale_takes_three_taps(app, live_server, page):
     assert taps == 3
     assert "Đã bán, thu tiền mặt 30.000 ₫" in page.content()
     assert "Tiền thối: 20.000 ₫" in page.content()
-    assert page.locator(".sold-receipt img").is_visible()
+    page.wait_for_load_state("load")
+    assert page.locator(".sold-receipt img").evaluate("img => img.naturalWidth") > 100
     db.session.expire_all()
     order = db.session.scalars(sa.select(Order)).one()
     assert (order.total, order.cash_given, order.lines[0].quantity) == (
