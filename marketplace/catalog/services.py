@@ -24,7 +24,13 @@ from marketplace.catalog.categories import CATEGORY_KEYS, PRODUCER_KIND_KEYS, UN
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, ProductImage, Stall
-from marketplace.catalog.quantities import exact, is_divisible, parse_step, parse_stock_amount
+from marketplace.catalog.quantities import (
+    default_step,
+    exact,
+    is_divisible,
+    parse_step,
+    parse_stock_amount,
+)
 from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Conflict, DomainError, ValidationError
 from marketplace.extensions import db
@@ -504,8 +510,10 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
             exact(product.stock) != exact(product.stock).to_integral_value()):
         raise ValidationError("stock", _("Sản phẩm bán theo cái, gói… cần số lượng tồn là số "
                                          "nguyên."))
-    if "quantity_step" in data or "unit" in out:
-        out["quantity_step"] = parse_step(data.get("quantity_step"), unit)
+    if "quantity_step" in data:
+        out["quantity_step"] = parse_step(data["quantity_step"], unit)
+    elif "unit" in out and (product is None or out["unit"] != product.unit):
+        out["quantity_step"] = default_step(unit)  # a CSV without the column keeps the step
     if "active" in data:
         out["active"] = _bool(data["active"])
     if "gtin" in data:
