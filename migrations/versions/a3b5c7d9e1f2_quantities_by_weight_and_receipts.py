@@ -5,9 +5,8 @@ Revises: cd0048e7f510
 Create Date: 2026-12-03 17:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3b5c7d9e1f2'
