@@ -27,10 +27,6 @@ from marketplace.sanitize import clean_text
 FAIR_VISIT_TTL = timedelta(hours=6)
 
 CHANNELS = ("fair", "online", "livestream", "imported")
-FALLBACK_CATEGORIES = (
-    "gao", "trai-cay", "gia-vi", "banh-keo", "bun-mien", "rau-cu", "thit-trung", "do-uong",
-    "thu-cong", "khac",
-)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_GOAL_KG = Decimal("99999999999")  # fits Numeric(14, 3)
 MAX_GOAL_VND = 10**15
@@ -112,10 +108,8 @@ def fold(text: str) -> str:
 
 def category_choices() -> list[tuple[str, str]]:
     """Product categories as (key, label), from the catalog when it defines them."""
-    try:
-        from marketplace.catalog.categories import CATEGORIES
-    except ImportError:
-        return [(key, key) for key in FALLBACK_CATEGORIES]
+    from marketplace.catalog.categories import CATEGORIES
+
     return [(key, str(label)) for key, label in CATEGORIES]
 
 
@@ -904,15 +898,6 @@ def public_campaigns(limit: int = 10) -> list[Campaign]:
         sa.select(Campaign).where(Campaign.published)
         .order_by(Campaign.ends_on.desc()).limit(limit)
     ))
-
-
-def campaign_progress_or_none(campaign: Campaign) -> dict | None:
-    """The reports tally for a campaign, or None while that capability is not available."""
-    try:
-        from marketplace.reports.services import campaign_progress
-    except ImportError:
-        return None
-    return campaign_progress(campaign)
 
 
 def campaign_counts(campaign: Campaign, *, stall, product, category) -> sa.ColumnElement[bool]:

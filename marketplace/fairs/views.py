@@ -21,6 +21,7 @@ from marketplace.fairs.forms import (
 )
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.forms import EmptyForm
+from marketplace.reports.services import campaign_progress
 
 bp = Blueprint("fairs", __name__)
 
@@ -139,7 +140,7 @@ def campaign(slug: str):
         abort(404)
     return render_template(
         "fairs/campaign.html", campaign=campaign, state=services.campaign_state(campaign),
-        progress=services.campaign_progress_or_none(campaign),
+        progress=campaign_progress(campaign),
         category_label=services.category_label,
         channels=dict(services.channel_choices()),
     )
