@@ -37,6 +37,7 @@ test: install
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports   # layers and domain contracts: .importlinter
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import session
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -70,15 +69,14 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
                              {"stall_id": stall_id, "now": now or utcnow()})
 
 
-def remember_fair_visit(fair_id: int) -> None:
-    """Note in the session that the shopper came through this (open) fair."""
-    session["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
+def fair_visit(fair_id: int) -> dict:
+    """What the visitor's session keeps of coming through an open fair (fairs/visits.py)."""
+    return {"id": fair_id, "at": utcnow().timestamp()}
 
 
-def visited_fair_id(now: datetime | None = None) -> int | None:
-    """The fair this shopper came through recently, if it is still open."""
-    visit = session.get("fair_visit")
-    if not visit:
+def open_fair_of_visit(visit: dict | None, now: datetime | None = None) -> int | None:
+    """The fair of a recent visit (fair_visit()), if it is still open."""
+    if not isinstance(visit, dict):
         return None
     now = now or utcnow()
     if now.timestamp() - float(visit.get("at", 0)) > FAIR_VISIT_TTL.total_seconds():

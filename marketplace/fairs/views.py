@@ -20,6 +20,7 @@ from marketplace.fairs.forms import (
     choices,
 )
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
+from marketplace.fairs.visits import remember_fair_visit
 from marketplace.forms import EmptyForm
 from marketplace.reports.services import campaign_progress
 
@@ -98,7 +99,7 @@ def show(slug: str):
         abort(404)
     state = fair.state(utcnow())
     if state == "open":
-        services.remember_fair_visit(fair.id)
+        remember_fair_visit(fair.id)
     filters = _filters_from_args()
     apply_form = None
     if current_user.is_authenticated and current_user.is_seller and state in ("upcoming", "open"):

@@ -59,6 +59,8 @@ _FROM = {
     OrderStatus.FULFILLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
     OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
 }
+# The steps a seller takes with the status buttons (cancelling has its own form and reason).
+SELLER_STEPS = frozenset({OrderStatus.CONFIRMED, OrderStatus.READY, OrderStatus.FULFILLED})
 
 
 class PaymentOutstanding(Conflict):
@@ -885,9 +887,9 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
                    only_unpaid: bool, unpaid_ok: bool, once: once_svc.Once | None = None) -> None:
     if once is not None:
         once_svc.claim(once, f"order:{order.code}")
-    new_status = OrderStatus(new_status)
     if new_status not in _FROM:
         raise ValidationError(None, _("Trạng thái không hợp lệ."))
+    new_status = OrderStatus(new_status)
     if (new_status == OrderStatus.FULFILLED and order.payment_method != CASH and not unpaid_ok
             and order.status in [s.value for s in _FROM[new_status]]
             and (owed := outstanding(order)) > 0):
