@@ -9,8 +9,8 @@ from flask_login import current_user
 from marketplace.auth import role_required
 from marketplace.catalog.access import get_managed_stall_or_404
 from marketplace.catalog.services import stall_of
+from marketplace.delivery import pages, units
 from marketplace.delivery import services as svc
-from marketplace.delivery import units
 from marketplace.delivery.forms import zone_form
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.forms import EmptyForm
@@ -23,6 +23,16 @@ MANAGERS = ("seller", "organizer")
 @bp.app_template_global()
 def zone_label(zone) -> str:
     return svc.zone_label(zone)
+
+
+@bp.app_template_global()
+def delivery_province_names() -> list[str]:
+    return pages.province_names()
+
+
+@bp.app_template_global()
+def delivery_ward_names(fees) -> list[str]:
+    return pages.ward_names(fees)
 
 
 @bp.get("/seller/delivery")
