@@ -163,7 +163,10 @@ def place_in_address(address: str | None) -> Place | None:
         if found is None:
             continue
         prov, old = found
-        for part in reversed(parts[:i]):
+        # A part written "xã …"/"phường …" names the commune; else the first part that is one
+        # (the commune comes before the old district, which may share a commune's name).
+        named = [p for p in parts[:i] if _WARD_PREFIX.match(search_key(p))]
+        for part in named + parts[:i]:
             w = find_ward(int(prov.code), part)
             if w is not None:
                 return Place(prov, w, old)

@@ -99,5 +99,5 @@ def delete_zone(slug: str, zone_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     svc.delete_zone(zone)
-    flash(_("Đã xóa vùng giao hàng."), "success")
+    flash(_("Đã xoá vùng giao hàng."), "success")
     return redirect(url_for("delivery.zones", slug=stall.slug), code=303)
