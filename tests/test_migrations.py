@@ -105,6 +105,7 @@ _LENT_COLUMNS = (
     "product ADD COLUMN quantity_step NUMERIC(12, 3) NOT NULL DEFAULT 1",
     '"order" ADD COLUMN cash_given BIGINT',
     '"order" ADD COLUMN receipt_token VARCHAR(32)',
+    '"order" ADD COLUMN delivery_fee BIGINT NOT NULL DEFAULT 0',
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,11 +17,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from marketplace import phones
 from marketplace.catalog import quantities as qty_rules
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
+from marketplace.delivery import services as delivery
 from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 MAX_QUANTITY = qty_rules.MAX_QUANTITY
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
 UNPAID_METHODS = (VIETQR, CARD)  # online orders paid this way expire when left unpaid
-_PHONE_RE = re.compile(r"^0\d{9,10}$")
 _WRITE_ATTEMPTS = 3  # a random code may collide with an existing one: try again
 
 # Which statuses an order may move to, from which.
@@ -68,6 +68,8 @@ _FROM = {
     OrderStatus.FULFILLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
     OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
 }
+# The steps a seller takes with the status buttons (cancelling has its own form and reason).
+SELLER_STEPS = frozenset({OrderStatus.CONFIRMED, OrderStatus.READY, OrderStatus.FULFILLED})
 
 
 class PaymentOutstanding(Conflict):
@@ -121,15 +123,11 @@ def parse_id(raw, field: str = "product_id") -> int:
 
 
 def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
-    """Read a Vietnamese phone number (spaces, dots, +84 allowed) as 0xxxxxxxxx."""
-    text = re.sub(r"[\s.\-()]", "", raw or "")
-    if text.startswith("+84"):
-        text = "0" + text[3:]
-    elif text.startswith("84") and len(text) in (11, 12):
-        text = "0" + text[2:]
-    if not _PHONE_RE.match(text):
-        raise ValidationError(field, _("Số điện thoại không hợp lệ (ví dụ 0912345678)."))
-    return text
+    """A shopper's phone (required): a mobile, or a landline for the delivery call."""
+    phone = phones.normalize_phone(raw, field=field, landline_ok=True)
+    if phone is None:
+        raise ValidationError(field, _("Vui lòng nhập số điện thoại."))
+    return phone
 
 
 def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
@@ -451,6 +449,7 @@ class OrderDraft:
     customer_name: str = ""
     customer_phone: str = ""
     delivery_address: str = ""
+    delivery_fee: int = 0  # VND, added to the lines' total
     note: str = ""
     created_by_id: int | None = None
     paid_method: str | None = None  # record a payment of the whole total with this method
@@ -553,7 +552,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                           "unit": product.unit, "unit_price": product.price,
                           "net_weight_kg": product.net_weight_kg, "quantity": qty,
                           "line_total": qty_rules.line_total(product.price, qty)})
-        total = sum(line["line_total"] for line in lines)
+        total = sum(line["line_total"] for line in lines) + draft.delivery_fee
         prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
     for attempt in range(_WRITE_ATTEMPTS):
         now = utcnow()
@@ -576,7 +575,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                 "delivery_address": draft.delivery_address, "note": draft.note,
                 "channel": draft.channel, "fulfilment": draft.fulfilment,
                 "payment_method": draft.payment_method, "status": draft.statuses[-1],
-                "placed_at": now, "total": total,
+                "placed_at": now, "total": total, "delivery_fee": draft.delivery_fee,
                 "paid_amount": total if draft.paid_method else 0,
                 "cancelled_at": None, "cancel_reason": None,
                 "created_by_id": draft.created_by_id,
@@ -641,6 +640,8 @@ class CustomerDetails:
     email: str = ""
     notify_zalo: bool = False
     locale: str = "vi"
+    province: str = ""  # of the delivery address (old names are read too)
+    commune: str = ""
 
 
 def _fair_participants(fair_id: int | None, stall_ids) -> set[int]:
@@ -698,6 +699,12 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
     note = _text(details.note, "note", 400)
     address = _text(details.address, "delivery_address", 400)
     at_fair = _fair_participants(via_fair_id, [g.stall.id for g in view.groups])
+    delivering = [g.stall.id for g in view.groups
+                  if choices.get(g.stall.id, ("", ""))[0] == Fulfilment.DELIVERY]
+    if delivering and not address:
+        raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
+    fees, address = delivery.checkout_fees(view.groups, delivering, province=details.province,
+                                           commune=details.commune, address=address)
     drafts = []
     for group in view.groups:
         fulfilment, method = choices.get(group.stall.id, ("", ""))
@@ -707,8 +714,6 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
         if method not in group.payment_options:
             raise ValidationError(f"payment_{group.stall.id}",
                                   _("Vui lòng chọn cách thanh toán."))
-        if fulfilment == Fulfilment.DELIVERY and not address:
-            raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
         counted = via_fair_id if group.stall.id in at_fair else None
         drafts.append(OrderDraft(
             stall_id=group.stall.id,
@@ -722,6 +727,7 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
             customer_name=name,
             customer_phone=phone,
             delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
+            delivery_fee=fees.get(group.stall.id, 0),
             note=note,
         ))
     email = _email(details.email)
@@ -920,9 +926,9 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
                    only_unpaid: bool, unpaid_ok: bool, once: once_svc.Once | None = None) -> None:
     if once is not None:
         once_svc.claim(once, f"order:{order.code}")
-    new_status = OrderStatus(new_status)
     if new_status not in _FROM:
         raise ValidationError(None, _("Trạng thái không hợp lệ."))
+    new_status = OrderStatus(new_status)
     if (new_status == OrderStatus.FULFILLED and order.payment_method != CASH and not unpaid_ok
             and order.status in [s.value for s in _FROM[new_status]]
             and (owed := outstanding(order)) > 0):

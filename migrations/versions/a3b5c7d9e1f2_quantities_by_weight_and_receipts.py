@@ -1,7 +1,7 @@
 """Quantities and stock by weight (Numeric), selling steps, booth cash given and receipts
 
 Revision ID: a3b5c7d9e1f2
-Revises: cd0048e7f510
+Revises: e3a1d5c7b9f2
 Create Date: 2026-12-03 17:00:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a3b5c7d9e1f2'
-down_revision = 'cd0048e7f510'
+down_revision = 'e3a1d5c7b9f2'
 branch_labels = None
 depends_on = None
 
