@@ -437,6 +437,10 @@ class OrderDraft:
     created_by_id: int | None = None
     paid_method: str | None = None  # record a payment of the whole total with this method
     statuses: list[str] = field(default_factory=lambda: [OrderStatus.PLACED.value])
+    # A sale made offline: when it really happened, and stock taken even below what is held
+    # (the goods are gone; the missing quantity is kept as a StockShortfall).
+    placed_at: datetime | None = None
+    short_ok: bool = False
 
 
 @dataclass
@@ -492,6 +496,27 @@ def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int
     return sold_out
 
 
+def _take_stock_short_ok(conn: sa.Connection, quantities: dict, now: datetime) -> dict:
+    """Take stock for a sale that already happened: never refuse, stop at zero.
+
+    Return {product id: (stock before, quantity short)} for the products it ran short of.
+    """
+    product = Product.__table__
+    short = {}
+    for pid in sorted(quantities):
+        qty = quantities[pid]
+        left = conn.execute(_take_stock_stmt(), {"pid": pid, "qty": qty, "now": now}).scalar()
+        if left is not None:
+            continue
+        before = conn.execute(sa.select(product.c.stock).where(product.c.id == pid)
+                              .with_for_update()).scalar_one()
+        conn.execute(sa.update(product).where(product.c.id == pid)
+                     .values(stock=max(before - qty, 0), updated_at=now))
+        if qty > before:  # (else the product was only switched off meanwhile)
+            short[pid] = (before, qty - before)
+    return short
+
+
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if rows:  # a list even for one row: executemany, so no RETURNING of an unused id
         conn.execute(_insert_stmt(table), rows)
@@ -541,11 +566,17 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             once_svc.claim(once, f"checkout:{checkout_code}" if checkout_code
                            else f"order:{codes[0]}")
         conn = db.session.connection()
-        sold_out = _take_stock(conn, quantities, names, now)
+        short = {}
+        if any(d.short_ok for d in drafts):
+            short = _take_stock_short_ok(conn, quantities, now)
+            sold_out = True
+        else:
+            sold_out = _take_stock(conn, quantities, names, now)
         checkout_row = None if checkout_fields is None else {
             "code": checkout_code, "created_at": now, **checkout_fields}
         orders, children = [], []
         for code, (draft, lines, total, _stall) in zip(codes, prepared, strict=True):
+            at = draft.placed_at or now
             orders.append({
                 "code": code, "access_token": secrets.token_urlsafe(16),
                 "stall_id": draft.stall_id, "fair_id": draft.fair_id,
@@ -554,18 +585,18 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                 "delivery_address": draft.delivery_address, "note": draft.note,
                 "channel": draft.channel, "fulfilment": draft.fulfilment,
                 "payment_method": draft.payment_method, "status": draft.statuses[-1],
-                "placed_at": now, "total": total,
+                "placed_at": at, "total": total,
                 "paid_amount": total if draft.paid_method else 0,
                 "cancelled_at": None, "cancel_reason": None,
                 "created_by_id": draft.created_by_id,
             })
             by_id = draft.created_by_id or draft.customer_id
-            events = [{"status": s, "at": now, "by_id": by_id, "note": ""}
+            events = [{"status": s, "at": at, "by_id": by_id, "note": ""}
                       for s in draft.statuses]
             payments = [{  # the whole total, as payments.record_payment records it
                 "method": str(draft.paid_method), "amount": total, "kind": "payment",
                 "provider_ref": None, "reverses_id": None,
-                "recorded_by_id": draft.created_by_id, "created_at": now,
+                "recorded_by_id": draft.created_by_id, "created_at": at,
             }] if draft.paid_method else []
             children.append((lines, events, payments))
         try:
@@ -575,6 +606,8 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
             continue
+        if short:
+            _record_shortfalls(conn, short, drafts[0], order_ids[0], now)
         db.session.commit()
         if sold_out:
             invalidate_product_pages()
@@ -585,6 +618,17 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             in zip(order_ids, orders, prepared, strict=True)
         ])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record_shortfalls(conn: sa.Connection, short: dict, draft: OrderDraft, order_id: int,
+                       now: datetime) -> None:
+    from marketplace.orders.models import StockShortfall
+
+    conn.execute(sa.insert(StockShortfall.__table__), [
+        {"stall_id": draft.stall_id, "product_id": pid, "order_id": order_id,
+         "stock_before": before, "quantity_short": missing,
+         "sold_at": draft.placed_at or now, "created_at": now}
+        for pid, (before, missing) in sorted(short.items())])
 
 
 def _child_tables() -> tuple[sa.Table, sa.Table, sa.Table]:
@@ -747,8 +791,12 @@ def sellable_products(stall: Stall) -> list[Product]:
     ))
 
 
-def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
-    """Check the quantities typed on a sale screen and price them."""
+def quote_sale(stall: Stall, raw_quantities: dict[int, str], *, short_ok: bool = False) -> Quote:
+    """Check the quantities typed on a sale screen and price them.
+
+    short_ok: the sale already happened offline: stock, a closed stall or product, a lot past
+    best-before cannot undo it (only products of another stall are refused).
+    """
     wanted = {}
     for pid, raw in raw_quantities.items():
         qty = parse_quantity(raw, field=f"qty_{pid}", allow_zero=True)
@@ -760,13 +808,16 @@ def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
         sa.select(Product).options(joinedload(Product.stall))
         .where(Product.id.in_(wanted), Product.stall_id == stall.id)
     )}
-    if not stall.active:
+    if not stall.active and not short_ok:
         raise ValidationError(None, _("Gian hàng đang tạm đóng."))
     lines = []
     for pid in sorted(wanted, key=lambda i: products[i].name if i in products else ""):
         product = products.get(pid)
-        if product is None or not product.active:
+        if product is None or not (product.active or short_ok):
             raise ValidationError(f"qty_{pid}", _("Sản phẩm này không còn bán."))
+        if short_ok:
+            lines.append(CartLine(product, wanted[pid], product.price * wanted[pid]))
+            continue
         reason = _not_sellable_reason(product)
         if reason:
             raise ValidationError(f"qty_{pid}", reason)
@@ -783,16 +834,22 @@ def sale_payment_options(stall: Stall) -> list[str]:
 
 def record_booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, *,
                       seller_id: int, once: once_svc.Once,
-                      now: datetime | None = None) -> PlacedOrder:
-    """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR."""
+                      now: datetime | None = None, sold_offline: bool = False) -> PlacedOrder:
+    """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR.
+
+    sold_offline: the sale was made at `now` on a phone without network and is only being
+    sent now: it keeps that time (and the fair open then) and is never refused for stock.
+    """
     return once_svc.run_once(
-        once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now),
+        once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now,
+                                  sold_offline),
         lambda ref: _replay_placed(ref).orders[0])
 
 
 def _booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, seller_id: int,
-                once: once_svc.Once, now: datetime | None) -> PlacedOrder:
-    quote = quote_sale(stall, raw_quantities)
+                once: once_svc.Once, now: datetime | None,
+                sold_offline: bool = False) -> PlacedOrder:
+    quote = quote_sale(stall, raw_quantities, short_ok=sold_offline)
     if method not in sale_payment_options(stall):
         raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
     booth = _open_booths([stall.id], now or utcnow()).get(stall.id)
@@ -805,6 +862,7 @@ def _booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, selle
         created_by_id=seller_id, paid_method=CASH if cash else None,
         statuses=[OrderStatus.PLACED.value, OrderStatus.FULFILLED.value] if cash
         else [OrderStatus.PLACED.value],
+        placed_at=now if sold_offline else None, short_ok=sold_offline,
     )
     return _write([draft], None, once).orders[0]
 

@@ -34,6 +34,7 @@ from marketplace.once import services as once
 from marketplace.once.forms import request_once
 from marketplace.orders import labels
 from marketplace.orders import services as svc
+from marketplace.orders.access import booth_people, booth_stall
 from marketplace.orders.forms import (
     CancelForm,
     FindOrderForm,
@@ -383,9 +384,9 @@ def _quantities() -> dict[int, str]:
 
 
 @bp.get("/seller/pos")
-@role_required("seller")
+@booth_people
 def pos():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     return render_template("orders/pos.html", stall=stall, stalls=stalls,
@@ -401,9 +402,9 @@ def _pos_again(stall, stalls, message: str, code: int):
 
 
 @bp.post("/seller/pos/confirm")
-@role_required("seller")
+@booth_people
 def pos_confirm():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     try:
@@ -415,9 +416,9 @@ def pos_confirm():
 
 
 @bp.post("/seller/pos/sell")
-@role_required("seller")
+@booth_people
 def pos_sell():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     method = request.form.get("method", "cash")
@@ -470,3 +471,6 @@ def manual_new():
     return render_template("orders/manual_new.html", form=form, stall=stall, stalls=stalls,
                            products=svc.sellable_products(stall),
                            quantities=_quantities()), status
+
+
+from marketplace.orders import booth_views  # noqa: E402,F401  (routes on this blueprint)
