@@ -37,6 +37,7 @@ BLUEPRINT_MODULES = (
     "imports",
     "api",
     "messages",
+    "helpers",
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from marketplace.catalog.models import Stall
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.formatting import local_day_bounds, vn_today
 from marketplace.helpers.models import HelperInvite, StallHelper
 
 INVITE_DAYS = 7
@@ -113,3 +114,52 @@ def remove_helper(stall: Stall, helper_id: int) -> bool:
         user.end_sessions()
     db.session.commit()
     return True
+
+
+@dataclass(frozen=True)
+class PersonSales:
+    """Booth sales one of the stall's people made in a period."""
+
+    user_id: int
+    name: str
+    is_owner: bool
+    orders: int
+    total: int
+
+
+def sales_by_person(stall: Stall, first: date | None, last: date | None) -> list[PersonSales]:
+    """Split the stall's booth sales (not cancelled) by who made them, biggest first."""
+    from marketplace.orders.models import Order
+
+    conds = [Order.stall_id == stall.id, Order.created_by_id.is_not(None),
+             Order.status != "cancelled"]
+    if first and last:
+        conds += [Order.placed_at >= local_day_bounds(first)[0],
+                  Order.placed_at <= local_day_bounds(last)[1]]
+    rows = db.session.execute(
+        sa.select(User.id, User.name, sa.func.count(Order.id), sa.func.sum(Order.total))
+        .join(User, User.id == Order.created_by_id).where(*conds)
+        .group_by(User.id, User.name).order_by(sa.func.sum(Order.total).desc(), User.id))
+    return [PersonSales(uid, name, uid == stall.owner_id, int(n), int(total or 0))
+            for uid, name, n, total in rows]
+
+
+def todays_sales(stall: Stall) -> list:
+    """The stall's booth sales made today (Vietnam day), newest first, with who sold them."""
+    from sqlalchemy.orm import joinedload
+
+    from marketplace.orders.models import Order
+
+    start, end = local_day_bounds(vn_today())
+    return list(db.session.scalars(
+        sa.select(Order).options(joinedload(Order.lines))
+        .where(Order.stall_id == stall.id, Order.created_by_id.is_not(None),
+               Order.placed_at >= start, Order.placed_at <= end)
+        .order_by(Order.placed_at.desc())).unique())
+
+
+def seller_names(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(User.id, User.name).where(User.id.in_(set(ids)))).all())

@@ -98,19 +98,26 @@
   }
 
   function cacheShell() {
-    if (!window.caches) { return; }
+    if (!window.caches) { return Promise.resolve(); }
     var urls = [location.pathname + location.search, box.dataset.dataUrl, box.dataset.manifest];
     document.querySelectorAll("link[rel=stylesheet], script[src], link[rel=icon]").forEach(function (el) {
       urls.push(el.getAttribute("href") || el.getAttribute("src"));
     });
-    caches.open("cho40-booth-v1").then(function (cache) {
-      urls.forEach(function (u) {
-        cache.match(u).then(function (hit) {
-          // Versioned static files never change; the page and the data are refreshed.
-          if (!hit || u.indexOf("/static/") !== 0) { cache.add(u).catch(function () {}); }
+    return caches.open("cho40-booth-v1").then(function (cache) {
+      return Promise.all(urls.map(function (u) {
+        return cache.match(u, { ignoreVary: true }).then(function (hit) {
+          // Versioned static files never change; the page and the data are read again.
+          if (!hit || u.indexOf("/static/") !== 0) { return cache.add(u); }
         });
-      });
+      }));
     });
+  }
+
+  // Ready to sell offline: the worker controls this page and the screen is on the phone.
+  function ready() {
+    box.dataset.offlineReady = "1";
+    var status = box.querySelector("[data-ready]");
+    if (status) { status.hidden = false; }
   }
 
   // --- selling offline -------------------------------------------------------------------------
@@ -203,7 +210,7 @@
     syncing = true;
     var notes = [];
     return waiting().then(function (sales) {
-      if (!sales.length) { return; }
+      if (!sales.length) { note(msg.msgNothing); return; }
       return loadBooth().then(function (data) {
         return sales.reduce(function (chain, sale) {
           return chain.then(function () {
@@ -255,6 +262,10 @@
       navigator.serviceWorker.register(box.dataset.sw, { scope: "/seller/" })
         .then(function () { return navigator.serviceWorker.ready; })
         .then(cacheShell)
+        .then(function () {
+          if (navigator.serviceWorker.controller) { ready(); return; }
+          navigator.serviceWorker.addEventListener("controllerchange", ready);
+        })
         .catch(function () {});
     }
     if (navigator.onLine) { sync(); }

@@ -21,8 +21,8 @@ function networkFirst(request) {
     return response;
   }).catch(function () {
     return caches.open(CACHE).then(function (cache) {
-      return cache.match(request.url).then(function (hit) {
-        return hit || cache.match(request.url, { ignoreSearch: true });
+      return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
+        return hit || cache.match(request.url, { ignoreSearch: true, ignoreVary: true });
       });
     }).then(function (hit) { return hit || Response.error(); });
   });
@@ -30,7 +30,7 @@ function networkFirst(request) {
 
 function cacheFirst(request) {
   return caches.open(CACHE).then(function (cache) {
-    return cache.match(request.url).then(function (hit) {
+    return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
       if (hit) { return hit; }
       return fetch(request).then(function (response) {
         if (response.ok) { cache.put(request.url, response.clone()); }
