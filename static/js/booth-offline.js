@@ -105,9 +105,10 @@
     });
     return caches.open("cho40-booth-v1").then(function (cache) {
       return Promise.all(urls.map(function (u) {
+        // Once cached, the worker keeps the page and the data fresh on every online load, and
+        // versioned static files never change: only what is missing is fetched here.
         return cache.match(u, { ignoreVary: true }).then(function (hit) {
-          // Versioned static files never change; the page and the data are read again.
-          if (!hit || u.indexOf("/static/") !== 0) { return cache.add(u); }
+          if (!hit) { return cache.add(u); }
         });
       }));
     });
