@@ -15,6 +15,7 @@ from marketplace.forms import EmptyForm
 from marketplace.orders import offline
 from marketplace.orders.access import booth_people, booth_stall
 from marketplace.orders.models import StockShortfall
+from marketplace.orders.services import owned_stalls
 from marketplace.orders.views import bp
 
 
@@ -69,6 +70,12 @@ def clear_shortfall(shortfall_id: int):
     offline.clear_shortfall(shortfall, current_user.id)
     flash(_("Đã đánh dấu đã kiểm lại kho."), "success")
     return redirect(url_for("orders.pos", stall=shortfall.stall_id), code=303)
+
+
+@bp.app_template_global("owner_shortfalls")
+def owner_shortfalls() -> list[StockShortfall]:
+    """Offline sales that ran short of stock at any of the signed-in owner's stalls."""
+    return offline.open_shortfalls([s.id for s in owned_stalls(current_user.id)])
 
 
 @bp.app_template_global("booth_shortfalls")

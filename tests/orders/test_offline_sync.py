@@ -107,11 +107,14 @@ def test_stock_below_zero_is_recorded_and_flagged_never_refused(seller_client, b
     assert (short.stock_before, short.quantity_short) == (5, 2)
     page = seller_client.get("/seller/pos").get_data(as_text=True)
     assert "Bán vượt tồn kho khi mất mạng" in page and "thiếu 2" in page
+    inbox = seller_client.get("/seller/orders").get_data(as_text=True)
+    assert "1 đơn bán khi mất mạng đã bán vượt tồn kho" in inbox
     # The seller counted the shelf again: the flag goes away.
     cleared = seller_client.post(f"/seller/shortfalls/{short.id}/clear")
     assert cleared.status_code == 303
     assert "Bán vượt tồn kho khi mất mạng" not in seller_client.get("/seller/pos").get_data(
         as_text=True)
+    assert "bán vượt tồn kho" not in seller_client.get("/seller/orders").get_data(as_text=True)
 
 
 def test_two_phones_of_the_stall_are_merged(app, seller_client, booth):
