@@ -91,8 +91,9 @@
   }
 
   // --- the stall's data: kept by the service worker's cache, read again when online ----------
-  function loadBooth() {
-    return fetch(box.dataset.dataUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+  function loadBooth(fresh) {
+    var url = box.dataset.dataUrl + (fresh ? (box.dataset.dataUrl.indexOf("?") < 0 ? "?" : "&") + "fresh=1" : "");
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(function (data) { booth = data; return data; });
   }
@@ -212,7 +213,7 @@
     var notes = [];
     return waiting().then(function (sales) {
       if (!sales.length) { note(msg.msgNothing); return; }
-      return loadBooth().then(function (data) {
+      return loadBooth(true).then(function (data) {
         return sales.reduce(function (chain, sale) {
           return chain.then(function () {
             return sendOne(sale, data.csrf_token).then(function (body) {

@@ -12,20 +12,31 @@ function isBooth(url) {
     (url.pathname === "/seller/pos" || url.pathname === "/seller/pos/data");
 }
 
+var PATIENCE_MS = 4000;  // a network that answers slower than this is no network at a booth
+
+function fromCache(request) {
+  return caches.open(CACHE).then(function (cache) {
+    return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
+      return hit || cache.match(request.url, { ignoreSearch: true, ignoreVary: true });
+    });
+  });
+}
+
 function networkFirst(request) {
-  return fetch(request).then(function (response) {
+  var network = fetch(request).then(function (response) {
     if (response.ok && !response.redirected) {  // not a sign-in page met on the way
       var copy = response.clone();
       caches.open(CACHE).then(function (cache) { cache.put(request.url, copy); });
     }
     return response;
-  }).catch(function () {
-    return caches.open(CACHE).then(function (cache) {
-      return cache.match(request.url, { ignoreVary: true }).then(function (hit) {
-        return hit || cache.match(request.url, { ignoreSearch: true, ignoreVary: true });
-      });
-    }).then(function (hit) { return hit || Response.error(); });
   });
+  var slow = new Promise(function (resolve) {
+    setTimeout(function () { fromCache(request).then(resolve); }, PATIENCE_MS);
+  });
+  var failed = network.catch(function () { return fromCache(request); });
+  // The network's answer when it comes in time; else what the phone kept (if it kept it).
+  return Promise.race([failed, slow.then(function (hit) { return hit || failed; })])
+    .then(function (response) { return response || Response.error(); });
 }
 
 function cacheFirst(request) {
@@ -44,7 +55,7 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET") { return; }
   var url = new URL(request.url);
-  if (isBooth(url)) {
+  if (isBooth(url) && !url.searchParams.has("fresh")) {  // fresh: a sync needs a live token
     event.respondWith(networkFirst(request));
   } else if (url.origin === self.location.origin && url.pathname.indexOf("/static/") === 0) {
     event.respondWith(cacheFirst(request));

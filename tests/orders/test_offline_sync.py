@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -200,3 +202,17 @@ def test_sync_needs_the_csrf_token_in_a_header(make_app, booth):
     assert client.post(SYNC, json=sale).status_code == 400  # no token
     sent = client.post(SYNC, json=sale, headers={"X-CSRFToken": booth_data["csrf_token"]})
     assert sent.status_code == 200
+
+
+def test_the_booth_installs_from_our_own_files(client, seller_client):
+    worker = client.get("/booth-sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Service-Worker-Allowed"] == "/seller/"
+    page = seller_client.get("/seller/pos").get_data(as_text=True)
+    manifest_url = re.search(r'<link rel="manifest" href="([^"]+)"', page).group(1)
+    manifest = client.get(manifest_url).get_data(as_text=True)
+    assert json.loads(manifest)["start_url"] == "/seller/pos"
+    assert 'src="/static/js/booth-offline.js' in page and "<script>" not in page
+    # Without JavaScript the offline panel stays hidden and the usual form sells online.
+    assert re.search(r'<section class="card booth-offline" data-booth hidden', page)
+    assert 'action="/seller/pos/confirm' in page
