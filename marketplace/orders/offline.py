@@ -36,7 +36,8 @@ def booth_data(stall: Stall) -> dict:
     if stall.has_bank_account:
         sign = stall_sign(stall)
         qr = {"payload": sign["payload"], "image": qr_data_uri(sign["payload"]),
-              "bank": sign["bank"]["short_name"], "account_number": sign["account_number"],
+              "bank": sign["bank"]["short_name"], "bank_bin": stall.bank_bin,
+              "account_number": sign["account_number"],
               "account_name": sign["account_name"]}
     return {
         "stall": {"id": stall.id, "name": stall.name},

@@ -140,6 +140,7 @@
 
   function openPanel(sale) {
     pendingSale = sale;
+    sale.id = newId();  // made now: the transfer note of a VietQR code names this sale
     var list = panel.querySelector("[data-offline-lines]");
     list.textContent = "";
     sale.lines.forEach(function (l) {
@@ -163,7 +164,18 @@
     var fig = panel.querySelector("[data-offline-qr]");
     fig.hidden = !on;
     if (on) {
-      fig.querySelector("img").src = qr.image;
+      // A code with the amount in it, built on this phone; the stall's static code otherwise.
+      var caption = fig.querySelector("[data-qr-caption]");
+      var image = qr.image;
+      caption.textContent = caption.dataset.static;
+      if (window.VietQR && pendingSale && qr.bank_bin) {
+        try {
+          image = VietQR.svgDataUri(VietQR.payload(qr.bank_bin, qr.account_number, pendingSale.total,
+                                                   "CHO40 " + pendingSale.id.slice(0, 8)));
+          caption.textContent = caption.dataset.dynamic;
+        } catch (e) { image = qr.image; }
+      }
+      fig.querySelector("img").src = image;
       fig.querySelector("[data-offline-account]").textContent = qr.bank + " · " + qr.account_number + " · " + qr.account_name;
     }
   }
@@ -174,7 +186,7 @@
     if (!pendingSale) { return; }
     var method = panel.querySelector("input[name=offline_method]:checked").value;
     var sale = {
-      id: newId(), stall: stallId, user: userId, sold_at: Date.now(), method: method,
+      id: pendingSale.id, stall: stallId, user: userId, sold_at: Date.now(), method: method,
       total: pendingSale.total, state: "pending",
       lines: pendingSale.lines.map(function (l) { return { product_id: l.product_id, quantity: l.quantity }; })
     };

@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from marketplace.extensions import db
 from marketplace.orders.models import Order
+from marketplace.payments.vietqr import parse_payload
+from marketplace.provenance.qr import read_qr
 from marketplace.reports import services as reports
 from tests.conftest import PASSWORD
 from tests.factories import make_fair, make_participation, make_product, make_seller, make_stall
@@ -71,9 +73,11 @@ def _sell_offline(page, product, qty: int, method: str = "cash") -> None:
     assert "không nhận thanh toán thẻ" in panel.inner_text()
     if method == "vietqr":
         panel.get_by_label("Chuyển khoản VietQR").check()
-        assert panel.locator("[data-offline-qr] img").get_attribute("src").startswith(
-            "data:image/svg+xml")
-        assert "0011001234567" in panel.inner_text()
+        # A code with the amount in it, made on the phone with no network.
+        code = read_qr(panel.locator("[data-offline-qr] img").screenshot())
+        qr = parse_payload(code[0])
+        assert (qr.account, qr.amount, qr.dynamic) == ("0011001234567", product.price * qty, True)
+        assert "khách quét và xác nhận" in panel.inner_text()
     panel.get_by_role("button", name="Xác nhận đã bán").click()
     expect(panel).to_be_hidden()
 
