@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from marketplace.catalog.banks import bank_by_bin
 from marketplace.catalog.models import Stall
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
@@ -28,17 +29,17 @@ MAX_LINES = 100
 
 
 def booth_data(stall: Stall) -> dict:
-    """What a phone keeps to sell offline: products, prices, stock and the static VietQR."""
-    from marketplace.payments.services import stall_sign
-    from marketplace.payments.views import qr_data_uri
+    """What a phone keeps to sell offline: products, prices, stock and the stall's account.
 
+    The phone draws the VietQR codes itself (static/js/vietqr.js builds the same payload as
+    payments/vietqr.py): the static one, or one with the amount of the sale in it.
+    """
     qr = None
     if stall.has_bank_account:
-        sign = stall_sign(stall)
-        qr = {"payload": sign["payload"], "image": qr_data_uri(sign["payload"]),
-              "bank": sign["bank"]["short_name"], "bank_bin": stall.bank_bin,
-              "account_number": sign["account_number"],
-              "account_name": sign["account_name"]}
+        bank = bank_by_bin(stall.bank_bin)
+        qr = {"bank": bank.short_name if bank else stall.bank_bin, "bank_bin": stall.bank_bin,
+              "account_number": stall.bank_account_number,
+              "account_name": stall.bank_account_name or ""}
     return {
         "stall": {"id": stall.id, "name": stall.name},
         "products": [{"id": p.id, "name": p.name, "price": p.price, "unit": p.unit,

@@ -149,7 +149,7 @@
       list.appendChild(li);
     });
     panel.querySelector("[data-offline-total]").textContent = fmt(sale.total);
-    var qr = booth && booth.vietqr;
+    var qr = booth && booth.vietqr && window.VietQR;
     panel.querySelector("[data-offline-vietqr]").hidden = !qr;
     panel.querySelector("input[value=cash]").checked = true;
     showQr();
@@ -160,20 +160,20 @@
 
   function showQr() {
     var qr = booth && booth.vietqr;
-    var on = qr && panel.querySelector("input[value=vietqr]").checked;
+    var on = qr && window.VietQR && panel.querySelector("input[value=vietqr]").checked;
     var fig = panel.querySelector("[data-offline-qr]");
     fig.hidden = !on;
     if (on) {
       // A code with the amount in it, built on this phone; the stall's static code otherwise.
       var caption = fig.querySelector("[data-qr-caption]");
-      var image = qr.image;
-      caption.textContent = caption.dataset.static;
-      if (window.VietQR && pendingSale && qr.bank_bin) {
-        try {
-          image = VietQR.svgDataUri(VietQR.payload(qr.bank_bin, qr.account_number, pendingSale.total,
-                                                   "CHO40 " + pendingSale.id.slice(0, 8)));
-          caption.textContent = caption.dataset.dynamic;
-        } catch (e) { image = qr.image; }
+      var image;
+      try {
+        image = VietQR.svgDataUri(VietQR.payload(qr.bank_bin, qr.account_number, pendingSale.total,
+                                                 "CHO40 " + pendingSale.id.slice(0, 8)));
+        caption.textContent = caption.dataset.dynamic;
+      } catch (e) {  // an amount too long for a code: the static one, the buyer types it
+        image = VietQR.svgDataUri(VietQR.payload(qr.bank_bin, qr.account_number));
+        caption.textContent = caption.dataset.static;
       }
       fig.querySelector("img").src = image;
       fig.querySelector("[data-offline-account]").textContent = qr.bank + " · " + qr.account_number + " · " + qr.account_name;

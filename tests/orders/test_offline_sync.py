@@ -197,7 +197,8 @@ def test_sync_needs_the_csrf_token_in_a_header(make_app, booth):
                                 "csrf_token": token})
     booth_data = client.get("/seller/pos/data").get_json()
     assert [p["name"] for p in booth_data["products"]] == ["Vải thiều"]
-    assert booth_data["vietqr"]["payload"].startswith("000201")
+    assert booth_data["vietqr"]["account_number"] == "0011001234567"
+    assert booth_data["vietqr"]["bank_bin"] == "970436"
     sale = _sale(booth["lychee"])
     assert client.post(SYNC, json=sale).status_code == 400  # no token
     sent = client.post(SYNC, json=sale, headers={"X-CSRFToken": booth_data["csrf_token"]})
