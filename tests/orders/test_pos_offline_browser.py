@@ -151,3 +151,29 @@ def test_two_phones_of_the_stall_sell_offline_and_both_are_merged(app, live_serv
     assert db.session.get(type(rice), rice.id).stock == 15
     for context in phones:
         context.close()
+
+
+def test_a_sale_kept_offline_survives_a_closed_browser(app, live_server, browser, stall,
+                                                      tmp_path):
+    from tests.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+    rice = stall["products"][0]
+
+    def launch():  # a browser with a profile on disk, like the phone's
+        return browser.browser_type.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+            viewport={"width": 390, "height": 844}, locale="vi-VN")
+
+    context = launch()
+    page = _open_booth(context, live_server.url)
+    context.set_offline(True)
+    _sell_offline(page, rice, 2)
+    page.wait_for_function("() => document.querySelector('[data-pending]').textContent === '1'")
+    context.close()  # the browser is closed with the sale still on the phone
+    assert _orders() == []
+
+    context = launch()
+    page = _open_booth(context, live_server.url)  # signed in again
+    page.wait_for_function("() => document.querySelector('[data-pending]').textContent === '0'")
+    context.close()
+    assert [(o.total, o.payment_method) for o in _orders()] == [(90000, "cash")]
