@@ -37,6 +37,7 @@ BLUEPRINT_MODULES = (
     "api",
     "messages",
     "helpers",
+    "delivery",
 )
 
 

@@ -1,7 +1,7 @@
 """Booth helpers and offline booth sales' stock shortfalls
 
 Revision ID: f45c3fdc4d50
-Revises: cd0048e7f510
+Revises: e3a1d5c7b9f2
 Create Date: 2026-12-03 16:47:45.160395
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'f45c3fdc4d50'
-down_revision = 'cd0048e7f510'
+down_revision = 'e3a1d5c7b9f2'
 branch_labels = None
 depends_on = None
 
