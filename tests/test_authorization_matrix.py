@@ -52,6 +52,7 @@ PUBLIC_POSTS = {
     "accounts.reset_password": "the emailed token names its one account (test_password_reset)",
     "accounts.reset_with_code": "phone + an organizer's one-time code (test_password_reset)",
     "orders.find_order": "one order, by its code and the buyer's phone (tests/orders)",
+    "helpers.join": "signs up a helper with an owner's one-time code (tests/helpers)",
     "main.set_language": "the visitor's language cookie",
     "messages.settings": "the signed-in user's own notification settings",
     "orders.cart_add": "the visitor's own cart (session)",
@@ -107,6 +108,30 @@ def _statement(user, order) -> tuple[int, int]:
     return stored.id, stored.lines[0].id
 
 
+def _helper(stall, phone: str) -> int:
+    """A helper of the stall (phone + password); returns the StallHelper id."""
+    from marketplace.helpers.models import StallHelper
+    from tests.factories import make_user
+
+    user = make_user("helper", phone=phone, email=None, name=f"Phụ bán {phone}")
+    row = StallHelper(stall_id=stall.id, user_id=user.id, added_by_id=stall.owner_id)
+    _db.session.add(row)
+    _db.session.commit()
+    return row.id
+
+
+def _shortfall(order) -> int:
+    """Stock an offline sale of the order's stall took below zero."""
+    from marketplace.orders.models import StockShortfall
+
+    row = StockShortfall(stall_id=order.stall_id, product_id=order.lines[0].product_id,
+                         order_id=order.id, stock_before=0, quantity_short=1,
+                         sold_at=order.placed_at)
+    _db.session.add(row)
+    _db.session.commit()
+    return row.id
+
+
 def _zone(stall) -> int:
     from marketplace.delivery.models import DeliveryZone
 
@@ -155,6 +180,8 @@ def build_world() -> World:
     stmt_seller, line_seller = _statement(seller_a, order_a)
     stmt_org, line_org = _statement(org_a, order_a)
     token = make_api_token(org_a)[0]
+    helper_a, helper_b = _helper(stall_a, "0912345101"), _helper(stall_b, "0912345102")
+    shortfall = _shortfall(order_a)
     zone = _zone(stall_a)
     world = World(org_a, org_b, seller_a, seller_b)
     world.ids = {
@@ -166,6 +193,7 @@ def build_world() -> World:
         "payment": payment.id, "pending": pending, "stmt": stmt_seller,
         "stmt_line": line_seller, "stmt_org": stmt_org, "stmt_org_line": line_org,
         "token": token.id, "day": today.isoformat(), "seller_phone": seller_a.phone,
+        "helper": helper_a, "helper_b": helper_b, "shortfall": shortfall,
         "zone": zone,
     }
     world.markers = [order_a.code, paid_a.code, "Khách Riêng Của A", f"FT-{seller_a.id}",
@@ -349,6 +377,13 @@ CASES = [
     Case("imports.seller_preview", "POST", "/seller/imports/{pending}",
          data=_d(action="confirm")),
     Case("imports.seller_discard", "POST", "/seller/imports/{pending}/discard"),
+    # --- the booth offline, and the stall's helpers --------------------------------------------
+    Case("orders.pos_data", "GET", "/seller/pos/data?stall={stall}"),
+    Case("orders.pos_sync", "POST", "/seller/pos/sync?stall={stall}"),
+    Case("orders.clear_shortfall", "POST", "/seller/shortfalls/{shortfall}/clear"),
+    Case("helpers.today", "GET", "/seller/pos/today?stall={stall}"),
+    Case("helpers.invite", "POST", "/seller/helpers/invite?stall={stall}"),
+    Case("helpers.remove", "POST", "/seller/helpers/{helper}/remove"),
     # --- seller: invitations addressed to A's stall -------------------------------------------
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/accept"),
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/refuse"),
@@ -375,6 +410,8 @@ CASES = [
     Case("orders.pos_sell", "POST", "/seller/pos/sell", OWN,
          data=_d(qty_PRODUCT="1", method="cash")),
     Case("orders.manual_new", "GET", "/seller/orders/new", OWN),
+    Case("helpers.manage", "GET", "/seller/helpers", OWN),
+    Case("helpers.manage", "POST", "/seller/helpers", OWN, data=_d(name="", phone="")),
     Case("orders.manual_new", "POST", "/seller/orders/new", OWN,
          data=_d(qty_PRODUCT="1", customer_name="Khách", customer_phone="0912000001",
                  channel="livestream", fulfilment="stall_pickup", method="cash")),

@@ -21,6 +21,7 @@ class Role(enum.StrEnum):
     SHOPPER = "shopper"
     SELLER = "seller"
     ORGANIZER = "organizer"
+    HELPER = "helper"  # sells at the booth of the stalls whose owners added them
 
 
 class User(UserMixin, db.Model):

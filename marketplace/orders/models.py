@@ -178,3 +178,27 @@ class OrderStatusEvent(db.Model):
     note: Mapped[str] = mapped_column(sa.String(255), default="")
 
     order: Mapped[Order] = relationship(back_populates="events")
+
+
+class StockShortfall(db.Model):
+    """A booth sale made offline that took more than the stock held: the goods are gone.
+
+    Stock stops at zero and the missing quantity is kept here, at the time of sale, so the
+    seller sees it and counts the shelf again; the sale itself is never refused.
+    """
+
+    __tablename__ = "stock_shortfall"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int] = mapped_column(sa.ForeignKey("stall.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("order.id"), index=True)
+    stock_before: Mapped[Decimal] = mapped_column(sa.Numeric(12, 3))
+    quantity_short: Mapped[Decimal] = mapped_column(sa.Numeric(12, 3))
+    sold_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    product: Mapped[Product] = relationship()
+    order: Mapped[Order] = relationship()

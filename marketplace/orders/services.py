@@ -455,6 +455,10 @@ class OrderDraft:
     paid_method: str | None = None  # record a payment of the whole total with this method
     cash_given: int | None = None  # a booth cash sale: what the buyer handed over
     statuses: list[str] = field(default_factory=lambda: [OrderStatus.PLACED.value])
+    # A sale made offline: when it really happened, and stock taken even below what is held
+    # (the goods are gone; the missing quantity is kept as a StockShortfall).
+    placed_at: datetime | None = None
+    short_ok: bool = False
 
 
 @dataclass
@@ -512,6 +516,28 @@ def _take_stock(conn: sa.Connection, quantities: dict[int, Decimal], names: dict
     return sold_out
 
 
+def _take_stock_short_ok(conn: sa.Connection, quantities: dict, now: datetime) -> dict:
+    """Take stock for a sale that already happened: never refuse, stop at zero.
+
+    Return {product id: (stock before, quantity short)} for the products it ran short of.
+    """
+    product = Product.__table__
+    short = {}
+    for pid in sorted(quantities):
+        qty = quantities[pid]
+        left = conn.execute(_take_stock_stmt(), {"pid": pid, "qty": qty, "now": now}).scalar()
+        if left is not None:
+            continue
+        before = qty_rules.exact(conn.execute(sa.select(product.c.stock)
+                                              .where(product.c.id == pid)
+                                              .with_for_update()).scalar_one())
+        conn.execute(sa.update(product).where(product.c.id == pid)
+                     .values(stock=max(before - qty, 0), updated_at=now))
+        if qty > before:  # (else the product was only switched off meanwhile)
+            short[pid] = (before, qty - before)
+    return short
+
+
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict]) -> None:
     if rows:  # a list even for one row: executemany, so no RETURNING of an unused id
         conn.execute(_insert_stmt(table), rows)
@@ -562,11 +588,17 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             once_svc.claim(once, f"checkout:{checkout_code}" if checkout_code
                            else f"order:{codes[0]}")
         conn = db.session.connection()
-        sold_out = _take_stock(conn, quantities, names, now)
+        short = {}
+        if any(d.short_ok for d in drafts):
+            short = _take_stock_short_ok(conn, quantities, now)
+            sold_out = True
+        else:
+            sold_out = _take_stock(conn, quantities, names, now)
         checkout_row = None if checkout_fields is None else {
             "code": checkout_code, "created_at": now, **checkout_fields}
         orders, children = [], []
         for code, (draft, lines, total, _stall) in zip(codes, prepared, strict=True):
+            at = draft.placed_at or now
             orders.append({
                 "code": code, "access_token": secrets.token_urlsafe(16),
                 "stall_id": draft.stall_id, "fair_id": draft.fair_id,
@@ -575,19 +607,19 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                 "delivery_address": draft.delivery_address, "note": draft.note,
                 "channel": draft.channel, "fulfilment": draft.fulfilment,
                 "payment_method": draft.payment_method, "status": draft.statuses[-1],
-                "placed_at": now, "total": total, "delivery_fee": draft.delivery_fee,
+                "placed_at": at, "total": total, "delivery_fee": draft.delivery_fee,
                 "paid_amount": total if draft.paid_method else 0,
                 "cancelled_at": None, "cancel_reason": None,
                 "created_by_id": draft.created_by_id,
                 "cash_given": draft.cash_given, "receipt_token": cash_desk.new_receipt_token(),
             })
             by_id = draft.created_by_id or draft.customer_id
-            events = [{"status": s, "at": now, "by_id": by_id, "note": ""}
+            events = [{"status": s, "at": at, "by_id": by_id, "note": ""}
                       for s in draft.statuses]
             payments = [{  # the whole total, as payments.record_payment records it
                 "method": str(draft.paid_method), "amount": total, "kind": "payment",
                 "provider_ref": None, "reverses_id": None,
-                "recorded_by_id": draft.created_by_id, "created_at": now,
+                "recorded_by_id": draft.created_by_id, "created_at": at,
             }] if draft.paid_method else []
             children.append((lines, events, payments))
         try:
@@ -597,6 +629,8 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
             continue
+        if short:
+            _record_shortfalls(conn, short, drafts[0], order_ids[0], now)
         db.session.commit()
         if sold_out:
             invalidate_product_pages()
@@ -607,6 +641,17 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             in zip(order_ids, orders, prepared, strict=True)
         ])
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _record_shortfalls(conn: sa.Connection, short: dict, draft: OrderDraft, order_id: int,
+                       now: datetime) -> None:
+    from marketplace.orders.models import StockShortfall
+
+    conn.execute(sa.insert(StockShortfall.__table__), [
+        {"stall_id": draft.stall_id, "product_id": pid, "order_id": order_id,
+         "stock_before": before, "quantity_short": missing,
+         "sold_at": draft.placed_at or now, "created_at": now}
+        for pid, (before, missing) in sorted(short.items())])
 
 
 def _child_tables() -> tuple[sa.Table, sa.Table, sa.Table]:
@@ -778,8 +823,13 @@ def sellable_products(stall: Stall, query: str = "") -> list[Product]:
     return list(db.session.scalars(stmt))
 
 
-def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
-    """Check the quantities typed on a sale screen and price them."""
+def quote_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], *,
+               short_ok: bool = False) -> Quote:
+    """Check the quantities typed on a sale screen and price them.
+
+    short_ok: the sale already happened offline: stock, a closed stall or product, a lot past
+    best-before cannot undo it (only products of another stall are refused).
+    """
     wanted = {}
     for pid, raw in raw_quantities.items():
         qty = parse_quantity(raw, field=f"qty_{pid}", allow_zero=True)
@@ -791,13 +841,17 @@ def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
         sa.select(Product).options(joinedload(Product.stall))
         .where(Product.id.in_(wanted), Product.stall_id == stall.id)
     )}
-    if not stall.active:
+    if not stall.active and not short_ok:
         raise ValidationError(None, _("Gian hàng đang tạm đóng."))
     lines = []
     for pid in sorted(wanted, key=lambda i: products[i].name if i in products else ""):
         product = products.get(pid)
-        if product is None or not product.active:
+        if product is None or not (product.active or short_ok):
             raise ValidationError(f"qty_{pid}", _("Sản phẩm này không còn bán."))
+        if short_ok:
+            lines.append(CartLine(product, wanted[pid],
+                                  qty_rules.line_total(product.price, wanted[pid])))
+            continue
         reason = _not_sellable_reason(product)
         if reason:
             raise ValidationError(f"qty_{pid}", reason)
@@ -816,22 +870,25 @@ def sale_payment_options(stall: Stall) -> list[str]:
 
 def record_booth_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], method: str, *,
                       seller_id: int, once: once_svc.Once, now: datetime | None = None,
-                      cash_given: str | int | None = None) -> PlacedOrder:
+                      cash_given: str | int | None = None,
+                      sold_offline: bool = False) -> PlacedOrder:
     """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR.
 
     Quantities may be typed text ('1,5') or Decimals. cash_given is what the buyer handed over
     for a cash sale (optional; less than the total is refused): the receipt shows the change.
+    sold_offline: the sale was made at `now` on a phone without network and is only being
+    sent now: it keeps that time (and the fair open then) and is never refused for stock.
     """
     return once_svc.run_once(
         once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now,
-                                  cash_given),
+                                  cash_given, sold_offline),
         lambda ref: _replay_placed(ref).orders[0])
 
 
 def _booth_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], method: str,
                 seller_id: int, once: once_svc.Once, now: datetime | None,
-                cash_given: str | int | None = None) -> PlacedOrder:
-    quote = quote_sale(stall, raw_quantities)
+                cash_given: str | int | None = None, sold_offline: bool = False) -> PlacedOrder:
+    quote = quote_sale(stall, raw_quantities, short_ok=sold_offline)
     if method not in sale_payment_options(stall):
         raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
     given = cash_desk.parse_cash_given(cash_given) if method == CASH else None
@@ -846,6 +903,7 @@ def _booth_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], method: 
         created_by_id=seller_id, paid_method=CASH if cash else None, cash_given=given,
         statuses=[OrderStatus.PLACED.value, OrderStatus.FULFILLED.value] if cash
         else [OrderStatus.PLACED.value],
+        placed_at=now if sold_offline else None, short_ok=sold_offline,
     )
     return _write([draft], None, once).orders[0]
 

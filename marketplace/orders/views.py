@@ -38,6 +38,7 @@ from marketplace.once.forms import request_once
 from marketplace.orders import booth as cash_desk
 from marketplace.orders import labels
 from marketplace.orders import services as svc
+from marketplace.orders.access import booth_people, booth_stall
 from marketplace.orders.forms import (
     CancelForm,
     FindOrderForm,
@@ -393,9 +394,9 @@ def _quantities() -> dict[int, str]:
 
 
 @bp.get("/seller/pos")
-@role_required("seller")
+@booth_people
 def pos():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     query = (request.args.get("q") or "")[:80]
@@ -423,9 +424,9 @@ def _confirm_again(stall, quote, message: str):
 
 
 @bp.post("/seller/pos/confirm")
-@role_required("seller")
+@booth_people
 def pos_confirm():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     try:
@@ -438,9 +439,9 @@ def pos_confirm():
 
 
 @bp.post("/seller/pos/sell")
-@role_required("seller")
+@booth_people
 def pos_sell():
-    stall, stalls = _seller_stall()
+    stall, stalls = booth_stall()
     if stall is None:
         return _no_stall()
     # A quick-amount button posts its note as "given" (a cash sale by definition); otherwise
@@ -520,3 +521,6 @@ def manual_new():
     return render_template("orders/manual_new.html", form=form, stall=stall, stalls=stalls,
                            products=svc.sellable_products(stall),
                            quantities=_quantities()), status
+
+
+from marketplace.orders import booth_views  # noqa: E402,F401  (routes on this blueprint)

@@ -1,0 +1,1 @@
+"""A stall's helpers: people the owner lets sell at the booth."""
