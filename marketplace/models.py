@@ -5,6 +5,7 @@ from marketplace.api.models import ApiToken  # noqa: F401
 from marketplace.catalog.models import Product, ProductImage, Stall  # noqa: F401
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall  # noqa: F401
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport, SkuMapping  # noqa: F401
+from marketplace.jobs.models import JobRun  # noqa: F401
 from marketplace.messages.models import Message  # noqa: F401
 from marketplace.once.models import OnceKey  # noqa: F401
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatusEvent  # noqa: F401

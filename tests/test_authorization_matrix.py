@@ -107,6 +107,16 @@ def _statement(user, order) -> tuple[int, int]:
     return stored.id, stored.lines[0].id
 
 
+def _run(kind: str, user, params: dict) -> int:
+    """A background run of A's that stopped with a private error message."""
+    from marketplace.jobs import progress
+
+    run = progress.create(kind, user.id, params)
+    run.state, run.error = "failed", "Lỗi riêng của lần chạy A"
+    _db.session.commit()
+    return run.id
+
+
 def build_world() -> World:
     from marketplace.imports.services import stash_upload
     from marketplace.payments.services import record_payment
@@ -146,6 +156,9 @@ def build_world() -> World:
     stmt_seller, line_seller = _statement(seller_a, order_a)
     stmt_org, line_org = _statement(org_a, order_a)
     token = make_api_token(org_a)[0]
+    import_run = _run("import", seller_a, {"batch": pending, "stall_id": stall_a.id})
+    reconcile_run = _run("reconcile", seller_a, {"statement_id": stmt_seller})
+    reconcile_run_org = _run("reconcile", org_a, {"statement_id": stmt_org})
     world = World(org_a, org_b, seller_a, seller_b)
     world.ids = {
         "fair": fair_a.id, "fair_slug": fair_a.slug, "fs": fs_a.id, "fs_invite": fs_invite.id,
@@ -156,9 +169,11 @@ def build_world() -> World:
         "payment": payment.id, "pending": pending, "stmt": stmt_seller,
         "stmt_line": line_seller, "stmt_org": stmt_org, "stmt_org_line": line_org,
         "token": token.id, "day": today.isoformat(), "seller_phone": seller_a.phone,
+        "import_run": import_run, "reconcile_run": reconcile_run,
+        "reconcile_run_org": reconcile_run_org,
     }
     world.markers = [order_a.code, paid_a.code, "Khách Riêng Của A", f"FT-{seller_a.id}",
-                     f"FT-{org_a.id}"]
+                     f"FT-{org_a.id}", "Lỗi riêng của lần chạy A"]
     world.names = ["Gian Alpha Riêng", "Vải Alpha Riêng", "Gian Omega Dựng Hộ",
                    "Mật ong Omega", "Phiên chợ Alpha", "Chiến dịch Alpha"]
     world.a_ids = {
@@ -330,6 +345,15 @@ CASES = [
     Case("imports.seller_preview", "POST", "/seller/imports/{pending}",
          data=_d(action="confirm")),
     Case("imports.seller_discard", "POST", "/seller/imports/{pending}/discard"),
+    Case("imports.seller_job", "GET", "/seller/imports/jobs/{import_run}"),
+    Case("imports.seller_job_status", "GET", "/seller/imports/jobs/{import_run}.json"),
+    Case("payments.reconcile_job", "GET", "/payments/reconcile/jobs/{reconcile_run}"),
+    Case("payments.reconcile_job_status", "GET",
+         "/payments/reconcile/jobs/{reconcile_run}.json"),
+    Case("payments.reconcile_job", "GET", "/payments/reconcile/jobs/{reconcile_run_org}",
+         owner="org_a"),
+    Case("payments.reconcile_job_status", "GET",
+         "/payments/reconcile/jobs/{reconcile_run_org}.json", owner="org_a"),
     # --- seller: invitations addressed to A's stall -------------------------------------------
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/accept"),
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/refuse"),
