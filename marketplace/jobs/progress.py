@@ -103,7 +103,7 @@ def finish(run_id: int, outcome: dict) -> bool:
     """Mark the run done inside the work's transaction; False when another run finished it."""
     updated = db.session.execute(
         sa.update(_TABLE).where(_TABLE.c.id == run_id, _TABLE.c.state != "done")
-        .values(state="done", stage="", result=json.dumps(outcome), error="",
+        .values(state="done", stage="", done=_TABLE.c.total, result=json.dumps(outcome), error="",
                 finished_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False))
     return updated.rowcount == 1
