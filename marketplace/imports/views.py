@@ -67,7 +67,7 @@ def _preview(role: str, batch: str):
                     batch, current_user, overrides, key,
                     accept_remap=request.form.get("remap_ok") == "1")
             except DomainError as exc:
-                if services.load_pending(batch, current_user) is None:
+                if services.pending_stall(batch, current_user) is None:
                     abort(404)
                 flash(exc.message, "error")
                 shown_error = True
