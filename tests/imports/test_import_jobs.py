@@ -243,3 +243,25 @@ def test_another_seller_cannot_see_my_import_progress(client, app):
     AuthActions(intruder).login(make_stall().owner)
     assert intruder.get(location).status_code == 404
     assert intruder.get(location + ".json").status_code == 404
+
+
+def test_under_ci_a_missing_redis_fails_the_job_tests_instead_of_skipping():
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CI": "true", "TEST_BACKENDS": "sqlite",
+           "TEST_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/imports/test_import_jobs.py::test_a_job_whose_upload_is_gone_fails_with_a_clear"
+         "_message"], cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True,
+        text=True, timeout=300)
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "Redis unavailable" in done.stdout and "CI=true: required" in done.stdout
+    assert "skipped" not in done.stdout
