@@ -40,9 +40,7 @@ MANAGERS = ("seller", "organizer")
 @bp.app_template_global()
 def product_url(product) -> str:
     """Link to a product's provenance page (the printed /p/<code> path)."""
-    from marketplace import safe_url_for
-
-    return safe_url_for("provenance.product_page", code=product.code) or "/p/" + product.code
+    return url_for("provenance.product_page", code=product.code)
 
 
 @bp.context_processor
