@@ -39,6 +39,7 @@ def _upload(role: str):
     return render_template(
         "imports/upload.html", form=form, role=role, stalls=stalls,
         imports=services.recent_imports(stalls), platforms=PLATFORM_NAMES,
+        runs=progress.unfinished(current_user.id, "import"),
     )
 
 

@@ -46,6 +46,14 @@ def owned(run_id: int, user, kind: str) -> JobRun | None:
     return run
 
 
+def unfinished(user_id: int, kind: str, limit: int = 5) -> list[JobRun]:
+    """The user's latest runs of this kind that are not done (waiting, running or failed)."""
+    return list(db.session.scalars(
+        sa.select(JobRun).where(JobRun.user_id == user_id, JobRun.kind == kind,
+                                JobRun.state != "done")
+        .order_by(JobRun.id.desc()).limit(limit)))
+
+
 def params(run: JobRun) -> dict:
     return json.loads(run.params or "{}")
 

@@ -170,8 +170,11 @@ def test_a_queued_import_shows_its_progress_page_without_javascript(rq_app):
     assert re.search(r'<script src="/static/js/job-progress\.js[?"]', text)
     assert "<script>" not in text  # CSP: no inline script
     assert _count(ImportedSaleLine) == 0
+    upload_page = client.get("/seller/imports").get_data(as_text=True)
+    assert "Lần lưu chưa xong" in upload_page and f'href="{location}"' in upload_page
     _work(rq_app)
     assert "Đã lưu: 3 dòng mới" in client.get(location).get_data(as_text=True)
+    assert f'href="{location}"' not in client.get("/seller/imports").get_data(as_text=True)
 
 
 def test_a_job_that_fails_once_is_retried_and_imports_once(rq_app, monkeypatch):
