@@ -531,12 +531,15 @@ def _csv_rows(filename: str, data: bytes) -> tuple[int, Iterator[list]]:
                 raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
         stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     estimate = data.count(b"\n") + 1
-    if estimate > MAX_ROWS + _PEEK_ROWS:  # maybe (quoted fields hold line breaks): count
-        for _row in _capped(filename, csv.reader(stream)):
-            pass
+    try:
+        if estimate > MAX_ROWS + _PEEK_ROWS:  # maybe (quoted fields hold line breaks): count
+            for _row in _capped(filename, csv.reader(stream)):
+                pass
+            stream.seek(0)
+        first = stream.readline()
         stream.seek(0)
-    first = stream.readline()
-    stream.seek(0)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
     for delimiter in (";", ",", "\t"):
         if delimiter not in first:
             continue
