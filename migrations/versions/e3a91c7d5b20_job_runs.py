@@ -1,7 +1,7 @@
 """Background job runs: progress and outcome of long imports and reconciliations
 
 Revision ID: e3a91c7d5b20
-Revises: cd0048e7f510
+Revises: e3a1d5c7b9f2
 Create Date: 2026-12-03 17:05:00
 
 """
@@ -12,7 +12,7 @@ import marketplace.database
 
 # revision identifiers, used by Alembic.
 revision = 'e3a91c7d5b20'
-down_revision = 'cd0048e7f510'
+down_revision = 'e3a1d5c7b9f2'
 branch_labels = None
 depends_on = None
 
