@@ -48,6 +48,7 @@ bench: install   # about 30 minutes on 2 cores; see bench/README.md
 	$(PY) -m bench.orders
 	$(PY) -m bench.reports --backend both
 	$(PY) -m bench.fairday
+	$(PY) -m bench.imports
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ from marketplace.delivery.models import DeliveryZone  # noqa: F401
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall  # noqa: F401
 from marketplace.helpers.models import HelperInvite, StallHelper  # noqa: F401
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport, SkuMapping  # noqa: F401
+from marketplace.jobs.models import JobRun  # noqa: F401
 from marketplace.messages.models import Message  # noqa: F401
 from marketplace.once.models import OnceKey  # noqa: F401
 from marketplace.orders.models import (  # noqa: F401

@@ -100,6 +100,21 @@ def pytest_configure(config):
         tmp.replace(mo)  # atomic: parallel runs never read half a file
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres_only run on the PostgreSQL backend only (deselected elsewhere)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if item.get_closest_marker("postgres_only") and params.get("database_url") != (
+                "postgresql"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def missing(what: str, why: str):
     """Skip on a developer's machine; fail under CI=true."""
     message = f"{what} unavailable: {why}"

@@ -130,6 +130,14 @@ def _shortfall(order) -> int:
     _db.session.add(row)
     _db.session.commit()
     return row.id
+def _run(kind: str, user, params: dict) -> int:
+    """A background run of A's that stopped with a private error message."""
+    from marketplace.jobs import progress
+
+    run = progress.create(kind, user.id, params)
+    run.state, run.error = "failed", "Lỗi riêng của lần chạy A"
+    _db.session.commit()
+    return run.id
 
 
 def _zone(stall) -> int:
@@ -182,6 +190,9 @@ def build_world() -> World:
     token = make_api_token(org_a)[0]
     helper_a, helper_b = _helper(stall_a, "0912345101"), _helper(stall_b, "0912345102")
     shortfall = _shortfall(order_a)
+    import_run = _run("import", seller_a, {"batch": pending, "stall_id": stall_a.id})
+    reconcile_run = _run("reconcile", seller_a, {"statement_id": stmt_seller})
+    reconcile_run_org = _run("reconcile", org_a, {"statement_id": stmt_org})
     zone = _zone(stall_a)
     world = World(org_a, org_b, seller_a, seller_b)
     world.ids = {
@@ -194,10 +205,12 @@ def build_world() -> World:
         "stmt_line": line_seller, "stmt_org": stmt_org, "stmt_org_line": line_org,
         "token": token.id, "day": today.isoformat(), "seller_phone": seller_a.phone,
         "helper": helper_a, "helper_b": helper_b, "shortfall": shortfall,
+        "import_run": import_run, "reconcile_run": reconcile_run,
+        "reconcile_run_org": reconcile_run_org,
         "zone": zone,
     }
     world.markers = [order_a.code, paid_a.code, "Khách Riêng Của A", f"FT-{seller_a.id}",
-                     f"FT-{org_a.id}"]
+                     f"FT-{org_a.id}", "Lỗi riêng của lần chạy A"]
     world.names = ["Gian Alpha Riêng", "Vải Alpha Riêng", "Gian Omega Dựng Hộ",
                    "Mật ong Omega", "Phiên chợ Alpha", "Chiến dịch Alpha"]
     world.a_ids = {
@@ -384,6 +397,15 @@ CASES = [
     Case("helpers.today", "GET", "/seller/pos/today?stall={stall}"),
     Case("helpers.invite", "POST", "/seller/helpers/invite?stall={stall}"),
     Case("helpers.remove", "POST", "/seller/helpers/{helper}/remove"),
+    Case("imports.seller_job", "GET", "/seller/imports/jobs/{import_run}"),
+    Case("imports.seller_job_status", "GET", "/seller/imports/jobs/{import_run}.json"),
+    Case("payments.reconcile_job", "GET", "/payments/reconcile/jobs/{reconcile_run}"),
+    Case("payments.reconcile_job_status", "GET",
+         "/payments/reconcile/jobs/{reconcile_run}.json"),
+    Case("payments.reconcile_job", "GET", "/payments/reconcile/jobs/{reconcile_run_org}",
+         owner="org_a"),
+    Case("payments.reconcile_job_status", "GET",
+         "/payments/reconcile/jobs/{reconcile_run_org}.json", owner="org_a"),
     # --- seller: invitations addressed to A's stall -------------------------------------------
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/accept"),
     Case("fairs.answer_fair_invitation", "POST", "/seller/invitations/fairs/{fs_invite}/refuse"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -38,7 +40,7 @@ class ImportFileError(ValidationError):
         self.filename = filename
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedLine:
     """One canonical marketplace order line (§5.2 of the export notes)."""
 
@@ -98,6 +100,8 @@ def cell_text(value) -> str:
     """Turn any cell into trimmed NFC text; whole numbers lose a spurious '.0'."""
     if value is None:
         return ""
+    if type(value) is str:  # most cells: the fast way first
+        return (value if value.isascii() else unicodedata.normalize("NFC", value)).strip(_TRIM)
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
@@ -128,31 +132,38 @@ def parse_money(value) -> int:
     if isinstance(value, float | Decimal):
         number = Decimal(str(value))
     else:
-        text = cell_text(value)
-        for token in ("₫", "VND", "VNĐ", "vnd", "đ", " ", "\u00a0"):
-            text = text.replace(token, "")
-        if text in ("", "-"):
-            return 0
-        sign = ""
-        if text[0] in "+-":
-            sign, text = text[0].replace("+", ""), text[1:]
-        if "." in text and "," in text:
-            # The separator that comes last is the decimal one.
-            if text.rfind(",") > text.rfind("."):
-                text = text.replace(".", "").replace(",", ".")
-            else:
-                text = text.replace(",", "")
-        elif "." in text:
-            if _THOUSANDS_DOT.match(text):
-                text = text.replace(".", "")
-        elif "," in text:
-            text = text.replace(",", "") if _THOUSANDS_COMMA.match(text) else text.replace(",", ".")
-        if not re.fullmatch(r"\d+(\.\d+)?", text):
-            raise ValueError(value)
-        try:
-            number = Decimal(sign + text)
-        except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
-            raise ValueError(value) from exc
+        return _money_text(cell_text(value))
+    return int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+@functools.lru_cache(maxsize=4096)  # exports repeat the same prices line after line
+def _money_text(text: str) -> int:
+    """Read VND written as text (cached: a ValueError is raised again each time)."""
+    value = text
+    for token in ("₫", "VND", "VNĐ", "vnd", "đ", " ", "\u00a0"):
+        text = text.replace(token, "")
+    if text in ("", "-"):
+        return 0
+    sign = ""
+    if text[0] in "+-":
+        sign, text = text[0].replace("+", ""), text[1:]
+    if "." in text and "," in text:
+        # The separator that comes last is the decimal one.
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "." in text:
+        if _THOUSANDS_DOT.match(text):
+            text = text.replace(".", "")
+    elif "," in text:
+        text = text.replace(",", "") if _THOUSANDS_COMMA.match(text) else text.replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        raise ValueError(value)
+    try:
+        number = Decimal(sign + text)
+    except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
+        raise ValueError(value) from exc
     return int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
@@ -244,6 +255,7 @@ _SALE = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def classify_status(platform: str, raw: str, *, refund_initiator: str = "") -> tuple[str, bool]:
     """Return (status class, known?) for a raw status; unknown values are in_progress."""
     key = fold(raw)
@@ -421,8 +433,11 @@ def _iter_sheet(filename: str, ws, width: int):
             expected = index + 1
 
 
-def _sheet_rows(filename: str, ws) -> tuple[list[list], Headers | None]:
-    """Read one sheet within the row and column caps, whatever its <dimension> claims."""
+def _sheet_rows(filename: str, ws) -> tuple[Headers | None, int, Iterator[list]]:
+    """Open one sheet within the row and column caps, whatever its <dimension> claims.
+
+    Return its header, its declared row count and an iterator over its rows (header first).
+    """
     declared_rows, declared_cols = ws.max_row, ws.max_column
     if (declared_rows or 0) > MAX_ROWS + _PEEK_ROWS or (declared_cols or 0) > MAX_COLUMNS:
         raise _too_big(filename)
@@ -435,12 +450,17 @@ def _sheet_rows(filename: str, ws) -> tuple[list[list], Headers | None]:
             break
     header = next((r for r in head if any(v not in (None, "") for v in r)), None)
     if header is None:
-        return [], None
+        return None, 0, iter(())
     width = max(i for i, v in enumerate(header) if v not in (None, "")) + 1
-    return list(_iter_sheet(filename, ws, width)), Headers(header[:width])
+    return Headers(header[:width]), declared_rows or 0, _iter_sheet(filename, ws, width)
 
 
-def _xlsx_rows(filename: str, data: bytes) -> list[list]:
+def _broken_xlsx(filename: str) -> ImportFileError:
+    return ImportFileError(filename, _("tệp Excel bị hỏng hoặc không đọc được."))
+
+
+def _xlsx_rows(filename: str, data: bytes) -> tuple[int, Iterator[list]]:
+    """Open the sheet holding the export: its estimated row count and its rows, streamed."""
     import openpyxl
 
     try:
@@ -449,69 +469,106 @@ def _xlsx_rows(filename: str, data: bytes) -> list[list]:
     except ImportFileError:
         raise
     except Exception as exc:  # zipfile, XML and openpyxl errors all mean "broken file"
-        raise ImportFileError(filename, _("tệp Excel bị hỏng hoặc không đọc được.")) from exc
+        raise _broken_xlsx(filename) from exc
     try:
         sheets = workbook.worksheets[:MAX_SHEETS]
         preferred = [ws for ws in sheets if ws.title in ("orders", "OrderSKUList")]
-        best: list[list] = []
+        fallback: list[list] = []
         for ws in preferred + [ws for ws in sheets if ws not in preferred]:
-            rows, headers = _sheet_rows(filename, ws)
+            headers, declared, rows = _sheet_rows(filename, ws)
             if headers is not None and detect_platform(headers) is not None:
-                return rows
-            best = best or rows
-        return best
+                return declared, _closing(filename, workbook, rows)
+            if headers is not None and not fallback:
+                fallback = [headers.names]  # not an export: parse_file says so
+    except ImportFileError:
+        workbook.close()
+        raise
+    except Exception as exc:
+        workbook.close()
+        raise _broken_xlsx(filename) from exc
+    workbook.close()
+    return len(fallback), iter(fallback)
+
+
+def _closing(filename: str, workbook, rows: Iterator[list]) -> Iterator[list]:
+    """Yield the rows, then close the workbook; a broken part is a clear error."""
+    try:
+        yield from rows
     except ImportFileError:
         raise
     except Exception as exc:
-        raise ImportFileError(filename, _("tệp Excel bị hỏng hoặc không đọc được.")) from exc
+        raise _broken_xlsx(filename) from exc
     finally:
         workbook.close()
 
 
-def _csv_rows(filename: str, data: bytes) -> list[list]:
+def _capped(filename: str, reader) -> Iterator[list]:
     try:
-        return _csv_rows_capped(filename, data)
+        for count, row in enumerate(reader, start=1):
+            if count > MAX_ROWS + _PEEK_ROWS:
+                raise _too_big(filename)
+            yield row[:MAX_COLUMNS]
     except csv.Error as exc:  # a field over csv's size limit, a stray NUL, …
         raise ImportFileError(filename, _("tệp CSV bị hỏng hoặc không đọc được.")) from exc
 
 
-def _capped(filename: str, reader) -> list[list]:
-    rows = []
-    for row in reader:
-        rows.append(row[:MAX_COLUMNS])
-        if len(rows) > MAX_ROWS + _PEEK_ROWS:
-            raise _too_big(filename)
-    return rows
-
-
-def _csv_rows_capped(filename: str, data: bytes) -> list[list]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+def _csv_rows(filename: str, data: bytes) -> tuple[int, Iterator[list]]:
+    """The CSV's estimated row count and its rows, decoded and read as they are needed."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
-            text = data.decode("utf-16")
+            stream = io.StringIO(data.decode("utf-16"), newline="")
         except UnicodeDecodeError as exc:
             raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
-    if "\x00" in text:
-        raise ImportFileError(filename, _("tệp không phải CSV hay Excel."))
-    first = text.split("\n", 1)[0]
+        if "\x00" in stream.getvalue():
+            raise ImportFileError(filename, _("tệp không phải CSV hay Excel."))
+    else:
+        if b"\x00" in data:
+            raise ImportFileError(filename, _("tệp không phải CSV hay Excel."))
+        try:
+            data[:4096].decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if exc.start < 4090:  # not a character cut at the sample's end
+                raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    estimate = data.count(b"\n") + 1
+    try:
+        if estimate > MAX_ROWS + _PEEK_ROWS:  # maybe (quoted fields hold line breaks): count
+            for _row in _capped(filename, csv.reader(stream)):
+                pass
+            stream.seek(0)
+        first = stream.readline()
+        stream.seek(0)
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
     for delimiter in (";", ",", "\t"):
         if delimiter not in first:
             continue
         head = next(csv.reader(io.StringIO(first, newline=""), delimiter=delimiter), [])
         if detect_platform(Headers(head)) is not None:
-            return _capped(filename, csv.reader(io.StringIO(text, newline=""),
-                                                delimiter=delimiter))
-    return _capped(filename, csv.reader(io.StringIO(text, newline="")))
+            return estimate, _decoded(filename, _capped(filename, csv.reader(
+                stream, delimiter=delimiter)))
+    return estimate, _decoded(filename, _capped(filename, csv.reader(stream)))
 
 
-def read_rows(filename: str, data: bytes) -> list[list]:
-    """Read every row of an XLSX or CSV file (the first non-empty row is the header)."""
+def _decoded(filename: str, rows: Iterator[list]) -> Iterator[list]:
+    try:
+        yield from rows
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(filename, _("tệp CSV không phải mã UTF-8.")) from exc
+
+
+def iter_rows(filename: str, data: bytes) -> tuple[int, Iterator[list]]:
+    """Open an XLSX or CSV file: its estimated row count and its rows, read one at a time."""
     if not data:
         raise ImportFileError(filename, _("tệp trống."))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
         return _xlsx_rows(filename, data)
     return _csv_rows(filename, data)
+
+
+def read_rows(filename: str, data: bytes) -> list[list]:
+    """Read every row of an XLSX or CSV file (the first non-empty row is the header)."""
+    return list(iter_rows(filename, data)[1])
 
 
 # ---------------------------------------------------------------- parsing
@@ -544,17 +601,28 @@ class _Row:
             )) from exc
 
 
-def parse_file(filename: str, data: bytes) -> ParseResult:
-    """Parse one export file; raise ImportFileError if it is not a readable known export."""
-    rows = read_rows(filename, data)
-    header_index = next(
-        (i for i, r in enumerate(rows) if any(cell_text(v) for v in r)), None
-    )
-    if header_index is None:
+Progress = Callable[[int, int], None]  # (rows read, rows expected)
+PROGRESS_EVERY = 2000
+
+
+def parse_file(filename: str, data: bytes, progress: Progress | None = None) -> ParseResult:
+    """Parse one export file; raise ImportFileError if it is not a readable known export.
+
+    Rows are read one at a time; `progress(rows read, rows expected)` hears of it as it goes.
+    """
+    expected, rows = iter_rows(filename, data)
+    header_index, header_row = 0, None
+    for index, row in enumerate(rows):
+        if any(cell_text(v) for v in row):
+            header_index, header_row = index, row
+            break
+    if header_row is None:
         raise ImportFileError(filename, _("tệp trống."))
-    headers = Headers(rows[header_index])
+    headers = Headers(header_row)
     detected = detect_platform(headers)
     if detected is None:
+        for _row in rows:  # a broken or oversized file says so first
+            pass
         raise ImportFileError(filename, _(
             "không nhận ra tệp xuất đơn của Shopee, Lazada hay TikTok Shop (thiếu các cột "
             "như “Mã đơn hàng”, “orderItemId” hoặc “Order ID”)."
@@ -575,7 +643,10 @@ def parse_file(filename: str, data: bytes) -> ParseResult:
     result = ParseResult(filename=filename, platform=platform, variant=variant)
     seen_in_order: Counter = Counter()
     seen_keys: Counter = Counter()
-    for offset, values in enumerate(rows[header_index + 1:], start=header_index + 2):
+    shared: dict[str, str] = {}  # one copy of each repeated text (statuses, names, SKUs)
+    for offset, values in enumerate(rows, start=header_index + 2):
+        if progress is not None and offset % PROGRESS_EVERY == 0:
+            progress(offset, expected)
         if not any(cell_text(v) for v in values):
             continue
         row = _Row(filename, offset, values, headers, cols)
@@ -587,11 +658,16 @@ def parse_file(filename: str, data: bytes) -> ParseResult:
             result.skipped.append((offset, _("thiếu mã đơn hàng")))
             continue
         line = _parse_line(platform, row, order_id, seen_in_order, seen_keys)
+        for name in ("status_raw", "product_name", "seller_sku", "variation", "buyer_province"):
+            value = getattr(line, name)
+            setattr(line, name, shared.setdefault(value, value))
         if not line.status_known:
             result.unknown_statuses[line.status_raw] += 1
         result.lines.append(line)
     if not result.lines and not result.skipped:
         raise ImportFileError(filename, _("tệp không có dòng đơn hàng nào."))
+    if progress is not None:
+        progress(expected, expected)
     return result
 
 

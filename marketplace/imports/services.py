@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,7 @@ from marketplace.imports.parsers import (
     _,
     parse_file,
 )
+from marketplace.jobs import progress as job_progress
 from marketplace.once import services as once_svc
 
 MAX_FILES = 20
@@ -142,12 +145,39 @@ class Preview:
         return total
 
 
-def _parse_all(files: Sequence[UploadedFile]) -> list[ParseResult]:
+class Progress(Protocol):
+    """Hears how far a long import is (a background job's progress on its JobRun)."""
+
+    def update(self, stage: str, done: int, total: int, *, force: bool = False) -> None: ...
+
+    def writing(self, stage: str, done: int, total: int) -> None: ...
+
+
+def _parse_all(files: Sequence[UploadedFile],
+               progress: Progress | None = None) -> list[ParseResult]:
     if not files:
         raise ValidationError("files", _("Hãy chọn ít nhất một tệp xuất đơn hàng."))
     if len(files) > MAX_FILES:
         raise ValidationError("files", _("Tối đa %(n)s tệp mỗi lần.", n=MAX_FILES))
-    return [parse_file(name, data) for name, data in files]
+    if progress is None:
+        return [parse_file(name, data) for name, data in files]
+    # Rows read over all files, against an estimate refined as each file is opened (the
+    # files not opened yet are guessed from their size).
+    sizes = [len(data) for _name, data in files]
+    results: list[ParseResult] = []
+    read_before = 0
+    for index, (name, data) in enumerate(files):
+        seen = [0]
+
+        def report(read: int, expected: int, index: int = index, seen: list = seen,
+                   read_before: int = read_before) -> None:
+            seen[0] = read
+            rest = int(sum(sizes[index + 1:]) * expected / max(sizes[index], 1))
+            progress.update("reading", read_before + read, read_before + expected + rest)
+
+        results.append(parse_file(name, data, report))
+        read_before += seen[0]
+    return results
 
 
 def _dedupe(results: list[ParseResult]) -> tuple[list[ParsedLine], int]:
@@ -245,9 +275,10 @@ def _existing(stall: Stall, lines: list[ParsedLine]) -> dict[tuple[str, str], Im
 
 
 def build_preview(stall: Stall, files: Sequence[UploadedFile],
-                  overrides: dict[SkuKey, str | int | None] | None = None) -> Preview:
+                  overrides: dict[SkuKey, str | int | None] | None = None,
+                  progress: Progress | None = None) -> Preview:
     """Parse the files and tell what saving them would count; write nothing."""
-    results = _parse_all(files)
+    results = _parse_all(files, progress)
     lines, duplicates = _dedupe(results)
     products = _stall_products(stall)
     weight = {p.id: Decimal(p.net_weight_kg or 0) for p in products}
@@ -303,10 +334,29 @@ def remap_effects(stall: Stall, preview: Preview,
     """Tell, per SKU the user maps anew, what its stored lines would change (kg, VND)."""
     if not overrides:
         return []
-    products = {p.id: p for p in preview.products}
+    return _remap_effects(stall, preview.products, preview.mapping,
+                          [k for k in overrides if k in preview.mapping])
+
+
+def check_remap(stall: Stall, overrides: dict[SkuKey, str | int | None] | None
+                ) -> list[RemapEffect]:
+    """What the user's SKU choices would change in stored lines, without reading the files.
+
+    A choice naming another stall's product is refused (ValidationError).
+    """
+    if not overrides:
+        return []
+    products = _stall_products(stall)
+    mapping = _resolve_mapping(stall, products, overrides.keys(), overrides)
+    return _remap_effects(stall, products, mapping, list(overrides))
+
+
+def _remap_effects(stall: Stall, product_list: list[Product], mapping: dict[SkuKey, int | None],
+                   keys: list[SkuKey]) -> list[RemapEffect]:
+    products = {p.id: p for p in product_list}
     effects = []
-    for key in sorted(k for k in overrides if k in preview.mapping):
-        new_id = preview.mapping[key]
+    for key in sorted(keys):
+        new_id = mapping[key]
         stored = list(db.session.scalars(sa.select(ImportedSaleLine).where(
             ImportedSaleLine.stall_id == stall.id, ImportedSaleLine.platform == key[0],
             ImportedSaleLine.seller_sku == key[1],
@@ -391,12 +441,26 @@ def _apply(row: ImportedSaleLine, line: ParsedLine, product_id: int | None,
         setattr(row, name, value)
 
 
-def _insert_new(stall: Stall, rows: list[dict]) -> None:
-    """Insert new lines in batches (one INSERT per chunk, not one ORM object per line)."""
-    for chunk in _chunks(rows, 2000):
-        db.session.execute(sa.insert(ImportedSaleLine), [
-            {"stall_id": stall.id, **row} for row in chunk
-        ])
+class _Inserter:
+    """Insert new lines in batches as they come (one INSERT per batch, no ORM object each)."""
+
+    def __init__(self, stall: Stall, size: int = 2000):
+        self.stall_id, self.size, self.rows = stall.id, size, []
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.size:
+            self.flush()
+
+    def extend(self, rows: Iterable[dict]) -> None:
+        for row in rows:
+            self.append(row)
+
+    def flush(self) -> None:
+        if self.rows:
+            db.session.execute(sa.insert(ImportedSaleLine),
+                               [{"stall_id": self.stall_id, **row} for row in self.rows])
+            self.rows = []
 
 
 def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, object]) -> None:
@@ -430,25 +494,33 @@ def _save_mappings(stall: Stall, preview: Preview, overrides: dict[SkuKey, objec
 def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | None,
                 overrides: dict[SkuKey, str | int | None] | None = None,
                 pending_batch: str | None = None, accept_remap: bool = False,
-                once: once_svc.Once | None = None) -> ImportOutcome:
+                once: once_svc.Once | None = None, progress: Progress | None = None,
+                finish: Callable[[ImportOutcome], bool] | None = None) -> ImportOutcome | None:
     """Save the files' lines in one transaction: upsert by key, newest export wins.
 
     A mapping that would change lines stored earlier is refused unless accept_remap.
+    `finish(outcome)` runs last inside the transaction; when it answers False (a background
+    run already saved this import) everything is rolled back and None is returned.
     """
-    preview = build_preview(stall, files, overrides)
+    preview = build_preview(stall, files, overrides, progress)
     if preview.remaps and not accept_remap:
         raise RemapNotConfirmed(_("Ghép lại mã SKU sẽ thay đổi số liệu đã có: hãy xem lại và "
                                   "xác nhận."))
+    if progress is not None:
+        progress.writing("saving", 0, len(preview.lines))
     claim_id = once_svc.claim(once) if once is not None else None
     try:
         if overrides:
             _save_mappings(stall, preview, overrides)
-        outcome = _write_lines(stall, preview, user)
+        outcome = _write_lines(stall, preview, user, progress)
         if claim_id is not None:
             once_svc.settle(claim_id, ImportCounts.of(outcome).ref)
         if pending_batch:
             db.session.execute(sa.delete(PendingImportFile).where(
                 PendingImportFile.batch == pending_batch))
+        if finish is not None and not finish(outcome):
+            db.session.rollback()
+            return None
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -459,7 +531,8 @@ def save_import(stall: Stall, files: Sequence[UploadedFile], *, user: User | Non
     return outcome
 
 
-def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOutcome:
+def _write_lines(stall: Stall, preview: Preview, user: User | None,
+                 progress: Progress | None = None) -> ImportOutcome:
     weight = {p.id: Decimal(p.net_weight_kg or 0) for p in preview.products}
     records: list[MarketplaceImport] = []
     import_of: dict[int, MarketplaceImport] = {}  # id(parsed line) -> its file's import
@@ -477,8 +550,11 @@ def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOut
     outcome = ImportOutcome(preview=preview, imports=records)
     existing = _existing(stall, preview.lines)
     shopee: dict[str, list[ParsedLine]] = defaultdict(list)
-    new_rows: list[dict] = []
-    for line in preview.lines:
+    new_rows = _Inserter(stall)
+    total = len(preview.lines)
+    for done, line in enumerate(preview.lines):
+        if progress is not None and done % CHUNK == 0:
+            progress.update("saving", done, total)
         import_of[id(line)].rows_counted += 1
         if line.platform == "shopee":
             shopee[line.order_id].append(line)
@@ -522,13 +598,15 @@ def _write_lines(stall: Stall, preview: Preview, user: User | None) -> ImportOut
         for order_id in replace for line in shopee[order_id]
     )
     db.session.flush()
-    _insert_new(stall, new_rows)
+    new_rows.flush()
+    if progress is not None:
+        progress.update("saving", total, total)
     return outcome
 
 
 def _upsert(stall: Stall, line: ParsedLine, row: ImportedSaleLine | None, preview: Preview,
             weight: dict[int, Decimal], import_id: int, outcome: ImportOutcome,
-            new_rows: list[dict]) -> None:
+            new_rows: _Inserter) -> None:
     product_id = preview.mapping[(line.platform, line.seller_sku)]
     if row is None:
         new_rows.append({"platform": line.platform, "line_key": line.line_key,
@@ -545,6 +623,19 @@ def _upsert(stall: Stall, line: ParsedLine, row: ImportedSaleLine | None, previe
 # ---------------------------------------------------------------- pending uploads (web)
 
 
+_PACKED = b"cho40-zlib\x00"
+
+
+def pack(data: bytes) -> bytes:
+    """Compress an upload for keeping: a 38 MB CSV export is kept (and read back) as ~4 MB."""
+    return _PACKED + zlib.compress(data, 1)
+
+
+def unpack(data: bytes) -> bytes:
+    """The upload as it was sent (uploads kept before packing are returned as they are)."""
+    return zlib.decompress(data[len(_PACKED):]) if data.startswith(_PACKED) else data
+
+
 def stash_upload(stall: Stall, user: User, files: Sequence[UploadedFile]) -> str:
     """Check the files parse, keep their bytes for the preview, return the batch id."""
     if not can_import(user, stall):
@@ -557,7 +648,7 @@ def stash_upload(stall: Stall, user: User, files: Sequence[UploadedFile]) -> str
     batch = secrets.token_urlsafe(18)
     for name, data in files:
         db.session.add(PendingImportFile(batch=batch, stall_id=stall.id, uploaded_by_id=user.id,
-                                         filename=name[:255], data=data))
+                                         filename=name[:255], data=pack(data)))
     db.session.commit()
     return batch
 
@@ -571,7 +662,7 @@ def load_pending(batch: str, user: User) -> tuple[Stall, list[UploadedFile]] | N
     ))
     if not rows or not can_import(user, rows[0].stall):
         return None
-    return rows[0].stall, [(r.filename, r.data) for r in rows]
+    return rows[0].stall, [(r.filename, unpack(r.data)) for r in rows]
 
 
 def discard_pending(batch: str, user: User) -> None:
@@ -603,20 +694,86 @@ class ImportCounts:
         return cls(inserted, updated, unchanged)
 
 
-def confirm_pending(batch: str, user: User, overrides: dict[SkuKey, str | int | None] | None,
-                    once: once_svc.Once, accept_remap: bool = False) -> ImportCounts:
-    """Save a pending upload with the user's SKU choices, once per confirmation form."""
+# ---------------------------------------------------------------- the background job (web)
 
-    def act() -> ImportCounts:
-        pending = load_pending(batch, user)
+IMPORT_JOB = "marketplace.imports.services.run_import_job"
+
+
+def pending_stall(batch: str, user: User) -> Stall | None:
+    """The stall of the user's pending upload (its bytes are not read), or None."""
+    stall = db.session.scalar(
+        sa.select(Stall).join(PendingImportFile, PendingImportFile.stall_id == Stall.id)
+        .where(PendingImportFile.batch == batch, PendingImportFile.uploaded_by_id == user.id)
+        .limit(1))
+    return stall if stall is not None and can_import(user, stall) else None
+
+
+def start_import(batch: str, user: User, overrides: dict[SkuKey, str | int | None] | None,
+                 once: once_svc.Once, accept_remap: bool = False) -> int:
+    """Queue the saving of a pending upload as a background job; return its run id.
+
+    The one-time key is spent on the run: the same confirmation posted again answers with the
+    same run, so one confirmation makes one run, and a run saves its import once.
+    """
+    started = False
+
+    def act() -> int:
+        nonlocal started
+        stall = pending_stall(batch, user)
+        if stall is None:
+            raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
+        if check_remap(stall, overrides) and not accept_remap:
+            raise RemapNotConfirmed(_("Ghép lại mã SKU sẽ thay đổi số liệu đã có: hãy xem lại "
+                                      "và xác nhận."))
+        claim_id = once_svc.claim(once)
+        run = job_progress.create("import", user.id, {
+            "batch": batch, "stall_id": stall.id, "accept_remap": accept_remap,
+            "overrides": [[p, sku, value] for (p, sku), value in (overrides or {}).items()],
+        })
+        once_svc.settle(claim_id, f"job:{run.id}")
+        db.session.commit()
+        started = True
+        return run.id
+
+    run_id = once_svc.run_once(once, act, _job_from_ref)
+    if started:
+        job_progress.enqueue(IMPORT_JOB, run_id)
+    return run_id
+
+
+def _job_from_ref(ref: str) -> int:
+    kind, _sep, value = ref.partition(":")
+    if kind != "job":
+        raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+    return int(value)
+
+
+def run_import_job(run_id: int) -> None:
+    """The background job: save the run's pending upload in one transaction, once."""
+    run = job_progress.begin(run_id)
+    if run is None:
+        return  # already saved (a duplicate or late retry): nothing to do
+    args = job_progress.params(run)
+    user = db.session.get(User, run.user_id)
+    reporter = job_progress.Reporter(run_id)
+
+    def finish(outcome: ImportOutcome) -> bool:
+        counts = ImportCounts.of(outcome)
+        return job_progress.finish(run_id, {
+            "inserted": counts.inserted, "updated": counts.updated,
+            "unchanged": counts.unchanged, "removed": outcome.removed,
+            "lines": len(outcome.preview.lines)})
+
+    def work() -> None:
+        pending = load_pending(args["batch"], user) if user is not None else None
         if pending is None:
             raise Conflict(_("Lần tải lên này đã được lưu hoặc đã hết hạn."))
         stall, files = pending
-        return ImportCounts.of(save_import(stall, files, user=user, overrides=overrides,
-                                           pending_batch=batch, accept_remap=accept_remap,
-                                           once=once))
+        overrides = {(p, sku): value for p, sku, value in args["overrides"]} or None
+        save_import(stall, files, user=user, overrides=overrides, pending_batch=args["batch"],
+                    accept_remap=args["accept_remap"], progress=reporter, finish=finish)
 
-    return once_svc.run_once(once, act, ImportCounts.from_ref)
+    job_progress.run_guarded(run_id, work)
 
 
 def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImport]:
@@ -633,7 +790,8 @@ def recent_imports(stalls: list[Stall], limit: int = 20) -> list[MarketplaceImpo
 
 __all__ = [
     "ImportCounts", "ImportFileError", "ImportOutcome", "Preview", "RemapEffect",
-    "RemapNotConfirmed", "build_preview", "can_import", "product_codes_overrides", "remap_effects",
-    "confirm_pending", "discard_pending", "importable_stalls", "load_pending", "recent_imports",
+    "RemapNotConfirmed", "build_preview", "can_import", "check_remap", "run_import_job",
+    "start_import", "product_codes_overrides", "remap_effects",
+    "discard_pending", "importable_stalls", "load_pending", "recent_imports",
     "save_import", "stash_upload",
 ]

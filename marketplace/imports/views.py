@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from marketplace.forms import EmptyForm
 from marketplace.imports import services
 from marketplace.imports.forms import UploadForm
 from marketplace.imports.parsers import PLATFORM_NAMES
+from marketplace.jobs import progress
 from marketplace.once import services as once
 from marketplace.once.forms import OnceForm
 
@@ -38,6 +39,7 @@ def _upload(role: str):
     return render_template(
         "imports/upload.html", form=form, role=role, stalls=stalls,
         imports=services.recent_imports(stalls), platforms=PLATFORM_NAMES,
+        runs=progress.unfinished(current_user.id, "import"),
     )
 
 
@@ -63,23 +65,21 @@ def _preview(role: str, batch: str):
             try:
                 key = form.once(once.IMPORT)
             except ValidationError:  # a missing or malformed key: 400 for the owner, else 404
-                if services.load_pending(batch, current_user) is None:
+                if services.pending_stall(batch, current_user) is None:
                     abort(404)
                 raise
             try:
-                outcome = services.confirm_pending(
+                run_id = services.start_import(
                     batch, current_user, overrides, key,
                     accept_remap=request.form.get("remap_ok") == "1")
             except DomainError as exc:
-                if services.load_pending(batch, current_user) is None:
+                if services.pending_stall(batch, current_user) is None:
                     abort(404)
                 flash(exc.message, "error")
                 shown_error = True
             else:
-                flash(_("Đã lưu: %(new)s dòng mới, %(upd)s dòng cập nhật, %(same)s dòng không "
-                        "đổi.", new=outcome.inserted, upd=outcome.updated,
-                        same=outcome.unchanged), "success")
-                return redirect(url_for(f"imports.{role}_upload"))
+                # Saving runs as a background job: its page shows the progress, then the result.
+                return redirect(url_for(f"imports.{role}_job", run_id=run_id))
     pending = services.load_pending(batch, current_user)
     if pending is None:
         abort(404)
@@ -119,3 +119,27 @@ def seller_preview(batch: str):
 @role_required("seller")
 def seller_discard(batch: str):
     return _discard("seller", batch)
+
+
+def _my_run(run_id: int):
+    run = progress.owned(run_id, current_user, "import")
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.get("/seller/imports/jobs/<int:run_id>")
+@role_required("seller")
+def seller_job(run_id: int):
+    run = _my_run(run_id)
+    return render_template("jobs/progress.html", run=run, result=progress.result(run),
+                           title=_("Lưu đơn sàn thương mại điện tử"),
+                           status_url=url_for("imports.seller_job_status", run_id=run.id),
+                           back_url=url_for("imports.seller_upload"),
+                           back_label=_("Về trang nhập đơn"))
+
+
+@bp.get("/seller/imports/jobs/<int:run_id>.json")
+@role_required("seller")
+def seller_job_status(run_id: int):
+    return jsonify(progress.as_json(_my_run(run_id)))

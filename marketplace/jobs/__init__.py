@@ -21,7 +21,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, has_request_context
 
 log = logging.getLogger(__name__)
-
+_attempt = threading.local()  # retries left for the job running in this thread (thread mode)
 
 
 def queue_name(app: Flask | None = None) -> str:
@@ -88,11 +88,22 @@ def call(path: str, args: list) -> object:
     return run(_worker_app, path, tuple(args), retries=0)
 
 
+def retries_left() -> int:
+    """How many more times the running job will be tried if this attempt fails."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        return job.retries_left or 0
+    return getattr(_attempt, "left", 0)
+
+
 def run(app: Flask, path: str, args: tuple, *, retries: int) -> object:
     """Run the job in an app context (Babel gets a request context), retrying `retries` times."""
     attempt = 0
     while True:
         try:
+            _attempt.left = retries - attempt
             with app.app_context(), app.test_request_context():
                 return resolve(path)(*args)
         except Exception:

@@ -44,6 +44,7 @@ from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
+from marketplace.jobs import progress as job_progress
 from marketplace.once import services as once_svc
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import (
@@ -352,33 +353,108 @@ def confirm(stored: BankStatement, line_ids: list[int], user, once: once_svc.Onc
 
     A repeat of the same confirmation (once) answers with the first one's count.
     """
-    return once_svc.run_once(once, lambda: _confirm(stored, line_ids, user, once),
+    return once_svc.run_once(once, lambda: _confirm(stored, line_ids, user, once=once),
                              lambda ref: int(ref.partition(":")[2] or 0))
 
 
-def _confirm(stored: BankStatement, line_ids: list[int], user, once: once_svc.Once) -> int:
+RECONCILE_JOB = "marketplace.payments.reconcile.run_confirm_job"
+
+
+def _changed() -> Conflict:
+    return Conflict(_("Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
+                      "Vui lòng xem lại và xác nhận lại."))
+
+
+def start_confirm(stored: BankStatement, line_ids: list[int], user,
+                  once: once_svc.Once) -> int:
+    """Queue the recording of the chosen lines as a background job; return its run id.
+
+    The one-time key is spent on the run, so the same confirmation posted again answers with
+    the same run; the run records its payments once, in one transaction.
+    """
+    started = False
+
+    def act() -> int:
+        nonlocal started
+        if stored.uploaded_by_id != user.id:
+            raise Conflict(_("Sao kê này không phải của bạn."))
+        chosen = sorted(set(line_ids))
+        if not chosen:
+            raise ValidationError(None, _("Chưa chọn giao dịch nào để xác nhận."))
+        known = set(db.session.scalars(sa.select(BankStatementLine.id).where(
+            BankStatementLine.statement_id == stored.id, BankStatementLine.id.in_(chosen))))
+        if len(known) != len(chosen):
+            raise _changed()
+        claim_id = once_svc.claim(once)
+        run = job_progress.create("reconcile", user.id,
+                                  {"statement_id": stored.id, "lines": chosen})
+        once_svc.settle(claim_id, f"job:{run.id}")
+        db.session.commit()
+        started = True
+        return run.id
+
+    def replay(ref: str) -> int:
+        kind, _sep, value = ref.partition(":")
+        if kind != "job":
+            raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+        return int(value)
+
+    run_id = once_svc.run_once(once, act, replay)
+    if started:
+        job_progress.enqueue(RECONCILE_JOB, run_id)
+    return run_id
+
+
+def run_confirm_job(run_id: int) -> None:
+    """The background job: match the statement again and record the chosen lines, once."""
+    run = job_progress.begin(run_id)
+    if run is None:
+        return  # already recorded (a duplicate or late retry)
+    args = job_progress.params(run)
+    user = run.user
+    reporter = job_progress.Reporter(run_id)
+
+    def work() -> None:
+        stored = stored_statement(args["statement_id"], user)
+        if stored is None:
+            raise Conflict(_("Sao kê này không còn nữa."))
+        _confirm(stored, args["lines"], user, progress=reporter,
+                 finish=lambda count: job_progress.finish(run_id, {"count": count}))
+
+    job_progress.run_guarded(run_id, work)
+
+
+def _confirm(stored: BankStatement, line_ids: list[int], user, *,
+             once: once_svc.Once | None = None, progress=None, finish=None) -> int:
     if stored.uploaded_by_id != user.id:
         raise Conflict(_("Sao kê này không phải của bạn."))
     chosen = set(line_ids)
     if not chosen:
         raise ValidationError(None, _("Chưa chọn giao dịch nào để xác nhận."))
+    if progress is not None:
+        progress.update("checking", 0, len(chosen), force=True)
     statement = match_stored(stored, user)
     lines = [line for line in statement.matches if line.id in chosen]
     if len(lines) != len(chosen):
-        raise Conflict(_(
-            "Sao kê đã thay đổi so với lúc xem (có đơn vừa được thanh toán). "
-            "Vui lòng xem lại và xác nhận lại."
-        ))
-    claim_id = once_svc.claim(once)
+        raise _changed()
+    if progress is not None:
+        progress.writing("saving", 0, len(lines))
+    claim_id = once_svc.claim(once) if once is not None else None
     try:
-        for line in lines:
+        for done, line in enumerate(lines):
+            if progress is not None:
+                progress.update("saving", done, len(lines))
             order = lock_order(line.order)
             if outstanding(order) != line.amount:
                 raise Conflict(_("Đơn %(code)s vừa thay đổi, vui lòng tải lại sao kê.",
                                  code=order.code))
             record_payment(order, PaymentMethod.VIETQR, line.amount, recorded_by_id=user.id,
                            provider_ref=line.reference)
-        once_svc.settle(claim_id, f"count:{len(lines)}")
+        if claim_id is not None:
+            once_svc.settle(claim_id, f"count:{len(lines)}")
+        if finish is not None and not finish(len(lines)):
+            db.session.rollback()  # another run of the same job recorded them first
+            return len(lines)
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()

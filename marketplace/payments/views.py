@@ -26,6 +26,7 @@ from marketplace.errors import DomainError, ValidationError, populate_errors
 from marketplace.extensions import csrf, db
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
+from marketplace.jobs import progress as job_progress
 from marketplace.once import services as once
 from marketplace.once.forms import OnceForm
 from marketplace.orders.models import Order
@@ -327,13 +328,39 @@ def reconcile_confirm(statement_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        count = reconcile.confirm(stored, request.form.getlist("line", type=int), current_user,
-                                  form.once(once.RECONCILE))
+        run_id = reconcile.start_confirm(stored, request.form.getlist("line", type=int),
+                                         current_user, form.once(once.RECONCILE))
     except DomainError as exc:
         flash(exc.message, "error")
         return _statement_page(stored, exc.status_code)
-    flash(_("Đã ghi nhận %(n)s khoản chuyển khoản.", n=count))
-    return redirect(url_for("payments.reconcile_statement", statement_id=stored.id))
+    # Recording runs as a background job: its page shows the progress, then the result.
+    return redirect(url_for("payments.reconcile_job", run_id=run_id))
+
+
+def _my_run(run_id: int):
+    run = job_progress.owned(run_id, current_user, "reconcile")
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.get("/payments/reconcile/jobs/<int:run_id>")
+@role_required("seller", "organizer")
+def reconcile_job(run_id: int):
+    run = _my_run(run_id)
+    statement_id = job_progress.params(run).get("statement_id")
+    return render_template(
+        "jobs/progress.html", run=run, result=job_progress.result(run),
+        title=_("Ghi nhận chuyển khoản từ sao kê"),
+        status_url=url_for("payments.reconcile_job_status", run_id=run.id),
+        back_url=url_for("payments.reconcile_statement", statement_id=statement_id),
+        back_label=_("Về sao kê"))
+
+
+@bp.get("/payments/reconcile/jobs/<int:run_id>.json")
+@role_required("seller", "organizer")
+def reconcile_job_status(run_id: int):
+    return jsonify(job_progress.as_json(_my_run(run_id)))
 
 
 # --- Card through Stripe Checkout -------------------------------------------------------------

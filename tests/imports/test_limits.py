@@ -131,3 +131,20 @@ def test_the_upload_page_answers_a_huge_sheet_with_a_message(client, auth, app):
                            content_type="multipart/form-data")
     assert response.status_code in (200, 400)
     assert "quá lớn" in response.get_data(as_text=True)
+
+
+def test_a_csv_turning_to_another_encoding_late_is_a_clear_error():
+    # Read row by row: the bad bytes come long after the part checked up front.
+    good = b.tiktok_csv([b.tiktok_line(f"5764612345678{i:05d}", "A", 1) for i in range(200)])
+    with pytest.raises(ImportFileError, match="UTF-8"):
+        parse_file("o.csv", good + b"576461234567899999,\xe0\xe1\xff\n")
+
+
+def test_a_parse_reports_its_progress_as_it_reads(monkeypatch):
+    """Rows read against rows expected, for a background import's progress page."""
+    seen = []
+    monkeypatch.setattr(parsers, "PROGRESS_EVERY", 50)
+    data = b.tiktok_csv([b.tiktok_line(f"5764612345678{i:05d}", "A", 1) for i in range(200)])
+    parse_file("o.csv", data, lambda read, expected: seen.append((read, expected)))
+    assert [read for read, _ in seen][:4] == [50, 100, 150, 200]
+    assert seen[-1][0] == seen[-1][1]  # done: all rows read
