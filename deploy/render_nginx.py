@@ -21,12 +21,14 @@ ROOT = HERE.parent
 
 def render_site(apps: list[str], listen: str, *, server_name: str = "_",
                 static_root: Path = ROOT / "static", cache_dir: Path, max_body: str = "16m",
+                max_import_body: str = "64m",
                 fail_timeout: int = 5,
                 access_log: str = "/var/log/nginx/cho40.access.log") -> str:
     """Return the http-level config for these gunicorn instances."""
     servers = "\n".join(f"    server {a} max_fails=1 fail_timeout={fail_timeout}s;" for a in apps)
     values = {"APP_SERVERS": servers, "LISTEN": listen, "SERVER_NAME": server_name,
               "STATIC_ROOT": str(static_root), "CACHE_DIR": str(cache_dir), "MAX_BODY": max_body,
+              "MAX_IMPORT_BODY": max_import_body,
               "ACCESS_LOG": access_log}
     text = (HERE / "nginx" / "cho40.conf").read_text()
     for key, value in values.items():
@@ -78,16 +80,18 @@ def main() -> None:
     parser.add_argument("--static", default=str(ROOT / "static"))
     parser.add_argument("--cache-dir", default="/var/cache/nginx/cho40")
     parser.add_argument("--max-body", default="16m")
+    parser.add_argument("--max-import-body", default="64m")
     parser.add_argument("--main", metavar="PREFIX", help="write a rehearsal nginx.conf there")
     args = parser.parse_args()
     if args.main:
         print(write_rehearsal(Path(args.main), args.app, args.listen,
                               server_name=args.server_name, static_root=Path(args.static),
-                              max_body=args.max_body))
+                              max_body=args.max_body, max_import_body=args.max_import_body))
     else:
         print(render_site(args.app, args.listen, server_name=args.server_name,
                           static_root=Path(args.static), cache_dir=Path(args.cache_dir),
-                          max_body=args.max_body), end="")
+                          max_body=args.max_body, max_import_body=args.max_import_body),
+              end="")
 
 
 if __name__ == "__main__":

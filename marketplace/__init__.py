@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True
     }
     logs.install(app.logger)
+    register_upload_limits(app)  # first: CSRF and the input guards read the form
     register_extensions(app)
     register_input_guards(app)
     register_blueprints(app)
@@ -103,6 +104,18 @@ def select_locale() -> str:
         return current_user.locale
     lang = session.get("lang")
     return lang if lang in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+# Uploads that may be larger than MAX_CONTENT_LENGTH, by endpoint: the config key in MB.
+LARGE_UPLOADS = {"imports.seller_upload": "IMPORT_MAX_MB"}  # a season's sales export
+
+
+def register_upload_limits(app: Flask) -> None:
+    @app.before_request
+    def allow_large_upload():
+        key = LARGE_UPLOADS.get(request.endpoint or "")
+        if key is not None:
+            request.max_content_length = int(app.config[key]) * 1024 * 1024
 
 
 def register_extensions(app: Flask) -> None:

@@ -75,6 +75,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         "ORDER_UNPAID_TTL_MINUTES": int(env.get("ORDER_UNPAID_TTL_MINUTES", "60")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,
+        # Marketplace sales exports only (imports/views.py): a season's CSV is tens of MB.
+        "IMPORT_MAX_MB": int(env.get("IMPORT_MAX_MB", "64")),
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

@@ -148,3 +148,27 @@ def test_a_parse_reports_its_progress_as_it_reads(monkeypatch):
     parse_file("o.csv", data, lambda read, expected: seen.append((read, expected)))
     assert [read for read, _ in seen][:4] == [50, 100, 150, 200]
     assert seen[-1][0] == seen[-1][1]  # done: all rows read
+
+
+def test_a_season_export_larger_than_other_uploads_is_taken(client, auth, app):
+    """A 20 MB sales export passes IMPORT_MAX_MB; the same size anywhere else is 413."""
+    from tests.factories import make_seller, make_stall
+
+    app.config.update(MAX_CONTENT_LENGTH=4 * 1024 * 1024, IMPORT_MAX_MB=64)
+    seller = make_seller()
+    stall = make_stall(owner=seller)
+    auth.login(seller)
+    line = b.tiktok_line("576461234567800001", "A", 1)
+    body = b.tiktok_csv([line])
+    header, first = body.rsplit(b"\n", 2)[0], body.rsplit(b"\n", 2)[1]
+    big = header + b"\n" + (first + b"\n") * (20 * 1024 * 1024 // (len(first) + 1))
+    assert len(big) > 16 * 1024 * 1024
+    response = client.post("/seller/imports", data={"stall": stall.id,
+                                                    "files": (io.BytesIO(big), "o.csv")},
+                           content_type="multipart/form-data")
+    assert response.status_code != 413
+    assert "quá lớn" not in response.get_data(as_text=True)
+    photo = client.post("/seller/products/new", data={"name": "Ảnh to",
+                                                     "photos": (io.BytesIO(big), "a.jpg")},
+                        content_type="multipart/form-data")
+    assert photo.status_code == 413
