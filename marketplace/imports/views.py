@@ -61,7 +61,12 @@ def _preview(role: str, batch: str):
         overrides = _overrides()
         if request.form.get("action") == "confirm":
             try:
-                key = form.once(once.IMPORT)  # a missing or malformed key: nothing saved
+                key = form.once(once.IMPORT)
+            except ValidationError:  # a missing or malformed key: 400 for the owner, else 404
+                if services.load_pending(batch, current_user) is None:
+                    abort(404)
+                raise
+            try:
                 outcome = services.confirm_pending(
                     batch, current_user, overrides, key,
                     accept_remap=request.form.get("remap_ok") == "1")
