@@ -327,7 +327,7 @@ def test_the_missing_key_message_follows_the_language(client, rice):
         "customer_name": "An", "customer_phone": "0912345678",
         f"fulfilment_{rice.stall_id}": "stall_pickup", f"payment_{rice.stall_id}": "cash"})
     assert response.status_code == 400
-    assert "This form is missing its one-time key" in response.get_data(as_text=True)
+    assert "This form is out of date or not valid" in response.get_data(as_text=True)
 
 
 def test_money_returned_repeated_is_recorded_once(client, auth, seller, rice):
