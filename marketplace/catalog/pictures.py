@@ -1,5 +1,5 @@
 """Drawn pictures of the demo products (no downloaded photos): a lychee cluster, a honey jar,
-rice crackers… with the product's name in full, accents and all, under the drawing."""
+rice crackers…"""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import io
 import math
 import random
 from collections.abc import Callable
-from functools import cache
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from marketplace.catalog.text import strip_accents
 
@@ -21,17 +20,6 @@ BACKGROUNDS = {
     "bun-mien": "#f3eee4", "rau-cu": "#e8f4e5", "thit-trung": "#f6ebdf", "do-uong": "#e7f1e6",
     "thu-cong": "#f1eadf", "khac": "#f5eed6",
 }
-
-
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont | None:
-    """DejaVu Sans Bold (it has every Vietnamese letter), or None when the font is missing."""
-    try:
-        from marketplace.provenance.labels import FontMissing, _font_files
-
-        return ImageFont.truetype(_font_files()[1], size)
-    except (FontMissing, OSError, RuntimeError):
-        return None
 
 
 # --- shapes -----------------------------------------------------------------------------------
@@ -108,6 +96,7 @@ def bottle(d: Draw, rng, *, liquid="#6b3a17", glass="#d8e6d8", label="#fff3dc") 
     d.rounded_rectangle([140, 125, 260, 320], 22, fill=glass, outline="#7a8a7a", width=3)
     d.rounded_rectangle([146, 160, 254, 314], 18, fill=liquid)
     d.rectangle([150, 200, 250, 270], fill=label, outline="#b89a6a", width=2)
+    d.ellipse([185, 215, 215, 245], fill="#b8322a")  # the maker's seal on the label
 
 
 def ceramic(d: Draw, rng, *, body="#8b5e3c") -> None:
@@ -197,7 +186,10 @@ def oranges(d: Draw, rng, *, color="#f08a1c", big=False) -> None:
     for cx, cy in spots:
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=color, outline="#8a5a10", width=3)
         d.ellipse([cx - r * 0.5, cy - r * 0.6, cx - r * 0.2, cy - r * 0.3], fill="#ffffff55")
-        _leaf(d, cx, cy - r + 4, 50, -0.9)
+        _leaf(d, cx, cy - r + 4, 50 if not big else 90, -0.9)
+        if big:
+            _leaf(d, cx, cy - r + 4, 80, -2.3, color="#5c9a3a")
+            d.line([(cx, cy - r - 10), (cx, cy - r + 6)], fill="#6b4a2b", width=6)
 
 
 def basket(d: Draw, rng, *, shape="basket") -> None:
@@ -284,6 +276,7 @@ def star_anise(d: Draw, rng) -> None:
 
 
 def cinnamon(d: Draw, rng) -> None:
+    d.ellipse([60, 250, 340, 330], fill="#f4f1e6", outline="#a89a7a", width=3)  # a dish
     for k in range(6):
         y = 110 + k * 32
         d.rounded_rectangle([90 + k * 6, y, 310 - k * 4, y + 28], 12, fill="#9a5a2a",
@@ -318,7 +311,7 @@ KINDS: list[tuple[tuple[str, ...], Callable]] = [
     (("hu sanh",), ceramic),
     (("binh gom",), lambda d, r: ceramic(d, r, body="#6a7a8a")),
     (("tuong",), bottle),
-    (("ruou",), lambda d, r: bottle(d, r, liquid="#f2efe2", glass="#e6efe8")),
+    (("ruou",), lambda d, r: bottle(d, r, liquid="#ead9a0", glass="#e6efe8")),
     (("tinh dau",), lambda d, r: bottle(d, r, liquid="#c98a2a", glass="#e8dcc0")),
     (("banh da gac",), lambda d, r: crackers(d, r, color="#e8783a", seeds="#5a2010")),
     (("banh da nem",), lambda d, r: crackers(d, r, color="#f4eee0", seeds="#e0d6c0")),
@@ -367,34 +360,13 @@ def _drawing(name: str) -> Callable:
     return packet
 
 
-def _caption(d: Draw, name: str) -> None:
-    """The product's name, in full, on at most two lines under the drawing."""
-    font = _font(24)
-    if font is None:
-        return
-    lines, line = [], ""
-    for word in name.split():
-        trial = f"{line} {word}".strip()
-        if d.textlength(trial, font=font) <= SIZE - 30 or not line:
-            line = trial
-        else:
-            lines.append(line)
-            line = word
-    lines.append(line)
-    lines = lines[:2]
-    d.rectangle([0, 330 if len(lines) > 1 else 350, SIZE, SIZE], fill="#ffffffd0")
-    for k, text in enumerate(lines):
-        y = (345 + k * 30) if len(lines) > 1 else 375
-        d.text((SIZE / 2, y), text, fill="#2a2a2a", font=font, anchor="mm")
-
-
 def product_picture(name: str, category: str) -> bytes:
-    """Draw the product (PNG, 400×400) with its name under it."""
+    """Draw the product (PNG, 400×400). No text on it: the page shows the name beside it, in
+    the visitor's language, and a photo cropped to the page's frame loses nothing."""
     image = Image.new("RGBA", (SIZE, SIZE), BACKGROUNDS.get(category, "#f2eee6"))
     draw = ImageDraw.Draw(image, "RGBA")
     rng = random.Random(name)
     _drawing(name)(draw, rng)
-    _caption(draw, name)
     out = io.BytesIO()
     image.convert("RGB").save(out, "PNG", compress_level=6)
     return out.getvalue()

@@ -35,7 +35,7 @@ OPEN_FAIR = {
     "slug": "phien-cho-4-0-bac-giang",
     "name": "Phiên chợ 4.0 nông sản Bắc Giang",
     "venue": "Quảng trường 3/2",
-    "address": "Quảng trường 3/2, phường Hoàng Văn Thụ, TP Bắc Giang",
+    "address": "Phường Hoàng Văn Thụ, TP Bắc Giang",
     "description": (
         "Phiên chợ nông sản, đặc sản của các huyện trong tỉnh. Quét mã QR trên từng sản phẩm "
         "để xem nguồn gốc, thanh toán bằng tiền mặt, chuyển khoản QR hoặc thẻ."
@@ -171,10 +171,14 @@ def seed(ctx: dict) -> None:
     for n, stall in enumerate(stalls, start=1):
         _take_part(open_fair, stall, str(n) if n <= len(stalls) - waiting else None)
 
-    upcoming = _fair(organizer, UPCOMING_FAIR, now + timedelta(days=30),
-                     now + timedelta(days=32))
+    # The upcoming fair opens at 7:00 in a month's time and runs three days.
+    first = vn_now().date() + timedelta(days=30)
+    up_starts = local_to_utc(datetime.combine(first, datetime.min.time()).replace(hour=OPEN_HOUR))
+    up_ends = local_to_utc(datetime.combine(first + timedelta(days=2), datetime.min.time())
+                           .replace(hour=CLOSE_HOUR))
+    upcoming = _fair(organizer, UPCOMING_FAIR, up_starts, up_ends)
     if upcoming.state(now) != "upcoming":
-        upcoming.starts_at, upcoming.ends_at = now + timedelta(days=30), now + timedelta(days=32)
+        upcoming.starts_at, upcoming.ends_at = up_starts, up_ends
 
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == CAMPAIGN["slug"]))
     if campaign is None:

@@ -98,9 +98,12 @@ def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]
         qty = rng.randint(2, 20)
         placed_at = _moment(rng)
         roll = rng.random()
-        status = "fulfilled" if roll < 0.85 else ("placed" if roll < 0.93 else "cancelled")
+        # The drive is long over: every order was delivered or cancelled (one left unpaid by
+        # transfer or card was cancelled when its hour ran out, as the app does).
+        status = "fulfilled" if roll < 0.88 else "cancelled"
         channel = "livestream" if n % 3 == 0 else "online"
         method = rng.choice(["vietqr", "vietqr", "card", "cash"])
+        expired = status == "cancelled" and method != "cash" and roll < 0.94
         order = Order(
             code=new_code(7), access_token=secrets.token_urlsafe(16), stall_id=product.stall_id,
             customer_name=rng.choice(NAMES), customer_phone=f"09{rng.randrange(10**8):08d}",
@@ -112,12 +115,12 @@ def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]
             unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
             line_total=product.price * qty,
         ))
+        done_at = placed_at + (timedelta(hours=1) if expired else timedelta(days=1))
         order.events.append(OrderStatusEvent(status="placed", at=placed_at))
-        if status != "placed":
-            order.events.append(OrderStatusEvent(status=status, at=placed_at + timedelta(days=1)))
+        order.events.append(OrderStatusEvent(status=status, at=done_at))
         if status == "cancelled":
-            order.cancelled_at = placed_at + timedelta(hours=3)
-            order.cancel_reason = "Khách đổi ý"
+            order.cancelled_at = done_at
+            order.cancel_reason = "Quá hạn thanh toán, đơn tự hủy." if expired else "Khách đổi ý"
         db.session.add(order)
         if status == "fulfilled":
             # Paid as it was ordered (the ledger's time is the order's, not the seeding's).

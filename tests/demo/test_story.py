@@ -126,6 +126,11 @@ def test_the_lychee_drive_reaches_50_tonnes_of_lychee_along_a_daily_curve(seeded
     assert ordered[:middle + 1] == sorted(ordered[:middle + 1])  # ramps up
     assert ordered[middle:] == sorted(ordered[middle:], reverse=True)  # then tails off
     assert ordered[0] < days[peak] / 3 and ordered[-1] < days[peak] / 2
+    # The drive is long over: the job that cancels unpaid orders finds none of its orders (a
+    # cancellation would put 2023's lychee back on sale today).
+    from marketplace.orders.services import expire_unpaid_orders
+
+    assert expire_unpaid_orders() == 0
 
 
 def test_product_pictures_are_drawings_not_letters(seeded_today):
@@ -138,9 +143,6 @@ def test_product_pictures_are_drawings_not_letters(seeded_today):
     for name, data in pictures:
         image = Image.open(io.BytesIO(data)).convert("RGB")
         # Areas of several colours (JPEG-stored, so colours are binned), not one tile colour
-        # with white letters on it.
+        # with white letters on it (and no text drawn at all).
         binned = Counter((r >> 5, g >> 5, b >> 5) for r, g, b in image.get_flattened_data())
-        assert sum(1 for n in binned.values() if n >= 400) >= 5, name
-    from marketplace.catalog.pictures import _font
-
-    assert _font(24).getname()[0] == "DejaVu Sans"  # has every Vietnamese letter
+        assert sum(1 for n in binned.values() if n >= 400) >= 6, name  # a letter tile: 4
