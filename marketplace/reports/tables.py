@@ -25,9 +25,9 @@ CHANNELS = {
 }
 METHODS = {"cash": _l("Tiền mặt"), "vietqr": _l("Chuyển khoản QR"), "card": _l("Thẻ")}
 FULFILMENTS = {
-    "booth_pickup": _l("Nhận tại gian chợ"),
+    "booth_pickup": _l("Nhận tại gian hàng ở phiên chợ"),
     "stall_pickup": _l("Nhận tại cơ sở của người bán"),
-    "delivery": _l("Giao hàng"),
+    "delivery": _l("Giao hàng tận nơi"),
 }
 STATUSES = {
     "placed": _l("Mới đặt"), "confirmed": _l("Đã xác nhận"), "ready": _l("Sẵn sàng"),
