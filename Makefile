@@ -30,13 +30,14 @@ demo: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	CARD_GATEWAY=demo $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports   # layers and domain contracts: .importlinter
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

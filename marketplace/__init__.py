@@ -9,7 +9,6 @@ from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from marketplace import jobs, logs, security
 from marketplace.catalog.categories import unit_label
@@ -160,20 +159,6 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
 
-def has_endpoint(endpoint: str) -> bool:
-    """Tell templates whether a route exists (navigation shows only what is built)."""
-    from flask import current_app
-
-    return endpoint in current_app.view_functions
-
-
-def safe_url_for(endpoint: str, **values) -> str | None:
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def register_template_helpers(app: Flask) -> None:
     from marketplace.messages.channels import enabled as message_channels
 
@@ -184,8 +169,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["unit"] = unit_label
     app.jinja_env.filters["local_dt"] = format_datetime_local
     app.jinja_env.filters["local_date"] = format_date
-    app.jinja_env.globals["has_endpoint"] = has_endpoint
-    app.jinja_env.globals["safe_url_for"] = safe_url_for
     app.jinja_env.add_extension("jinja2.ext.do")
 
     from flask_babel import get_locale, get_translations

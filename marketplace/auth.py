@@ -36,10 +36,10 @@ def role_required(*roles: str):
 def get_owned_or_404(
     model: type[T], ident, owner_id_of: Callable[[T], int] = lambda obj: obj.owner_id
 ) -> T:
-    """Load a row by primary key; 404 if missing, 403 if the current user does not own it."""
+    """Load a row by primary key; 404 if missing or someone else's (others' ids never leak)."""
     obj = db.get_or_404(model, ident)
     if not current_user.is_authenticated or owner_id_of(obj) != current_user.id:
-        abort(403)
+        abort(404)
     return obj
 
 

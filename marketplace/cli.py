@@ -16,9 +16,8 @@ from marketplace.extensions import db
 DEMO_DOMAINS = (
     "accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports",
 )
-# Domains that may add their own command groups through a register_cli(app) in cli.py.
-CLI_DOMAINS = ("catalog", "provenance", "fairs", "orders", "payments", "imports", "reports", "api",
-               "jobs")
+# Domains with their own command groups (a register_cli(app) in <domain>/cli.py).
+CLI_DOMAINS = ("provenance", "orders", "imports", "api", "jobs")
 
 
 @click.command("create-user")
@@ -46,12 +45,7 @@ def seed_demo():
     """Load the demo fair's people, stalls, products, orders and campaign (idempotent)."""
     ctx: dict = {"logins": []}
     for name in DEMO_DOMAINS:
-        try:
-            module = importlib.import_module(f"marketplace.{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"marketplace.{name}.demo":
-                raise
-            continue
+        module = importlib.import_module(f"marketplace.{name}.demo")
         module.seed(ctx)
         db.session.commit()
     click.echo(f"Demo logins (password for all: {ctx.get('password', '?')}):")
@@ -63,10 +57,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     for name in CLI_DOMAINS:
-        try:
-            module = importlib.import_module(f"marketplace.{name}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"marketplace.{name}.cli":
-                raise
-            continue
+        module = importlib.import_module(f"marketplace.{name}.cli")
         module.register_cli(app)

@@ -50,6 +50,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
             raise ConfigError("SECRET_KEY must be set when DATABASE_URL is set")
         secret_key = _instance_secret_key(instance)
 
+    if env.get("CARD_GATEWAY", "stripe") not in ("stripe", "demo"):
+        raise ConfigError("CARD_GATEWAY must be 'stripe' or 'demo'")
     redis_url = env.get("REDIS_URL", "").strip() or None
     secure_cookies = env.get("SESSION_COOKIE_SECURE", "0") == "1"
     zalo_templates = dict(
@@ -68,6 +70,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY") or None,
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET") or None,
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "https://api.stripe.com").rstrip("/"),
+        # "demo": a stand-in card gateway for the demo that reaches no one (refunds agree).
+        "CARD_GATEWAY": env.get("CARD_GATEWAY", "stripe"),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
         "ORDER_UNPAID_TTL_MINUTES": int(env.get("ORDER_UNPAID_TTL_MINUTES", "60")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,

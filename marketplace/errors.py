@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +30,46 @@ class ValidationError(DomainError):
         self.reason = reason
 
 
+class ValidationErrors(ValidationError):
+    """Several fields broke their rules at once; each message goes next to its own field."""
+
+    def __init__(self, errors: list[ValidationError]):
+        super().__init__(errors[0].field, errors[0].reason)
+        self.message = " ".join(e.reason for e in errors)
+        self.errors = errors
+
+
+class Checks:
+    """Run independent field checks and report every failure at once, not only the first.
+
+        checks = Checks()
+        with checks.field():
+            out["price"] = parse_price(data["price"])
+        ...
+        checks.done()  # raises ValidationError (one) or ValidationErrors (several)
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[ValidationError] = []
+
+    @contextmanager
+    def field(self) -> Iterator[None]:
+        try:
+            yield
+        except ValidationError as exc:
+            self.errors.extend(getattr(exc, "errors", [exc]))
+
+    def failed(self, *fields: str) -> bool:
+        """Tell whether any of these fields already has an error (skip checks built on them)."""
+        return any(e.field in fields for e in self.errors)
+
+    def done(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise ValidationErrors(self.errors)
+
+
 class OutOfStock(DomainError):
     """Not enough stock for a product."""
 
@@ -47,12 +90,13 @@ class Conflict(DomainError):
 
 
 def populate_errors(form, error: ValidationError) -> None:
-    """Attach a service ValidationError to the matching form field (or the form)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.reason] if field.errors else [error.reason]
-    else:
-        form.form_errors.append(error.reason)
+    """Attach a service ValidationError (or each of ValidationErrors) to its form field."""
+    for each in getattr(error, "errors", [error]):
+        field = getattr(form, each.field, None) if each.field else None
+        if field is not None:
+            field.errors = [*field.errors, each.reason] if field.errors else [each.reason]
+        else:
+            form.form_errors.append(each.reason)
 
 
 def wants_json() -> bool:
@@ -79,10 +123,13 @@ _TITLES = {
 }
 
 
-def _error_response(code: int, message: str | None = None):
+def _error_response(code: int, message: str | None = None, fields: list | None = None):
     title = str(_TITLES.get(code) or _("Có lỗi xảy ra"))
     if wants_json():
-        return jsonify(error={"code": code, "title": title, "message": message or title}), code
+        body = {"code": code, "title": title, "message": message or title}
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), code
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
@@ -106,7 +153,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain(exc: DomainError):
-        return _error_response(exc.status_code, exc.message)
+        fields = [{"field": e.field, "message": e.reason}
+                  for e in getattr(exc, "errors", [])]
+        return _error_response(exc.status_code, exc.message, fields)
 
     @app.errorhandler(500)
     def handle_500(exc):

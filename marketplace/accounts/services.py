@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,24 +18,10 @@ from marketplace.accounts.models import PasswordResetCode, Role, User
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
+from marketplace.phones import normalize_phone
 from marketplace.sanitize import clean_name
 
-PHONE_RE = re.compile(r"^0[35789]\d{8}$")
 MIN_PASSWORD = 8
-
-
-def normalize_phone(raw: str | None) -> str | None:
-    """Return a Vietnamese mobile number as 0xxxxxxxxx, or None if empty; raise if malformed."""
-    if raw is None or not raw.strip():
-        return None
-    digits = re.sub(r"[\s.\-()]", "", raw.strip())
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    if not PHONE_RE.match(digits):
-        raise ValidationError("phone", _("Số điện thoại không hợp lệ (ví dụ: 0912 345 678)."))
-    return digits
 
 
 def normalize_email(raw: str | None) -> str | None:

@@ -23,12 +23,10 @@ def can_manage(stall: Stall) -> bool:
 
 
 def get_managed_stall_or_404(slug: str) -> Stall:
-    """Load a stall by slug for its manager: 404 if unknown, 403 for anyone else."""
+    """Load a stall by slug for its manager: 404 if unknown or someone else's."""
     stall = db.session.scalar(sa.select(Stall).where(Stall.slug == slug))
-    if stall is None:
+    if stall is None or not can_manage(stall):
         abort(404)
-    if not can_manage(stall):
-        abort(403)
     return stall
 
 

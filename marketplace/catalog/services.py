@@ -25,7 +25,7 @@ from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, ProductImage, Stall
 from marketplace.catalog.text import account_holder_name, search_key, slugify
-from marketplace.errors import Conflict, DomainError, ValidationError
+from marketplace.errors import Checks, Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
 from marketplace.provenance.versions import invalidate_product_pages
@@ -204,29 +204,39 @@ def _clean_phone(value: Any, field_name: str) -> str | None:
 
 
 def _clean_producer(data: Mapping[str, Any], out: dict[str, Any]) -> None:
-    """Clean the producer fields present in data into out."""
-    if "producer_name" in data:
-        out["producer_name"] = _optional_text(data["producer_name"], "producer_name", 160)
-    if "producer_kind" in data:
-        kind = _optional_text(data["producer_kind"], "producer_kind", 32)
-        if kind and kind not in PRODUCER_KIND_KEYS:
-            raise ValidationError("producer_kind", _("Loại hình nhà sản xuất không hợp lệ."))
-        out["producer_kind"] = kind
-    if "producer_address" in data:
-        out["producer_address"] = _optional_text(data["producer_address"], "producer_address",
-                                                 255)
-    if "growing_area" in data:
-        out["growing_area"] = _optional_text(data["growing_area"], "growing_area", 255)
-    if "growing_area_code" in data:
-        code = _optional_text(data["growing_area_code"], "growing_area_code", 64)
-        if code:
-            code = re.sub(r"\s+", "", code).upper()
-            if not AREA_CODE_RE.match(code):
-                raise ValidationError(
-                    "growing_area_code",
-                    _("Mã số vùng trồng chỉ gồm chữ, số và dấu gạch (ví dụ VN-BG-LN-0012)."),
-                )
-        out["growing_area_code"] = code
+    """Clean the producer fields present in data into out (every error reported)."""
+    checks = Checks()
+    simple = {
+        "producer_name": lambda v: _optional_text(v, "producer_name", 160),
+        "producer_kind": _producer_kind,
+        "producer_address": lambda v: _optional_text(v, "producer_address", 255),
+        "growing_area": lambda v: _optional_text(v, "growing_area", 255),
+        "growing_area_code": _area_code,
+    }
+    for name, clean in simple.items():
+        if name in data:
+            with checks.field():
+                out[name] = clean(data[name])
+    checks.done()
+
+
+def _producer_kind(value: Any) -> str | None:
+    kind = _optional_text(value, "producer_kind", 32)
+    if kind and kind not in PRODUCER_KIND_KEYS:
+        raise ValidationError("producer_kind", _("Loại hình nhà sản xuất không hợp lệ."))
+    return kind
+
+
+def _area_code(value: Any) -> str | None:
+    code = _optional_text(value, "growing_area_code", 64)
+    if code:
+        code = re.sub(r"\s+", "", code).upper()
+        if not AREA_CODE_RE.match(code):
+            raise ValidationError(
+                "growing_area_code",
+                _("Mã số vùng trồng chỉ gồm chữ, số và dấu gạch (ví dụ VN-BG-LN-0012)."),
+            )
+    return code
 
 
 # ---------------------------------------------------------------------------
@@ -270,32 +280,41 @@ def _free_slug(base: str, stall: Stall | None) -> str:
 
 
 def clean_stall(data: Mapping[str, Any], stall: Stall | None = None) -> dict[str, Any]:
-    """Validate stall fields and return them normalised (raises ValidationError)."""
+    """Validate stall fields and return them normalised (every error reported at once)."""
     out: dict[str, Any] = {}
-    out["name"] = _text(data.get("name"), "name", 120, required=True,
-                        label=_l("Vui lòng nhập tên gian hàng."))
-    typed_slug = _text(data.get("slug"), "slug", 80)
-    if typed_slug:
-        slug = slugify(typed_slug)
-        if not SLUG_RE.match(slug):
-            raise ValidationError("slug", _("Địa chỉ chỉ gồm chữ không dấu, số và dấu gạch."))
-        if _slug_taken(slug, stall):
-            raise ValidationError("slug", _("Địa chỉ này đã có gian hàng khác dùng."))
-        out["slug"] = slug
-    elif stall is not None and stall.slug:
-        out["slug"] = stall.slug
-    else:
-        out["slug"] = _free_slug(slugify(out["name"]), stall)
-    out["story"] = _text(data.get("story"), "story", 5000)
+    checks = Checks()
+    with checks.field():
+        out["name"] = _text(data.get("name"), "name", 120, required=True,
+                            label=_l("Vui lòng nhập tên gian hàng."))
+    with checks.field():
+        typed_slug = _text(data.get("slug"), "slug", 80)
+        if typed_slug:
+            slug = slugify(typed_slug)
+            if not SLUG_RE.match(slug):
+                raise ValidationError("slug", _("Địa chỉ chỉ gồm chữ không dấu, số và dấu gạch."))
+            if _slug_taken(slug, stall):
+                raise ValidationError("slug", _("Địa chỉ này đã có gian hàng khác dùng."))
+            out["slug"] = slug
+        elif stall is not None and stall.slug:
+            out["slug"] = stall.slug
+        elif "name" in out:
+            out["slug"] = _free_slug(slugify(out["name"]), stall)
+    with checks.field():
+        out["story"] = _text(data.get("story"), "story", 5000)
     for name in ("commune", "district", "province"):
-        out[name] = _optional_text(data.get(name), name, 80)
-    out["phone"] = _clean_phone(data.get("phone"), "phone")
-    out["zalo"] = _clean_phone(data.get("zalo"), "zalo")
-    _clean_bank(data, out)
-    _clean_producer({k: data.get(k) for k in (
-        "producer_name", "producer_kind", "producer_address", "growing_area",
-        "growing_area_code",
-    )}, out)
+        with checks.field():
+            out[name] = _optional_text(data.get(name), name, 80)
+    for name in ("phone", "zalo"):
+        with checks.field():
+            out[name] = _clean_phone(data.get(name), name)
+    with checks.field():
+        _clean_bank(data, out)
+    with checks.field():
+        _clean_producer({k: data.get(k) for k in (
+            "producer_name", "producer_kind", "producer_address", "growing_area",
+            "growing_area_code",
+        )}, out)
+    checks.done()
     return out
 
 
@@ -470,70 +489,83 @@ REQUIRED_PRODUCT_FIELDS = ("name", "category", "unit", "net_weight_kg", "price")
 
 
 def clean_product(data: Mapping[str, Any], product: Product | None = None) -> dict[str, Any]:
-    """Validate the product fields present in data; return them typed and normalised."""
+    """Validate the product fields present in data; return them typed and normalised.
+
+    Every field is checked, so a seller sees all of their mistakes at once (ValidationErrors).
+    """
     out: dict[str, Any] = {}
+    checks = Checks()
     if product is None:
         # A new product needs the required fields even when a CSV leaves them out.
         data = {**dict.fromkeys(REQUIRED_PRODUCT_FIELDS), **data}
-    if "name" in data:
-        out["name"] = _text(data["name"], "name", 160, required=True,
-                            label=_l("Vui lòng nhập tên sản phẩm."))
-    if "category" in data:
-        category = _text(data["category"], "category", 40)
-        if category not in CATEGORY_KEYS:
-            raise ValidationError("category", _("Vui lòng chọn một danh mục trong danh sách."))
-        out["category"] = category
-    if "description" in data:
-        out["description"] = _text(data["description"], "description", 5000)
-    if "unit" in data:
-        unit = _text(data["unit"], "unit", 16)
-        if unit not in UNITS:
-            raise ValidationError("unit", _("Vui lòng chọn một đơn vị tính trong danh sách."))
-        out["unit"] = unit
-    if "net_weight_kg" in data:
-        out["net_weight_kg"] = parse_weight(data["net_weight_kg"])
-    if "price" in data:
-        out["price"] = parse_price(data["price"])
-    if "stock" in data:
-        out["stock"] = parse_stock(data["stock"])
-    if "active" in data:
-        out["active"] = _bool(data["active"])
-    if "gtin" in data:
-        raw = _text(data["gtin"], "gtin", 20)
-        gtin = validate_gtin(raw) if raw else None
-        if gtin:
-            query = sa.select(Product.id).where(Product.gtin == gtin)
-            if product is not None and product.id is not None:
-                query = query.where(Product.id != product.id)
-            if db.session.scalar(query) is not None:
-                raise ValidationError("gtin", _("Mã GTIN này đã gắn với sản phẩm khác."))
-        out["gtin"] = gtin
-    _clean_producer(data, out)
-    if "variety" in data:
-        out["variety"] = _optional_text(data["variety"], "variety", 120)
-    if "planting_year" in data:
-        out["planting_year"] = _optional_int(data["planting_year"], "planting_year", 1900,
-                                             _this_year())
-    for name in ("harvest_start", "harvest_end"):
+    simple = {
+        "name": lambda v: _text(v, "name", 160, required=True,
+                                label=_l("Vui lòng nhập tên sản phẩm.")),
+        "category": _category,
+        "description": lambda v: _text(v, "description", 5000),
+        "unit": _unit,
+        "net_weight_kg": parse_weight,
+        "price": parse_price,
+        "stock": parse_stock,
+        "active": _bool,
+        "gtin": lambda v: _gtin(v, product),
+        "variety": lambda v: _optional_text(v, "variety", 120),
+        "planting_year": lambda v: _optional_int(v, "planting_year", 1900, _this_year()),
+        "harvest_start": lambda v: _optional_date(v, "harvest_start"),
+        "harvest_end": lambda v: _optional_date(v, "harvest_end"),
+        "ocop_stars": lambda v: _optional_int(v, "ocop_stars", 3, 5),
+        "ocop_year": lambda v: _optional_int(v, "ocop_year", 2018, _this_year()),
+    }
+    for name, clean in simple.items():
         if name in data:
-            out[name] = _optional_date(data[name], name)
-    start = out.get("harvest_start", product.harvest_start if product else None)
-    end = out.get("harvest_end", product.harvest_end if product else None)
-    if end and not start:
-        raise ValidationError("harvest_start", _("Vui lòng nhập ngày bắt đầu thu hoạch."))
-    if start and end and end < start:
-        raise ValidationError("harvest_end", _("Ngày kết thúc phải sau ngày bắt đầu."))
-    if "ocop_stars" in data:
-        out["ocop_stars"] = _optional_int(data["ocop_stars"], "ocop_stars", 3, 5)
-    if "ocop_year" in data:
-        out["ocop_year"] = _optional_int(data["ocop_year"], "ocop_year", 2018, _this_year())
-    stars = out.get("ocop_stars", product.ocop_stars if product else None)
-    year = out.get("ocop_year", product.ocop_year if product else None)
-    if stars and not year:
-        raise ValidationError("ocop_year", _("Vui lòng nhập năm được công nhận OCOP."))
-    if year and not stars:
-        raise ValidationError("ocop_stars", _("Vui lòng chọn số sao OCOP."))
+            with checks.field():
+                out[name] = clean(data[name])
+    with checks.field():
+        _clean_producer(data, out)
+    if not checks.failed("harvest_start", "harvest_end"):
+        start = out.get("harvest_start", product.harvest_start if product else None)
+        end = out.get("harvest_end", product.harvest_end if product else None)
+        with checks.field():
+            if end and not start:
+                raise ValidationError("harvest_start", _("Vui lòng nhập ngày bắt đầu thu hoạch."))
+            if start and end and end < start:
+                raise ValidationError("harvest_end", _("Ngày kết thúc phải sau ngày bắt đầu."))
+    if not checks.failed("ocop_stars", "ocop_year"):
+        stars = out.get("ocop_stars", product.ocop_stars if product else None)
+        year = out.get("ocop_year", product.ocop_year if product else None)
+        with checks.field():
+            if stars and not year:
+                raise ValidationError("ocop_year", _("Vui lòng nhập năm được công nhận OCOP."))
+            if year and not stars:
+                raise ValidationError("ocop_stars", _("Vui lòng chọn số sao OCOP."))
+    checks.done()
     return out
+
+
+def _category(value: Any) -> str:
+    category = _text(value, "category", 40)
+    if category not in CATEGORY_KEYS:
+        raise ValidationError("category", _("Vui lòng chọn một danh mục trong danh sách."))
+    return category
+
+
+def _unit(value: Any) -> str:
+    unit = _text(value, "unit", 16)
+    if unit not in UNITS:
+        raise ValidationError("unit", _("Vui lòng chọn một đơn vị tính trong danh sách."))
+    return unit
+
+
+def _gtin(value: Any, product: Product | None) -> str | None:
+    raw = _text(value, "gtin", 20)
+    gtin = validate_gtin(raw) if raw else None
+    if gtin:
+        query = sa.select(Product.id).where(Product.gtin == gtin)
+        if product is not None and product.id is not None:
+            query = query.where(Product.id != product.id)
+        if db.session.scalar(query) is not None:
+            raise ValidationError("gtin", _("Mã GTIN này đã gắn với sản phẩm khác."))
+    return gtin
 
 
 def _unused_code() -> str:

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -40,9 +39,7 @@ MANAGERS = ("seller", "organizer")
 @bp.app_template_global()
 def product_url(product) -> str:
     """Link to a product's provenance page (the printed /p/<code> path)."""
-    from marketplace import safe_url_for
-
-    return safe_url_for("provenance.product_page", code=product.code) or "/p/" + product.code
+    return url_for("provenance.product_page", code=product.code)
 
 
 @bp.context_processor
@@ -52,11 +49,12 @@ def inject_helpers():
 
 
 def murl(name: str, **values) -> str:
-    """URL of a management screen, through /seller/… or /stalls/<slug>/manage/…."""
-    stall = g.get("managed_stall")
-    if g.get("via_seller", True) or stall is None:
+    """URL of a management screen, the way this request came: /seller/… (a seller's own
+    stall, no slug in the URL) or /stalls/<slug>/manage/…."""
+    slug = (request.view_args or {}).get("slug")
+    if slug is None:
         return url_for(f"catalog.my_{name}", **values)
-    return url_for(f"catalog.manage_{name}", slug=stall.slug, **values)
+    return url_for(f"catalog.manage_{name}", slug=slug, **values)
 
 
 def _managed_stall(slug: str | None):
@@ -68,7 +66,6 @@ def _managed_stall(slug: str | None):
             abort(redirect(url_for("catalog.my_stall")))
     else:
         stall = get_managed_stall_or_404(slug)
-    g.managed_stall, g.via_seller = stall, slug is None
     return stall
 
 
@@ -125,7 +122,6 @@ def _first_upload(name: str) -> bytes | None:
 
 
 def _edit_stall(stall, via_seller: bool):
-    g.managed_stall, g.via_seller = stall, via_seller
     form = StallForm(obj=stall)
     if form.validate_on_submit() and "read_qr" in request.form:
         return _read_bank_qr(form, stall=stall)
@@ -136,7 +132,9 @@ def _edit_stall(stall, via_seller: bool):
             populate_errors(form, exc)
         else:
             flash(_("Đã lưu thông tin gian hàng."), "success")
-            return redirect(murl("stall"))
+            # The slug may just have changed: name the stall by its new one.
+            return redirect(url_for("catalog.my_stall") if via_seller
+                            else url_for("catalog.manage_stall", slug=stall.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("catalog/stall_form.html", form=form, stall=stall), status
 
@@ -302,7 +300,6 @@ def organizer_stall_new():
 @role_required("organizer")
 def handover(slug: str):
     stall = get_managed_stall_or_404(slug)
-    g.managed_stall, g.via_seller = stall, False
     form = HandoverForm()
     if form.validate_on_submit():
         try:

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import session
 from flask_babel import gettext as _
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -27,10 +26,6 @@ from marketplace.sanitize import clean_text
 FAIR_VISIT_TTL = timedelta(hours=6)
 
 CHANNELS = ("fair", "online", "livestream", "imported")
-FALLBACK_CATEGORIES = (
-    "gao", "trai-cay", "gia-vi", "banh-keo", "bun-mien", "rau-cu", "thit-trung", "do-uong",
-    "thu-cong", "khac",
-)
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_GOAL_KG = Decimal("99999999999")  # fits Numeric(14, 3)
 MAX_GOAL_VND = 10**15
@@ -74,15 +69,14 @@ def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | Non
                              {"stall_id": stall_id, "now": now or utcnow()})
 
 
-def remember_fair_visit(fair_id: int) -> None:
-    """Note in the session that the shopper came through this (open) fair."""
-    session["fair_visit"] = {"id": fair_id, "at": utcnow().timestamp()}
+def fair_visit(fair_id: int) -> dict:
+    """What the visitor's session keeps of coming through an open fair (fairs/visits.py)."""
+    return {"id": fair_id, "at": utcnow().timestamp()}
 
 
-def visited_fair_id(now: datetime | None = None) -> int | None:
-    """The fair this shopper came through recently, if it is still open."""
-    visit = session.get("fair_visit")
-    if not visit:
+def open_fair_of_visit(visit: dict | None, now: datetime | None = None) -> int | None:
+    """The fair of a recent visit (fair_visit()), if it is still open."""
+    if not isinstance(visit, dict):
         return None
     now = now or utcnow()
     if now.timestamp() - float(visit.get("at", 0)) > FAIR_VISIT_TTL.total_seconds():
@@ -112,10 +106,8 @@ def fold(text: str) -> str:
 
 def category_choices() -> list[tuple[str, str]]:
     """Product categories as (key, label), from the catalog when it defines them."""
-    try:
-        from marketplace.catalog.categories import CATEGORIES
-    except ImportError:
-        return [(key, key) for key in FALLBACK_CATEGORIES]
+    from marketplace.catalog.categories import CATEGORIES
+
     return [(key, str(label)) for key, label in CATEGORIES]
 
 
@@ -904,15 +896,6 @@ def public_campaigns(limit: int = 10) -> list[Campaign]:
         sa.select(Campaign).where(Campaign.published)
         .order_by(Campaign.ends_on.desc()).limit(limit)
     ))
-
-
-def campaign_progress_or_none(campaign: Campaign) -> dict | None:
-    """The reports tally for a campaign, or None while that capability is not available."""
-    try:
-        from marketplace.reports.services import campaign_progress
-    except ImportError:
-        return None
-    return campaign_progress(campaign)
 
 
 def campaign_counts(campaign: Campaign, *, stall, product, category) -> sa.ColumnElement[bool]:

@@ -20,7 +20,9 @@ from marketplace.fairs.forms import (
     choices,
 )
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
+from marketplace.fairs.visits import remember_fair_visit
 from marketplace.forms import EmptyForm
+from marketplace.reports.services import campaign_progress
 
 bp = Blueprint("fairs", __name__)
 
@@ -97,7 +99,7 @@ def show(slug: str):
         abort(404)
     state = fair.state(utcnow())
     if state == "open":
-        services.remember_fair_visit(fair.id)
+        remember_fair_visit(fair.id)
     filters = _filters_from_args()
     apply_form = None
     if current_user.is_authenticated and current_user.is_seller and state in ("upcoming", "open"):
@@ -139,7 +141,7 @@ def campaign(slug: str):
         abort(404)
     return render_template(
         "fairs/campaign.html", campaign=campaign, state=services.campaign_state(campaign),
-        progress=services.campaign_progress_or_none(campaign),
+        progress=campaign_progress(campaign),
         category_label=services.category_label,
         channels=dict(services.channel_choices()),
     )

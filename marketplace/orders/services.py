@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from marketplace import phones
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 MAX_QUANTITY = 10_000
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
 UNPAID_METHODS = (VIETQR, CARD)  # online orders paid this way expire when left unpaid
-_PHONE_RE = re.compile(r"^0\d{9,10}$")
 _WRITE_ATTEMPTS = 3  # a random code may collide with an existing one: try again
 
 # Which statuses an order may move to, from which.
@@ -59,6 +59,8 @@ _FROM = {
     OrderStatus.FULFILLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
     OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY),
 }
+# The steps a seller takes with the status buttons (cancelling has its own form and reason).
+SELLER_STEPS = frozenset({OrderStatus.CONFIRMED, OrderStatus.READY, OrderStatus.FULFILLED})
 
 
 class PaymentOutstanding(Conflict):
@@ -117,15 +119,11 @@ def parse_id(raw, field: str = "product_id") -> int:
 
 
 def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
-    """Read a Vietnamese phone number (spaces, dots, +84 allowed) as 0xxxxxxxxx."""
-    text = re.sub(r"[\s.\-()]", "", raw or "")
-    if text.startswith("+84"):
-        text = "0" + text[3:]
-    elif text.startswith("84") and len(text) in (11, 12):
-        text = "0" + text[2:]
-    if not _PHONE_RE.match(text):
-        raise ValidationError(field, _("Số điện thoại không hợp lệ (ví dụ 0912345678)."))
-    return text
+    """A shopper's phone (required): a mobile, or a landline for the delivery call."""
+    phone = phones.normalize_phone(raw, field=field, landline_ok=True)
+    if phone is None:
+        raise ValidationError(field, _("Vui lòng nhập số điện thoại."))
+    return phone
 
 
 def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
@@ -885,9 +883,9 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
                    only_unpaid: bool, unpaid_ok: bool, once: once_svc.Once | None = None) -> None:
     if once is not None:
         once_svc.claim(once, f"order:{order.code}")
-    new_status = OrderStatus(new_status)
     if new_status not in _FROM:
         raise ValidationError(None, _("Trạng thái không hợp lệ."))
+    new_status = OrderStatus(new_status)
     if (new_status == OrderStatus.FULFILLED and order.payment_method != CASH and not unpaid_ok
             and order.status in [s.value for s in _FROM[new_status]]
             and (owed := outstanding(order)) > 0):

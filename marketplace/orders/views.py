@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -26,7 +27,8 @@ from flask_wtf.csrf import CSRFError
 from marketplace.auth import role_required, safe_next
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
 from marketplace.extensions import csrf, limiter
-from marketplace.fairs.services import current_booth, remember_fair_visit, visited_fair_id
+from marketplace.fairs.services import current_booth
+from marketplace.fairs.visits import remember_fair_visit, visited_fair_id
 from marketplace.formatting import format_vnd
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
@@ -210,7 +212,7 @@ def checkout():
             session.pop("cart", None)
             session.pop(CART_KEY, None)
             # The done page is the confirmation; "added to cart" notes never shown are stale.
-            session.pop("_flashes", None)
+            get_flashed_messages()
             session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
                 :RECENT_CHECKOUTS]
             return redirect(url_for("orders.checkout_done", code=placed.checkout_code), code=303)
@@ -333,7 +335,7 @@ def seller_order(code: str):
 def seller_order_status(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
     new_status = request.form.get("status", "")
-    if new_status not in ("confirmed", "ready", "fulfilled"):
+    if new_status not in svc.SELLER_STEPS:
         abort(400)
     try:
         svc.change_status(order, new_status, by_id=current_user.id,

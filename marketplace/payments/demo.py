@@ -8,7 +8,11 @@ import sqlalchemy as sa
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderStatus
 from marketplace.payments.models import Payment, PaymentMethod
-from marketplace.payments.services import DEMO_CARD_PREFIX, record_payment
+from marketplace.payments.services import record_payment
+
+# Demo card payments never reached Stripe; the demo runs with CARD_GATEWAY=demo, whose stand-in
+# gateway refunds them (payments/gateway.py).
+DEMO_CARD_PREFIX = "pi_demo_"
 
 CARD_ORDERS = 12
 TRANSFER_ORDERS = 8

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -22,7 +20,6 @@ from marketplace.payments.models import Payment, PaymentKind, PaymentMethod
 
 log = logging.getLogger(__name__)
 
-DEMO_CARD_PREFIX = "pi_demo_"  # demo card payments never reached Stripe
 
 
 def record_payment(
@@ -183,9 +180,7 @@ def refund_card(row: Payment, amount: int, *, idempotency_key: str, by_id: int |
     """
     order = row.order
     payment_intent = _card_intent(row)
-    if payment_intent.startswith(DEMO_CARD_PREFIX):
-        refund_ref = f"re_demo_{row.id}" + ("" if link else "_rest")
-    elif not payment_intent:
+    if not payment_intent:
         raise Conflict(_("Không tìm thấy mã giao dịch thẻ để hoàn tiền."))
     else:
         metadata = {"order_code": order.code, "payment_id": str(row.id)}
@@ -509,25 +504,15 @@ def _vnd(amount: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def _banks_from_csv() -> dict[str, dict]:
-    path = Path(__file__).resolve().parent.parent / "data" / "vn_banks.csv"
-    with path.open(encoding="utf-8") as fh:
-        return {row["bin"]: row for row in csv.DictReader(fh)}
-
-
 def bank_info(bank_bin: str | None) -> dict:
     """Return {"bin", "short_name", "name"} of a bank BIN (unknown BINs show the BIN)."""
-    try:
-        from marketplace.catalog.banks import bank_by_bin
+    from marketplace.catalog.banks import bank_by_bin
 
-        bank = bank_by_bin(bank_bin)
-    except ImportError:
-        bank = _banks_from_csv().get(bank_bin or "")
+    bank = bank_by_bin(bank_bin)
     if bank is None:
         return {"bin": bank_bin, "short_name": bank_bin or "", "name": bank_bin or ""}
-    get = bank.get if isinstance(bank, dict) else lambda key: getattr(bank, key, None)
-    short = get("short_name") or get("code") or bank_bin
-    return {"bin": bank_bin, "short_name": short, "name": get("name") or short}
+    short = bank.short_name or bank.code or bank_bin
+    return {"bin": bank_bin, "short_name": short, "name": bank.name or short}
 
 
 def order_note(order: Order) -> str:

@@ -46,8 +46,8 @@ def test_organizer_loses_access_after_handover(client, auth, db):
     make_stall(owner=organizer, slug="che")
     auth.login(organizer)
     client.post("/stalls/che/manage/handover", data={"phone": "0912000097", "name": "Chị Chè"})
-    assert client.get("/stalls/che/manage").status_code == 403
-    assert client.get("/stalls/che/manage/products").status_code == 403
+    assert client.get("/stalls/che/manage").status_code == 404
+    assert client.get("/stalls/che/manage/products").status_code == 404
 
 
 def test_handover_to_seller_who_has_a_stall_is_refused(client, auth, db):

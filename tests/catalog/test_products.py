@@ -87,6 +87,37 @@ def test_bad_product_input_is_a_form_error(client, db, seller_stall, product_for
     assert _products(db) == []
 
 
+def test_every_mistake_is_shown_at_once_next_to_its_field(client, db, seller_stall,
+                                                          product_form):
+    """Three mistakes, one submit: the seller sees all three, each under its own field."""
+    import re
+
+    response = client.post("/seller/products/new", data=product_form(
+        name="", price="-5000", harvest_start="hôm qua", ocop_stars="3", ocop_year=""))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for field, message in [("name", "Vui lòng nhập tên sản phẩm."),
+                           ("price", "Giá không được âm."),
+                           ("harvest_start", "Ngày không hợp lệ"),
+                           ("ocop_year", "Vui lòng nhập năm được công nhận OCOP.")]:
+        block = re.search(rf'name="{field}".*?(?=name="(?!{field})|\Z)', html, re.S)
+        assert block and message in block.group(0), (field, message)
+    assert _products(db) == []
+
+
+def test_every_stall_mistake_is_shown_at_once(client, db, auth):
+    auth.login(make_seller())
+    response = client.post("/seller/stall", data={
+        "name": "", "phone": "12345", "growing_area_code": "mã sai!!", "bank_bin": "999999",
+        "bank_account_number": "1", "bank_account_name": "A"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    for message in ("Vui lòng nhập tên gian hàng.", "Mã số vùng trồng chỉ gồm",
+                    "Ngân hàng không có trong danh sách."):
+        assert message in html, message
+    assert "Số điện thoại" in html  # the phone's own message
+
+
 def test_gtin_used_by_another_product_is_refused(client, db, seller_stall, product_form):
     make_product(seller_stall, gtin="04006381333931")
     response = client.post("/seller/products/new", data=product_form(gtin="4006381333931"))

@@ -128,3 +128,18 @@ def test_organizer_creates_stall_they_own(client, auth, db, stall_form):
     assert db.session.scalar(sa.select(Stall)).owner_id == organizer.id
     listing = client.get("/organizer/stalls").get_data(as_text=True)
     assert "Tương làng Trí Yên" in listing
+
+
+def test_organizer_renaming_a_stall_address_lands_on_the_new_one(client, auth, db, stall_form):
+    from tests.factories import make_organizer
+
+    auth.login(make_organizer())
+    client.post("/organizer/stalls/new", data=stall_form())
+    response = client.post("/stalls/tuong-lang-tri-yen/manage",
+                           data=stall_form(slug="tuong-tri-yen"))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/stalls/tuong-tri-yen/manage")
+    page = client.get("/stalls/tuong-tri-yen/manage/products").get_data(as_text=True)
+    # The management links stay on the organizer's /stalls/<slug>/manage screens.
+    assert 'href="/stalls/tuong-tri-yen/manage/products/new"' in page
+    assert 'href="/seller/products/new"' not in page
