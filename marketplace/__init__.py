@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = (
     "imports",
     "api",
     "messages",
+    "delivery",
 )
 
 

@@ -3,6 +3,7 @@
 from marketplace.accounts.models import PasswordResetCode, Role, User  # noqa: F401
 from marketplace.api.models import ApiToken  # noqa: F401
 from marketplace.catalog.models import Product, ProductImage, Stall  # noqa: F401
+from marketplace.delivery.models import DeliveryZone  # noqa: F401
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall  # noqa: F401
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport, SkuMapping  # noqa: F401
 from marketplace.messages.models import Message  # noqa: F401

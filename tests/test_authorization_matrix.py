@@ -107,6 +107,15 @@ def _statement(user, order) -> tuple[int, int]:
     return stored.id, stored.lines[0].id
 
 
+def _zone(stall) -> int:
+    from marketplace.delivery.models import DeliveryZone
+
+    zone = DeliveryZone(stall_id=stall.id, province_code=24, fee=25000)
+    _db.session.add(zone)
+    _db.session.commit()
+    return zone.id
+
+
 def build_world() -> World:
     from marketplace.imports.services import stash_upload
     from marketplace.payments.services import record_payment
@@ -146,6 +155,7 @@ def build_world() -> World:
     stmt_seller, line_seller = _statement(seller_a, order_a)
     stmt_org, line_org = _statement(org_a, order_a)
     token = make_api_token(org_a)[0]
+    zone = _zone(stall_a)
     world = World(org_a, org_b, seller_a, seller_b)
     world.ids = {
         "fair": fair_a.id, "fair_slug": fair_a.slug, "fs": fs_a.id, "fs_invite": fs_invite.id,
@@ -156,6 +166,7 @@ def build_world() -> World:
         "payment": payment.id, "pending": pending, "stmt": stmt_seller,
         "stmt_line": line_seller, "stmt_org": stmt_org, "stmt_org_line": line_org,
         "token": token.id, "day": today.isoformat(), "seller_phone": seller_a.phone,
+        "zone": zone,
     }
     world.markers = [order_a.code, paid_a.code, "Khách Riêng Của A", f"FT-{seller_a.id}",
                      f"FT-{org_a.id}"]
@@ -300,6 +311,14 @@ CASES = [
     Case("provenance.label_sheet", "GET", "/seller/stalls/{stall}/labels"),
     Case("provenance.label_sheet", "POST", "/seller/stalls/{stall}/labels"),
     Case("payments.vietqr_sign_png", "GET", "/seller/vietqr-sign/{stall}.png"),
+    # --- seller: A's delivery zones and fees ---------------------------------------------------
+    Case("delivery.zones", "GET", "/stalls/{stall_slug}/manage/delivery"),
+    Case("delivery.zones", "POST", "/stalls/{stall_slug}/manage/delivery",
+         data=_d(province="1", fee="1.000")),
+    Case("delivery.edit_zone", "GET", "/stalls/{stall_slug}/manage/delivery/{zone}"),
+    Case("delivery.edit_zone", "POST", "/stalls/{stall_slug}/manage/delivery/{zone}",
+         data=_d(province="1", fee="1")),
+    Case("delivery.delete_zone", "POST", "/stalls/{stall_slug}/manage/delivery/{zone}/delete"),
     # --- seller: A's orders and money ----------------------------------------------------------
     Case("orders.seller_order", "GET", "/seller/orders/{order}"),
     Case("orders.seller_order_status", "POST", "/seller/orders/{order}/status",
@@ -362,6 +381,7 @@ CASES = [
     Case("reports.seller_summary", "GET", "/seller/summary?stall={stall}", OWN),
     Case("reports.seller_export", "GET", "/seller/summary/products.csv?stall={stall}", OWN),
     Case("payments.vietqr_sign", "GET", "/seller/vietqr-sign", OWN),
+    Case("delivery.my_zones", "GET", "/seller/delivery", OWN),
     Case("payments.reconcile_upload", "GET", "/payments/reconcile", OWN),
     Case("payments.reconcile_upload", "POST", "/payments/reconcile", OWN),
     Case("imports.seller_upload", "GET", "/seller/imports", OWN),

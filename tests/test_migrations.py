@@ -110,6 +110,8 @@ def test_upgrade_completes_booth_sales_already_paid(app):
         with db.engine.begin() as conn:
             conn.execute(sa.text('ALTER TABLE "user" ADD COLUMN session_version INTEGER '
                                  "NOT NULL DEFAULT 1"))
+            conn.execute(sa.text('ALTER TABLE "order" ADD COLUMN delivery_fee BIGINT '
+                                 "NOT NULL DEFAULT 0"))
         seller = make_seller()
         stall = make_stall(seller)
         booth = {"channel": "fair", "fulfilment": "booth_pickup", "created_by_id": seller.id,
@@ -124,6 +126,7 @@ def test_upgrade_completes_booth_sales_already_paid(app):
         db.session.remove()
         with db.engine.begin() as conn:
             conn.execute(sa.text('ALTER TABLE "user" DROP COLUMN session_version'))
+            conn.execute(sa.text('ALTER TABLE "order" DROP COLUMN delivery_fee'))
         upgrade()
         statuses = [db.session.get(Order, i).status for i in ids]
         assert statuses == ["fulfilled", "placed", "placed"]

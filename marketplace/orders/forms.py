@@ -21,6 +21,8 @@ class CheckoutForm(OnceForm):
     customer_name = StringField(_l("Họ tên người nhận"))
     customer_phone = StringField(_l("Số điện thoại"))
     delivery_address = TextAreaField(_l("Địa chỉ giao hàng (khi chọn giao tận nơi)"))
+    delivery_province = StringField(_l("Tỉnh/thành nhận hàng"))
+    delivery_commune = StringField(_l("Xã/phường nhận hàng"))
     note = TextAreaField(_l("Ghi chú cho người bán"))
     customer_email = StringField(_l("Email nhận thông báo đơn hàng (không bắt buộc)"))
     notify_zalo = BooleanField(_l("Nhắn cho tôi qua Zalo khi đơn được xác nhận và sẵn sàng"))

@@ -88,7 +88,10 @@ class Order(db.Model):
     payment_method: Mapped[str] = mapped_column(sa.String(16), default="cash",
                                                 server_default="cash")
     status: Mapped[str] = mapped_column(sa.String(16), default=OrderStatus.PLACED.value)
-    total: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND, sum of line totals
+    # Integer VND the shopper pays: the sum of line totals plus the delivery fee.
+    total: Mapped[int] = mapped_column(sa.BigInteger)
+    # Integer VND, part of total; reports keep it apart from goods revenue.
+    delivery_fee: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     paid_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # less refunds, corrections
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -112,6 +115,11 @@ class Order(db.Model):
         sa.Index("ix_order_fair_placed", "fair_id", "placed_at"),
         sa.Index("ix_order_expiry", "status", "channel", "placed_at"),
     )
+
+    @property
+    def goods_total(self) -> int:
+        """What the goods cost, without the delivery fee."""
+        return self.total - (self.delivery_fee or 0)
 
     @property
     def is_paid(self) -> bool:

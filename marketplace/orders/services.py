@@ -22,6 +22,7 @@ from marketplace import phones
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
+from marketplace.delivery import services as delivery
 from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
@@ -431,6 +432,7 @@ class OrderDraft:
     customer_name: str = ""
     customer_phone: str = ""
     delivery_address: str = ""
+    delivery_fee: int = 0  # VND, added to the lines' total
     note: str = ""
     created_by_id: int | None = None
     paid_method: str | None = None  # record a payment of the whole total with this method
@@ -529,7 +531,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                           "unit": product.unit, "unit_price": product.price,
                           "net_weight_kg": product.net_weight_kg, "quantity": qty,
                           "line_total": product.price * qty})
-        total = sum(line["line_total"] for line in lines)
+        total = sum(line["line_total"] for line in lines) + draft.delivery_fee
         prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
     for attempt in range(_WRITE_ATTEMPTS):
         now = utcnow()
@@ -552,7 +554,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                 "delivery_address": draft.delivery_address, "note": draft.note,
                 "channel": draft.channel, "fulfilment": draft.fulfilment,
                 "payment_method": draft.payment_method, "status": draft.statuses[-1],
-                "placed_at": now, "total": total,
+                "placed_at": now, "total": total, "delivery_fee": draft.delivery_fee,
                 "paid_amount": total if draft.paid_method else 0,
                 "cancelled_at": None, "cancel_reason": None,
                 "created_by_id": draft.created_by_id,
@@ -616,6 +618,8 @@ class CustomerDetails:
     email: str = ""
     notify_zalo: bool = False
     locale: str = "vi"
+    province: str = ""  # of the delivery address (old names are read too)
+    commune: str = ""
 
 
 def _fair_participants(fair_id: int | None, stall_ids) -> set[int]:
@@ -672,6 +676,12 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
     note = _text(details.note, "note", 400)
     address = _text(details.address, "delivery_address", 400)
     at_fair = _fair_participants(via_fair_id, [g.stall.id for g in view.groups])
+    delivering = [g.stall.id for g in view.groups
+                  if choices.get(g.stall.id, ("", ""))[0] == Fulfilment.DELIVERY]
+    if delivering and not address:
+        raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
+    fees, address = delivery.checkout_fees(view.groups, delivering, province=details.province,
+                                           commune=details.commune, address=address)
     drafts = []
     for group in view.groups:
         fulfilment, method = choices.get(group.stall.id, ("", ""))
@@ -681,8 +691,6 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
         if method not in group.payment_options:
             raise ValidationError(f"payment_{group.stall.id}",
                                   _("Vui lòng chọn cách thanh toán."))
-        if fulfilment == Fulfilment.DELIVERY and not address:
-            raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
         counted = via_fair_id if group.stall.id in at_fair else None
         drafts.append(OrderDraft(
             stall_id=group.stall.id,
@@ -696,6 +704,7 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
             customer_name=name,
             customer_phone=phone,
             delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
+            delivery_fee=fees.get(group.stall.id, 0),
             note=note,
         ))
     email = _email(details.email)

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from marketplace.auth import role_required, safe_next
+from marketplace.delivery import pages as delivery
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
 from marketplace.extensions import csrf, limiter
 from marketplace.fairs.services import current_booth
@@ -104,7 +105,8 @@ def cart():
         flash(notice, "warning")
     if view.notices:
         _save_cart(view.cart)
-    return render_template("orders/cart.html", view=view, form=EmptyForm())
+    fees = delivery.cart_fees(view.groups, province=delivery.remembered_province())
+    return render_template("orders/cart.html", view=view, form=EmptyForm(), fees=fees)
 
 
 def _from_this_site() -> None:
@@ -180,12 +182,15 @@ def checkout():
     if request.method == "GET" and current_user.is_authenticated:
         form.customer_name.data = form.customer_name.data or current_user.name
         form.customer_phone.data = form.customer_phone.data or current_user.phone
+    if request.method == "GET":
+        form.delivery_province.data = delivery.remembered_province()
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and "quote" not in request.form:  # "quote": fees only
         details = svc.CustomerDetails(
             form.customer_name.data, form.customer_phone.data, form.delivery_address.data,
             form.note.data, email=form.customer_email.data,
-            notify_zalo=form.notify_zalo.data, locale=str(get_locale()))
+            notify_zalo=form.notify_zalo.data, locale=str(get_locale()),
+            province=form.delivery_province.data, commune=form.delivery_commune.data)
         choices = {g.stall.id: (form[f"fulfilment_{g.stall.id}"].data,
                                 form[f"payment_{g.stall.id}"].data) for g in view.groups}
         try:
@@ -216,9 +221,10 @@ def checkout():
             session["checkouts"] = [placed.checkout_code, *session.get("checkouts", [])][
                 :RECENT_CHECKOUTS]
             return redirect(url_for("orders.checkout_done", code=placed.checkout_code), code=303)
-    elif form.is_submitted():
+    elif form.is_submitted() and "quote" not in request.form:
         status = 400
-    return render_template("orders/checkout.html", view=view, form=form), status
+    return render_template("orders/checkout.html", view=view, form=form,
+                           fees=delivery.form_fees(view.groups, form)), status
 
 
 def _cart_key(cart: dict) -> str:

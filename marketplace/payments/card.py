@@ -91,8 +91,9 @@ def session_expiry(orders: list[Order], now: datetime) -> datetime:
 
 def _line_items(order: Order) -> list[dict]:
     lines = list(order.lines)
-    if lines and sum(line.line_total for line in lines) == order.total:
-        return [
+    fee = int(order.delivery_fee or 0)
+    if lines and sum(line.line_total for line in lines) + fee == order.total:
+        items = [
             {
                 "price_data": {
                     "currency": "vnd",
@@ -103,6 +104,12 @@ def _line_items(order: Order) -> list[dict]:
             }
             for line in lines
         ]
+        if fee:  # the delivery fee is part of what the card pays
+            items.append({"price_data": {
+                "currency": "vnd", "unit_amount": fee,
+                "product_data": {"name": _("Phí giao hàng đơn %(code)s", code=order.code)},
+            }, "quantity": 1})
+        return items
     # Lines that do not add up (a total adjusted by hand) are charged as the order's total.
     return [{
         "price_data": {

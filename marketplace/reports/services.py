@@ -226,9 +226,10 @@ def _compile_create_temp_as(element, compiler, **kw) -> str:
 
 
 LINE_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
-              "fulfilment", "product_id", "category", "unit", "qty", "vnd", "grams")
+              "fulfilment", "fee", "product_id", "category", "unit", "qty", "vnd", "grams")
+# fee: the order's delivery fee, kept apart from its goods (vnd) in every figure.
 ORDER_FACTS = ("order_id", "live", "confirmed", "paid", "day", "hour", "stall_id", "channel",
-               "fulfilment", "qty", "vnd", "grams", "refunded")
+               "fulfilment", "fee", "qty", "vnd", "grams", "refunded")
 IMPORTED_FACTS = ("order_key", "counted", "sale", "returned", "day", "stall_id", "channel",
                   "product_id", "category", "unit", "qty", "vnd", "grams", "amount",
                   "returned_vnd", "returned_grams")
@@ -272,6 +273,7 @@ def _line_facts(scope: Scope, hours: bool) -> sa.Select:
         Order.stall_id.label("stall_id"),
         Order.channel.label("channel"),
         Order.fulfilment.label("fulfilment"),
+        Order.delivery_fee.label("fee"),
         OrderLine.product_id.label("product_id"),
         Product.category.label("category"),
         OrderLine.unit.label("unit"),
@@ -499,6 +501,7 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         _sum_if(sa.and_(live, paid), 1),
         _sum_if(sa.and_(live, ~paid), 1),
         _sum_if(live, o.c.refunded),
+        _sum_if(live, o.c.fee),
     )).one()
     if ledger is None:
         ledger = _ledger(facts, ["total"])
@@ -522,6 +525,8 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         "collected_vnd": collected,
         "imported_orders": 0,
         "imported_vnd": 0,
+        # Delivery fees of orders not cancelled: money for the delivery, not goods revenue.
+        "delivery_fee_vnd": num(row[11]),
     }
     imp = facts.imported
     if imp is not None:
@@ -617,6 +622,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
             _sum_if(o.c.live == 0, o.c.vnd).label("cancelled_vnd"),
             _sum_if(live, o.c.refunded).label("refunded_vnd"),
             sa.literal(0).label("returned_vnd"),
+            _sum_if(live, o.c.fee).label("fee_vnd"),
         ).group_by(sa.func.grouping_sets(*[sa.tuple_(key) for key in keys.values()])))
     for name, (col, with_imported, _parse) in dims.items():
         if name in ORDER_LEVEL_DIMS and grouped_at_once:
@@ -633,6 +639,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 _sum_if(o.c.live == 0, o.c.vnd).label("cancelled_vnd"),
                 _sum_if(live, o.c.refunded).label("refunded_vnd"),
                 sa.literal(0).label("returned_vnd"),
+                _sum_if(live, o.c.fee).label("fee_vnd"),
             ).group_by(o.c[col]))
         else:
             live = ln.c.live == 1
@@ -649,6 +656,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 # An order's refund is not split among its lines: line-level keys show none.
                 sa.literal(0).label("refunded_vnd"),
                 sa.literal(0).label("returned_vnd"),
+                sa.literal(0).label("fee_vnd"),
             ).group_by(ln.c[col]))
         if imp is not None and with_imported:
             counted = imp.c.counted == 1
@@ -662,6 +670,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
                 _sum_if(sa.and_(~counted, imp.c.returned == 0), imp.c.amount),
                 sa.literal(0),
                 sa.func.sum(imp.c.returned_vnd),
+                sa.literal(0),
             ).group_by(imp.c[col]))
     result: dict[str, list[dict]] = {name: [] for name in dims}
     if not parts:
@@ -677,16 +686,17 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
         sa.func.sum(both.c.cancelled_vnd),
         sa.func.sum(both.c.refunded_vnd),
         sa.func.sum(both.c.returned_vnd),
+        sa.func.sum(both.c.fee_vnd),
     ).group_by(both.c.dim, both.c.key)
-    for dim, key, orders, items, vnd, grams, cancelled, refunded, returned in db.session.execute(
-            stmt):
+    for (dim, key, orders, items, vnd, grams, cancelled, refunded, returned,
+         fees) in db.session.execute(stmt):
         # vnd: live sales after returns; net_vnd: after refunds too (rows add up to the
         # report's net revenue).
         result[dim].append({
             "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
             "vnd": num(vnd), "kg": kg(grams), "cancelled_vnd": num(cancelled),
             "returned_vnd": num(returned), "refunded_vnd": num(refunded),
-            "net_vnd": num(vnd) - num(refunded),
+            "net_vnd": num(vnd) - num(refunded), "delivery_fee_vnd": num(fees),
         })
     return result
 

@@ -122,6 +122,8 @@ _ORDER_SALES = (
     *_SALES,
     Column("refunded_vnd", _l("Hoàn tiền (đ)"), "vnd"),
     Column("net_vnd", _l("Doanh số thuần (đ)"), "vnd"),
+    # Delivery fees are not goods revenue: a column of their own.
+    Column("delivery_fee_vnd", _l("Phí giao hàng (đ)"), "vnd"),
 )
 _LEDGER = (
     Column("received_vnd", _l("Đã nhận (đ)"), "vnd"),
