@@ -167,6 +167,11 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["vnd"] = format_vnd
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["weight"] = format_weight
+    from marketplace.catalog.quantities import plain, step_of
+
+    app.jinja_env.filters["qty"] = format_weight  # a quantity as exact as sold: 2, 1,5, 0,25
+    app.jinja_env.filters["plain_qty"] = plain  # for form values: "1.5", "2"
+    app.jinja_env.filters["qty_step"] = step_of  # a product's <input step>
     app.jinja_env.filters["unit"] = unit_label
     app.jinja_env.filters["local_dt"] = format_datetime_local
     app.jinja_env.filters["local_date"] = format_date

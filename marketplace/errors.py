@@ -75,10 +75,11 @@ class OutOfStock(DomainError):
 
     status_code = 409
 
-    def __init__(self, product_name: str, available: int):
-        super().__init__(
-            _("Không đủ hàng: %(name)s chỉ còn %(n)s.", name=product_name, n=available)
-        )
+    def __init__(self, product_name: str, available):
+        from marketplace.formatting import format_weight
+
+        super().__init__(_("Không đủ hàng: %(name)s chỉ còn %(n)s.", name=product_name,
+                           n=format_weight(available)))
         self.product_name = product_name
         self.available = available
 

@@ -176,8 +176,10 @@ def make_order(stall=None, lines=None, *, channel: str = "online", status: str =
         placed_at=placed_at or utcnow(),
         **kw,
     )
+    from marketplace.catalog.quantities import line_total as priced
+
     for product, qty in lines:
-        line_total = product.price * qty
+        line_total = priced(product.price, qty)  # rounded once, half up: 33 333 × 1,5 = 50 000
         order.lines.append(OrderLine(
             product=product, product_name=product.name, unit=product.unit,
             unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,

@@ -61,6 +61,7 @@ class ProductForm(ProducerFieldsMixin, FlaskForm):
     net_weight_kg = StringField(_l("Khối lượng tịnh mỗi đơn vị (kg)"))
     price = StringField(_l("Giá bán (đồng)"))
     stock = StringField(_l("Số lượng tồn"))
+    quantity_step = StringField(_l("Bán theo bước (kg, lít)"))
     active = BooleanField(_l("Đang bán"), default=True)
     gtin = StringField(_l("Mã vạch GTIN (nếu có)"))
     photos = MultipleFileField(_l("Thêm ảnh"))

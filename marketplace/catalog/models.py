@@ -8,9 +8,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace.catalog.quantities import default_step
 from marketplace.catalog.text import search_key
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
+
+
+def _default_step(context) -> Decimal:
+    """A new product is sold by 0.1 kg (or lít) when divisible, else by whole pieces."""
+    return default_step(context.get_current_parameters().get("unit"))
 
 
 class ProducerFields:
@@ -74,7 +80,11 @@ class Product(ProducerFields, db.Model):
     unit: Mapped[str] = mapped_column(sa.String(16))
     net_weight_kg: Mapped[Decimal] = mapped_column(sa.Numeric(10, 3), default=Decimal("0"))
     price: Mapped[int] = mapped_column(sa.BigInteger)  # integer VND
-    stock: Mapped[int] = mapped_column(default=0)
+    # Stock and sale quantities are in the selling unit: whole for pieces, to the gram/millilitre
+    # (3 decimals) for divisible units (kg, lít), sold in multiples of quantity_step.
+    stock: Mapped[Decimal] = mapped_column(sa.Numeric(12, 3), default=Decimal("0"))
+    quantity_step: Mapped[Decimal] = mapped_column(
+        sa.Numeric(12, 3), default=_default_step, server_default="1")
     gtin: Mapped[str | None] = mapped_column(sa.String(14), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     # Provenance specific to the product.

@@ -24,6 +24,13 @@ from marketplace.catalog.categories import CATEGORY_KEYS, PRODUCER_KIND_KEYS, UN
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.quantities import (
+    default_step,
+    exact,
+    is_divisible,
+    parse_step,
+    parse_stock_amount,
+)
 from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import Checks, Conflict, DomainError, ValidationError
 from marketplace.extensions import db
@@ -104,15 +111,17 @@ def parse_price(value: Any) -> int:
     return price
 
 
-def parse_stock(value: Any) -> int:
-    """Read a stock count (0 when empty)."""
+def parse_stock(value: Any, unit: str | None = None) -> Decimal:
+    """Read a stock in the selling unit (0 when empty): whole pieces, or '12,5' kg."""
+    if is_divisible(unit):
+        return parse_stock_amount(value, unit)
     stock = _whole_number(value, "stock", bad=_l("Số lượng tồn phải là số nguyên."),
                           negative=_l("Số lượng tồn không được âm."))
     if stock is None:
         return 0
     if stock > MAX_STOCK:
         raise ValidationError("stock", _("Số lượng tồn quá lớn (tối đa %(n)s).", n="1.000.000"))
-    return stock
+    return Decimal(stock)
 
 
 def parse_weight(value: Any) -> Decimal:
@@ -506,7 +515,6 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
         "unit": _unit,
         "net_weight_kg": parse_weight,
         "price": parse_price,
-        "stock": parse_stock,
         "active": _bool,
         "gtin": lambda v: _gtin(v, product),
         "variety": lambda v: _optional_text(v, "variety", 120),
@@ -520,6 +528,20 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
         if name in data:
             with checks.field():
                 out[name] = clean(data[name])
+    # Stock and selling step are read in the product's unit: 12,5 kg, but whole jars.
+    unit = out.get("unit", product.unit if product is not None else None)
+    with checks.field():
+        if "stock" in data:
+            out["stock"] = parse_stock(data["stock"], unit)
+        elif "unit" in out and product is not None and not is_divisible(unit) and (
+                exact(product.stock) != exact(product.stock).to_integral_value()):
+            raise ValidationError("stock", _("Sản phẩm bán theo cái, gói… cần số lượng tồn là "
+                                             "số nguyên."))
+    with checks.field():
+        if "quantity_step" in data:
+            out["quantity_step"] = parse_step(data["quantity_step"], unit)
+        elif "unit" in out and (product is None or out["unit"] != product.unit):
+            out["quantity_step"] = default_step(unit)  # a CSV without the column keeps it
     with checks.field():
         _clean_producer(data, out)
     if not checks.failed("harvest_start", "harvest_end"):

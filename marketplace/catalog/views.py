@@ -26,6 +26,7 @@ from marketplace.catalog.categories import (
     producer_kind_label,
 )
 from marketplace.catalog.forms import HandoverForm, ImportForm, ProductForm, StallForm
+from marketplace.catalog.quantities import plain
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.forms import EmptyForm
 from marketplace.sanitize import MAX_PAGE, int_arg
@@ -190,6 +191,9 @@ def product_edit(slug: str | None, product_id: int):
     form = ProductForm(obj=product)
     if not form.is_submitted():
         form.net_weight_kg.data = services.format_weight(product.net_weight_kg)
+        # "100", "12.5": never "100.000", which the whole-number rule would read as 100 000.
+        form.stock.data = plain(product.stock)
+        form.quantity_step.data = plain(product.quantity_step)
     if form.validate_on_submit():
         try:
             services.update_product(product, _product_data(form), _uploads("photos"))
@@ -231,7 +235,8 @@ def photo_delete(slug: str | None, product_id: int, photo_id: int):
 
 
 def _product_data(form: ProductForm) -> dict:
-    return {name: getattr(form, name).data for name in services.PRODUCT_FIELDS}
+    return {name: getattr(form, name).data
+            for name in (*services.PRODUCT_FIELDS, "quantity_step")}
 
 
 # --- CSV -----------------------------------------------------------------------------------

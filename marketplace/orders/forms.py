@@ -63,6 +63,7 @@ class SaleForm(OnceForm):
     """The confirm step of a booth sale: how the buyer pays."""
 
     method = RadioField(_l("Khách trả bằng"), choices=[], validate_choice=False, default="cash")
+    cash_given = StringField(_l("Khách đưa (tiền mặt)"))
 
 
 def sale_form_for(options: list[str], **kwargs) -> SaleForm:

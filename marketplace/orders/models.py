@@ -97,6 +97,10 @@ class Order(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # A booth cash sale: what the buyer handed over (change = cash_given - total). The receipt
+    # token opens the public read-only receipt (/r/<token>); unguessable, one per order.
+    cash_given: Mapped[int | None] = mapped_column(sa.BigInteger)
+    receipt_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True, index=True)
 
     checkout: Mapped[Checkout | None] = relationship(back_populates="orders")
     stall: Mapped[Stall] = relationship()
@@ -144,7 +148,7 @@ class OrderLine(db.Model):
     unit: Mapped[str] = mapped_column(sa.String(16))
     unit_price: Mapped[int] = mapped_column(sa.BigInteger)
     net_weight_kg: Mapped[Decimal] = mapped_column(sa.Numeric(10, 3))
-    quantity: Mapped[int]
+    quantity: Mapped[Decimal] = mapped_column(sa.Numeric(12, 3))  # in the unit; 1.5 kg is 1.5
     line_total: Mapped[int] = mapped_column(sa.BigInteger)
 
     order: Mapped[Order] = relationship(back_populates="lines")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,16 +18,25 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace import phones
+from marketplace.catalog import quantities as qty_rules
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.delivery import services as delivery
 from marketplace.errors import Conflict, DomainError, OutOfStock, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
-from marketplace.formatting import format_number, format_vnd, local_day_bounds, vn_today
+from marketplace.formatting import (
+    format_number,
+    format_vnd,
+    format_weight,
+    local_day_bounds,
+    vn_today,
+)
 from marketplace.messages import services as messages
 from marketplace.once import services as once_svc
+from marketplace.orders import booth as cash_desk
 from marketplace.orders.models import (
     CHECKOUT_CODE_LENGTH,
     ORDER_CODE_LENGTH,
@@ -48,7 +56,7 @@ from marketplace.sanitize import clean_text, int_arg, secret_matches
 
 log = logging.getLogger(__name__)
 
-MAX_QUANTITY = 10_000
+MAX_QUANTITY = qty_rules.MAX_QUANTITY
 CASH, VIETQR, CARD = "cash", "vietqr", "card"
 UNPAID_METHODS = (VIETQR, CARD)  # online orders paid this way expire when left unpaid
 _WRITE_ATTEMPTS = 3  # a random code may collide with an existing one: try again
@@ -86,28 +94,23 @@ class StaleCart(DomainError):
 # --- input ------------------------------------------------------------------------------------
 
 
-def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) -> int:
-    """Read a typed quantity of whole selling units (1..10 000), or explain what is wrong."""
-    text = str(raw if raw is not None else "").strip()
-    if text == "":
-        if allow_zero:
-            return 0
-        raise ValidationError(field, _("Vui lòng nhập số lượng."))
-    if re.fullmatch(r"[+-]?\d*[.,]\d*", text) and any(c.isdigit() for c in text):
-        raise ValidationError(field, _("Số lượng phải là số nguyên (tính theo đơn vị bán)."))
-    if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValidationError(field, _("Số lượng phải là một số."))
-    if text.startswith("-"):
-        raise ValidationError(field, _("Số lượng không được âm."))
-    digits = text.lstrip("+").lstrip("0") or "0"
-    if len(digits) > 6 or int(digits) > MAX_QUANTITY:
-        raise ValidationError(
-            field, _("Số lượng tối đa là %(n)s.", n=format_number(MAX_QUANTITY))
-        )
-    qty = int(digits)
-    if qty == 0 and not allow_zero:
-        raise ValidationError(field, _("Số lượng phải lớn hơn 0."))
-    return qty
+def parse_quantity(raw, *, field: str = "quantity", allow_zero: bool = False) -> Decimal:
+    """Read a typed quantity (0 < q <= 10 000, '1,5' or '1.5'); the product checks the rest.
+
+    The rule (decimal marks, 3 places, pieces whole, steps) is in catalog.quantities.
+    """
+    return qty_rules.parse_amount(raw, field=field, allow_zero=allow_zero)
+
+
+def check_quantity(product: Product | CartProduct, qty: Decimal, field: str) -> None:
+    """Refuse part of a piece, or a weight off the product's selling step."""
+    qty_rules.check_quantity(qty, product.unit, product.quantity_step, product.name, field)
+
+
+def _cart_qty(qty: Decimal) -> int | str:
+    """A quantity as the cart cookie keeps it: 2 stays a number, 1.5 becomes '1.5'."""
+    qty = qty_rules.exact(qty)
+    return int(qty) if qty == qty.to_integral_value() else qty_rules.plain(qty)
 
 
 def parse_id(raw, field: str = "product_id") -> int:
@@ -165,7 +168,7 @@ def _latest_best_before(product_id) -> sa.Select:
 @dataclass
 class CartLine:
     product: Product | CartProduct
-    quantity: int
+    quantity: Decimal
     line_total: int
 
 
@@ -225,7 +228,14 @@ def _open_booths(stall_ids, now: datetime) -> dict[int, FairStall]:
     return booths
 
 
-def add_to_cart(cart: dict, product_id, quantity) -> tuple[dict, Product, int]:
+def _in_cart(cart: dict, key: str) -> Decimal:
+    try:
+        return qty_rules.read_number((cart.get(key) or [0])[0], "quantity") or Decimal(0)
+    except (ValidationError, TypeError, IndexError):
+        return Decimal(0)  # a damaged cookie entry counts as nothing
+
+
+def add_to_cart(cart: dict, product_id, quantity) -> tuple[dict, Product, Decimal]:
     """Add units of a product to a cart; return the new cart, the product and the quantity."""
     pid = parse_id(product_id)
     qty = parse_quantity(quantity)
@@ -233,8 +243,8 @@ def add_to_cart(cart: dict, product_id, quantity) -> tuple[dict, Product, int]:
     reason = _not_sellable_reason(product)
     if reason:
         raise ValidationError("product_id", reason)
-    in_cart = int((cart.get(str(pid)) or [0])[0])
-    wanted = in_cart + qty
+    check_quantity(product, qty, "quantity")
+    wanted = _in_cart(cart, str(pid)) + qty
     if wanted > MAX_QUANTITY:
         raise ValidationError(
             "quantity", _("Số lượng tối đa là %(n)s.", n=format_number(MAX_QUANTITY))
@@ -242,7 +252,7 @@ def add_to_cart(cart: dict, product_id, quantity) -> tuple[dict, Product, int]:
     if wanted > product.stock:
         raise OutOfStock(product.name, product.stock)
     new_cart = dict(cart)
-    new_cart[str(pid)] = [wanted, product.price]
+    new_cart[str(pid)] = [_cart_qty(wanted), product.price]
     return new_cart, product, qty
 
 
@@ -255,8 +265,11 @@ def update_cart(cart: dict, quantities: dict[str, str]) -> dict:
         qty = parse_quantity(raw, field=f"qty_{key}", allow_zero=True)
         if qty == 0:
             new_cart.pop(key, None)
-        else:
-            new_cart[key] = [qty, cart[key][1]]
+            continue
+        product = db.session.get(Product, int_arg(key) or 0)
+        if product is not None:
+            check_quantity(product, qty, f"qty_{key}")
+        new_cart[key] = [_cart_qty(qty), cart[key][1]]
     return new_cart
 
 
@@ -310,10 +323,11 @@ class CartProduct:
     unit: str
     price: int
     net_weight_kg: Decimal
-    stock: int
+    stock: Decimal
     active: bool
     stall: CartStall
     best_before: date | None = None  # of the newest batch: past it, the product is not sold
+    quantity_step: Decimal = qty_rules.ONE
 
 
 @functools.cache
@@ -325,7 +339,7 @@ def _cart_query() -> sa.Select:
     return (
         sa.select(
             p.c.id, p.c.stall_id, p.c.code, p.c.name, p.c.unit, p.c.price, p.c.net_weight_kg,
-            p.c.stock, p.c.active,
+            p.c.stock, p.c.active, p.c.quantity_step,
             s.c.name.label("stall_name"), s.c.active.label("stall_active"), s.c.bank_bin,
             s.c.bank_account_number,
             fs.c.booth_number, f.c.id.label("fair_id"), f.c.name.label("fair_name"),
@@ -354,8 +368,9 @@ def _cart_products(ids, now: datetime) -> tuple[dict[int, CartProduct], dict[int
                 row.stall_id, row.stall_name, row.stall_active,
                 bool(row.bank_bin and row.bank_account_number))
         products[row.id] = CartProduct(row.id, row.stall_id, row.code, row.name, row.unit,
-                                       row.price, row.net_weight_kg, row.stock, row.active,
-                                       stall, row.best_before)
+                                       row.price, row.net_weight_kg,
+                                       qty_rules.exact(row.stock), row.active, stall,
+                                       row.best_before, qty_rules.exact(row.quantity_step))
         if row.fair_id is not None:
             seen = booths.get(row.stall_id)
             if seen is None or row.fair_starts_at < seen.fair.starts_at:  # the earliest fair
@@ -369,12 +384,13 @@ def _cart_products(ids, now: datetime) -> tuple[dict[int, CartProduct], dict[int
 def review_cart(cart: dict, now: datetime | None = None) -> CartView:
     """Price the cart by stall from today's products, noting and fixing anything stale."""
     now = now or utcnow()
-    entries: dict[int, tuple[int, int | None]] = {}
+    entries: dict[int, tuple[Decimal, int | None]] = {}
     for key, value in (cart or {}).items():
         try:
-            qty, price = int(value[0]), (int(value[1]) if value[1] is not None else None)
+            qty = qty_rules.read_number(value[0], "quantity") or Decimal(0)
+            price = int(value[1]) if value[1] is not None else None
             pid = int(key)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, KeyError, ValidationError):
             continue  # a damaged cookie entry is simply dropped
         if 0 < qty <= MAX_QUANTITY:
             entries[pid] = (qty, price)
@@ -394,13 +410,14 @@ def review_cart(cart: dict, now: datetime | None = None) -> CartView:
             continue
         if qty > product.stock:
             notices.append(_("“%(name)s” chỉ còn %(n)s, giỏ đã được cập nhật.",
-                             name=product.name, n=product.stock))
+                             name=product.name, n=format_weight(product.stock)))
             qty = product.stock
         if seen_price is not None and seen_price != product.price:
             notices.append(_("Giá “%(name)s” đã đổi từ %(old)s thành %(new)s.", name=product.name,
                              old=format_vnd(seen_price), new=format_vnd(product.price)))
-        clean[str(pid)] = [qty, product.price]
-        by_stall[product.stall_id].append(CartLine(product, qty, product.price * qty))
+        clean[str(pid)] = [_cart_qty(qty), product.price]
+        by_stall[product.stall_id].append(
+            CartLine(product, qty, qty_rules.line_total(product.price, qty)))
     groups = []
     for lines in sorted(by_stall.values(), key=lambda ls: ls[0].product.stall.name):
         stall = lines[0].product.stall
@@ -422,7 +439,7 @@ class OrderDraft:
     """Everything needed to write one order, already validated."""
 
     stall_id: int
-    lines: list[tuple[Product | CartProduct, int]]
+    lines: list[tuple[Product | CartProduct, Decimal]]
     channel: str
     fulfilment: str
     payment_method: str = CASH
@@ -436,6 +453,7 @@ class OrderDraft:
     note: str = ""
     created_by_id: int | None = None
     paid_method: str | None = None  # record a payment of the whole total with this method
+    cash_given: int | None = None  # a booth cash sale: what the buyer handed over
     statuses: list[str] = field(default_factory=lambda: [OrderStatus.PLACED.value])
 
 
@@ -447,6 +465,7 @@ class PlacedOrder:
     total: int
     payment_method: str
     stall_name: str
+    receipt_token: str | None = None
 
 
 @dataclass
@@ -463,12 +482,13 @@ def _take_stock_stmt() -> sa.Update:
         sa.update(product)
         .where(product.c.id == sa.bindparam("pid"), product.c.stock >= qty,
                product.c.active.is_(True))
-        .values(stock=product.c.stock - qty, updated_at=sa.bindparam("now"))
+        # Rounded to the gram: SQLite does this arithmetic in floating point.
+        .values(stock=sa.func.round(product.c.stock - qty, 3), updated_at=sa.bindparam("now"))
         .returning(product.c.stock)
     )
 
 
-def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int, str],
+def _take_stock(conn: sa.Connection, quantities: dict[int, Decimal], names: dict[int, str],
                 now: datetime) -> bool:
     """Take stock line by line with a conditional UPDATE, in product-id order (no deadlocks).
 
@@ -480,7 +500,7 @@ def _take_stock(conn: sa.Connection, quantities: dict[int, int], names: dict[int
     for pid in sorted(quantities):
         left = conn.execute(
             _take_stock_stmt(), {"pid": pid, "qty": quantities[pid], "now": now}).scalar()
-        sold_out = sold_out or left == 0
+        sold_out = sold_out or (left is not None and qty_rules.exact(left) == 0)
         if left is None:
             db.session.rollback()
             row = db.session.execute(
@@ -518,19 +538,20 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
     and the unit of work was most of its cost. The form's one-time key, when given, is the
     transaction's first row, so a repeat waits for this one and then finds its result.
     """
-    quantities: dict[int, int] = defaultdict(int)
+    quantities: dict[int, Decimal] = defaultdict(Decimal)
     names: dict[int, str] = {}
     prepared = []  # per draft: (draft, line rows, total, stall name)
     for draft in drafts:
         lines = []
         for product, qty in draft.lines:
+            qty = qty_rules.exact(qty)
             quantities[product.id] += qty
             names[product.id] = product.name
             # Price, unit and weight are snapshotted: later edits of the product change nothing.
             lines.append({"product_id": product.id, "product_name": product.name,
                           "unit": product.unit, "unit_price": product.price,
                           "net_weight_kg": product.net_weight_kg, "quantity": qty,
-                          "line_total": product.price * qty})
+                          "line_total": qty_rules.line_total(product.price, qty)})
         total = sum(line["line_total"] for line in lines) + draft.delivery_fee
         prepared.append((draft, lines, total, draft.lines[0][0].stall.name))
     for attempt in range(_WRITE_ATTEMPTS):
@@ -558,6 +579,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
                 "paid_amount": total if draft.paid_method else 0,
                 "cancelled_at": None, "cancel_reason": None,
                 "created_by_id": draft.created_by_id,
+                "cash_given": draft.cash_given, "receipt_token": cash_desk.new_receipt_token(),
             })
             by_id = draft.created_by_id or draft.customer_id
             events = [{"status": s, "at": now, "by_id": by_id, "note": ""}
@@ -580,7 +602,7 @@ def _write(drafts: list[OrderDraft], checkout_fields: dict | None,
             invalidate_product_pages()
         return Placed(checkout_code, [
             PlacedOrder(order_id, row["code"], row["access_token"], total,
-                        draft.payment_method, stall_name)
+                        draft.payment_method, stall_name, row["receipt_token"])
             for order_id, row, (draft, _lines, total, stall_name)
             in zip(order_ids, orders, prepared, strict=True)
         ])
@@ -642,7 +664,8 @@ def _replay_placed(ref: str) -> Placed:
     else:
         stmt = stmt.where(Order.code == code)
     return Placed(code if kind == "checkout" else None, [
-        PlacedOrder(o.id, o.code, o.access_token, o.total, o.payment_method, o.stall.name)
+        PlacedOrder(o.id, o.code, o.access_token, o.total, o.payment_method, o.stall.name,
+                    o.receipt_token)
         for o in db.session.scalars(stmt)
     ])
 
@@ -743,15 +766,16 @@ def _tell(send, *args) -> None:
 class Quote:
     lines: list[CartLine]
     total: int
-    quantities: dict[int, int]
+    quantities: dict[int, Decimal]
 
 
-def sellable_products(stall: Stall) -> list[Product]:
-    """The stall's active products, by name, for the sale screens."""
-    return list(db.session.scalars(
-        sa.select(Product).where(Product.stall_id == stall.id, Product.active.is_(True))
-        .order_by(Product.name)
-    ))
+def sellable_products(stall: Stall, query: str = "") -> list[Product]:
+    """The stall's active products, by name; a query matches names with or without accents."""
+    stmt = (sa.select(Product).where(Product.stall_id == stall.id, Product.active.is_(True))
+            .order_by(Product.name))
+    for word in search_key(query).split()[:5]:  # "vai thieu" finds "Vải thiều"
+        stmt = stmt.where(Product.search_text.contains(word, autoescape=True))
+    return list(db.session.scalars(stmt))
 
 
 def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
@@ -777,9 +801,11 @@ def quote_sale(stall: Stall, raw_quantities: dict[int, str]) -> Quote:
         reason = _not_sellable_reason(product)
         if reason:
             raise ValidationError(f"qty_{pid}", reason)
+        check_quantity(product, wanted[pid], f"qty_{pid}")
         if wanted[pid] > product.stock:
             raise OutOfStock(product.name, product.stock)
-        lines.append(CartLine(product, wanted[pid], product.price * wanted[pid]))
+        lines.append(CartLine(product, wanted[pid],
+                              qty_rules.line_total(product.price, wanted[pid])))
     return Quote(lines, sum(ln.line_total for ln in lines), wanted)
 
 
@@ -788,20 +814,28 @@ def sale_payment_options(stall: Stall) -> list[str]:
     return [CASH, VIETQR] if stall.has_bank_account else [CASH]
 
 
-def record_booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, *,
-                      seller_id: int, once: once_svc.Once,
-                      now: datetime | None = None) -> PlacedOrder:
-    """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR."""
+def record_booth_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], method: str, *,
+                      seller_id: int, once: once_svc.Once, now: datetime | None = None,
+                      cash_given: str | int | None = None) -> PlacedOrder:
+    """Record a sale at the booth once: paid in cash now (fulfilled), or awaiting a transfer QR.
+
+    Quantities may be typed text ('1,5') or Decimals. cash_given is what the buyer handed over
+    for a cash sale (optional; less than the total is refused): the receipt shows the change.
+    """
     return once_svc.run_once(
-        once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now),
+        once, lambda: _booth_sale(stall, raw_quantities, method, seller_id, once, now,
+                                  cash_given),
         lambda ref: _replay_placed(ref).orders[0])
 
 
-def _booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, seller_id: int,
-                once: once_svc.Once, now: datetime | None) -> PlacedOrder:
+def _booth_sale(stall: Stall, raw_quantities: dict[int, str | Decimal], method: str,
+                seller_id: int, once: once_svc.Once, now: datetime | None,
+                cash_given: str | int | None = None) -> PlacedOrder:
     quote = quote_sale(stall, raw_quantities)
     if method not in sale_payment_options(stall):
         raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
+    given = cash_desk.parse_cash_given(cash_given) if method == CASH else None
+    cash_desk.change_due(quote.total, given)  # refuses an amount short of the total
     booth = _open_booths([stall.id], now or utcnow()).get(stall.id)
     fair_id = booth.fair_id if booth else None
     cash = method == CASH
@@ -809,7 +843,7 @@ def _booth_sale(stall: Stall, raw_quantities: dict[int, str], method: str, selle
         stall_id=stall.id, lines=[(ln.product, ln.quantity) for ln in quote.lines],
         channel=Channel.FAIR.value, fair_id=fair_id, pickup_fair_id=fair_id,
         fulfilment=Fulfilment.BOOTH_PICKUP.value, payment_method=method,
-        created_by_id=seller_id, paid_method=CASH if cash else None,
+        created_by_id=seller_id, paid_method=CASH if cash else None, cash_given=given,
         statuses=[OrderStatus.PLACED.value, OrderStatus.FULFILLED.value] if cash
         else [OrderStatus.PLACED.value],
     )
@@ -926,11 +960,13 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
             for line in sorted(order.lines, key=lambda ln: ln.product_id):
                 stock = db.session.execute(
                     sa.update(Product).where(Product.id == line.product_id)
-                    .values(stock=Product.stock + line.quantity)
+                    .values(stock=sa.func.round(Product.stock + line.quantity, 3))
                     .returning(Product.stock)
                     .execution_options(synchronize_session=False)
                 ).scalar()
-                back_on_sale = back_on_sale or stock == line.quantity  # it had sold out
+                # it had sold out
+                back_on_sale = back_on_sale or (
+                    qty_rules.exact(stock) == qty_rules.exact(line.quantity))
             refund_on_cancel(order, by_id)
         elif (new_status == OrderStatus.FULFILLED and order.payment_method == CASH
               and order.paid_amount < order.total):
@@ -1136,7 +1172,7 @@ def seller_fairs(owner_id: int) -> list[Fair]:
 class PackedProduct:
     name: str
     unit: str
-    quantity: int
+    quantity: Decimal
     orders: int
 
 
@@ -1166,8 +1202,9 @@ def packing_list(owner_id: int, fair_id: int) -> PackingList | None:
     for order in orders:
         for line in order.lines:
             key = (line.product_id, line.unit)
-            packed = totals.setdefault(key, PackedProduct(line.product_name, line.unit, 0, 0))
-            packed.quantity += line.quantity
+            packed = totals.setdefault(key, PackedProduct(line.product_name, line.unit,
+                                                                 Decimal(0), 0))
+            packed.quantity += qty_rules.exact(line.quantity)
             packed.orders += 1
     products = sorted(totals.values(), key=lambda p: p.name)
     return PackingList(fair, orders, products)

@@ -35,6 +35,7 @@ from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
 from marketplace.once import services as once
 from marketplace.once.forms import request_once
+from marketplace.orders import booth as cash_desk
 from marketplace.orders import labels
 from marketplace.orders import services as svc
 from marketplace.orders.forms import (
@@ -46,6 +47,7 @@ from marketplace.orders.forms import (
 )
 from marketplace.payments.forms import new_cash_form
 from marketplace.payments.services import money_summary
+from marketplace.provenance.qr import qr_png
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)
@@ -396,16 +398,28 @@ def pos():
     stall, stalls = _seller_stall()
     if stall is None:
         return _no_stall()
+    query = (request.args.get("q") or "")[:80]
+    # The sale just made (?sold=<code>), shown with its receipt QR: this stall's only.
+    sold = cash_desk.stall_sale(stall.id, request.args.get("sold"))
     return render_template("orders/pos.html", stall=stall, stalls=stalls,
-                           products=svc.sellable_products(stall), quantities={},
-                           form=EmptyForm(), booth=current_booth(stall.id))
+                           products=svc.sellable_products(stall, query), quantities={},
+                           form=EmptyForm(), booth=current_booth(stall.id), query=query,
+                           sold=sold)
 
 
 def _pos_again(stall, stalls, message: str, code: int):
     flash(message, "error")
     return render_template("orders/pos.html", stall=stall, stalls=stalls,
                            products=svc.sellable_products(stall), quantities=_quantities(),
-                           form=EmptyForm(), booth=current_booth(stall.id)), code
+                           form=EmptyForm(), booth=current_booth(stall.id), query="",
+                           sold=None), code
+
+
+def _confirm_again(stall, quote, message: str):
+    form = sale_form_for(svc.sale_payment_options(stall))
+    form.cash_given.errors = [message]
+    return render_template("orders/pos_confirm.html", stall=stall, quote=quote, form=form,
+                           quick=cash_desk.quick_amounts(quote.total)), 400
 
 
 @bp.post("/seller/pos/confirm")
@@ -419,7 +433,8 @@ def pos_confirm():
     except DomainError as exc:
         return _pos_again(stall, stalls, exc.message, exc.status_code)
     form = sale_form_for(svc.sale_payment_options(stall))
-    return render_template("orders/pos_confirm.html", stall=stall, quote=quote, form=form)
+    return render_template("orders/pos_confirm.html", stall=stall, quote=quote, form=form,
+                           quick=cash_desk.quick_amounts(quote.total))
 
 
 @bp.post("/seller/pos/sell")
@@ -428,11 +443,22 @@ def pos_sell():
     stall, stalls = _seller_stall()
     if stall is None:
         return _no_stall()
-    method = request.form.get("method", "cash")
+    # A quick-amount button posts its note as "given" (a cash sale by definition); otherwise
+    # the typed amount, if any.
+    given = request.form.get("given") or request.form.get("cash_given")
+    method = "cash" if request.form.get("given") else request.form.get("method", "cash")
     try:
         placed = svc.record_booth_sale(
             stall, _quantities(), method, seller_id=current_user.id,
-            once=request_once(request.form.get("once_key"), once.BOOTH_SALE))
+            once=request_once(request.form.get("once_key"), once.BOOTH_SALE),
+            cash_given=given)
+    except ValidationError as exc:
+        if exc.field == "cash_given":  # short or mistyped: back to the confirm step
+            try:
+                return _confirm_again(stall, svc.quote_sale(stall, _quantities()), exc.reason)
+            except DomainError as again:
+                return _pos_again(stall, stalls, again.message, again.status_code)
+        return _pos_again(stall, stalls, exc.message, exc.status_code)
     except DomainError as exc:
         return _pos_again(stall, stalls, exc.message, exc.status_code)
     if placed.payment_method == svc.VIETQR:
@@ -444,7 +470,23 @@ def pos_sell():
         return redirect(url_for("orders.seller_order", code=placed.code), code=303)
     flash(_("Đã bán, thu tiền mặt %(total)s (đơn %(code)s).", total=format_vnd(placed.total),
             code=placed.code), "success")
-    return redirect(url_for("orders.pos", stall=stall.id), code=303)
+    return redirect(url_for("orders.pos", stall=stall.id, sold=placed.code), code=303)
+
+
+@bp.get("/r/<token>")
+def receipt(token: str):
+    """A sale's receipt for the buyer: public and read-only, found by its random token only."""
+    order = cash_desk.receipt_order(token) or abort(404)
+    url = url_for("orders.receipt", token=token, _external=True)
+    return render_template("orders/receipt.html", order=order, url=url,
+                           share=cash_desk.share_links(url, order.stall.name, order.total))
+
+
+@bp.get("/r/<token>/qr.png")
+def receipt_qr(token: str):
+    cash_desk.receipt_order(token) or abort(404)
+    png = qr_png(url_for("orders.receipt", token=token, _external=True), box_size=6)
+    return current_app.response_class(png, mimetype="image/png")
 
 
 @bp.route("/seller/orders/new", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +15,7 @@ from flask_babel import gettext as _
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
-from marketplace.formatting import format_vnd
+from marketplace.formatting import format_vnd, format_weight
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import unpaid_deadline
 from marketplace.payments import gateway
@@ -89,21 +90,23 @@ def session_expiry(orders: list[Order], now: datetime) -> datetime:
     return max(target, now + timedelta(minutes=STRIPE_MIN_MINUTES)).replace(microsecond=0)
 
 
+def _line_item(line) -> dict:
+    """A whole quantity as units; a weighed one (1,5 kg) as one item at its line total."""
+    qty = Decimal(line.quantity)
+    if qty == qty.to_integral_value():
+        name, amount, count = f"{line.product_name} ({line.unit})", line.unit_price, int(qty)
+    else:
+        name = f"{line.product_name} ({format_weight(qty)} {line.unit})"
+        amount, count = line.line_total, 1
+    return {"price_data": {"currency": "vnd", "unit_amount": int(amount),
+                           "product_data": {"name": name}}, "quantity": count}
+
+
 def _line_items(order: Order) -> list[dict]:
     lines = list(order.lines)
     fee = int(order.delivery_fee or 0)
     if lines and sum(line.line_total for line in lines) + fee == order.total:
-        items = [
-            {
-                "price_data": {
-                    "currency": "vnd",
-                    "unit_amount": int(line.unit_price),
-                    "product_data": {"name": f"{line.product_name} ({line.unit})"},
-                },
-                "quantity": int(line.quantity),
-            }
-            for line in lines
-        ]
+        items = [_line_item(line) for line in lines]
         if fee:  # the delivery fee is part of what the card pays
             items.append({"price_data": {
                 "currency": "vnd", "unit_amount": fee,

@@ -25,7 +25,7 @@ from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order, OrderLine
 from marketplace.payments.models import Payment, PaymentKind, counts_in_figures
 from marketplace.provenance.models import ScanEvent
-from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds
+from marketplace.reports.sql import as_date, kg, local_day, local_hour, num, period_bounds, qty
 from marketplace.sanitize import date_in_range
 
 ORDER_CHANNELS = ("fair", "online", "livestream")
@@ -41,6 +41,10 @@ _confirmed = sa.and_(_live, sa.or_(Order.paid_amount >= Order.total, Order.statu
 # backends and much cheaper than NUMERIC arithmetic on PostgreSQL.
 _line_grams = sa.cast(sa.func.round(OrderLine.quantity * OrderLine.net_weight_kg * 1000),
                       sa.BigInteger)
+
+# Quantities likewise, as whole thousandths of the selling unit (1,5 kg -> 1500): exact sums
+# of weighed sales on both backends (SQLite holds NUMERIC as floating point).
+_line_milli = sa.cast(sa.func.round(OrderLine.quantity * 1000), sa.BigInteger)
 
 _imp = ImportedSaleLine
 _imp_net_qty = _imp.qty - _imp.returned_qty
@@ -277,7 +281,7 @@ def _line_facts(scope: Scope, hours: bool) -> sa.Select:
         OrderLine.product_id.label("product_id"),
         Product.category.label("category"),
         OrderLine.unit.label("unit"),
-        OrderLine.quantity.label("qty"),
+        _line_milli.label("qty"),
         OrderLine.line_total.label("vnd"),
         _line_grams.label("grams"),
         with_product=True,
@@ -356,7 +360,7 @@ def _imported_facts(scope: Scope) -> sa.Select | None:
         _imp.product_id.label("product_id"),
         Product.category.label("category"),
         sa.func.coalesce(Product.unit, "").label("unit"),
-        _imp_net_qty.label("qty"),
+        (_imp_net_qty * 1000).label("qty"),
         _imp_net_vnd.label("vnd"),
         _imp_grams.label("grams"),
         _imp.net_amount.label("amount"),
@@ -514,7 +518,7 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         "returned_kg": Decimal("0.000"),
         "orders": num(row[2]),
         "orders_cancelled": num(row[3]),
-        "quantity": num(row[4]),
+        "quantity": qty(row[4]),
         "kg": kg(row[5]),
         "paid_vnd": num(row[6]),
         "unpaid_vnd": num(row[7]),
@@ -548,7 +552,7 @@ def _totals(facts: Facts, units: list[dict] | None = None, ledger: dict | None =
         result["returned_kg"] = kg(i[7])
         result["imported_orders"] = num(i[3])
         result["orders"] += num(i[3])
-        result["quantity"] += num(i[4])
+        result["quantity"] += qty(i[4])
         result["kg"] += kg(i[5])
         result["imported_vnd"] = num(i[6])
     result["sales_vnd"] = result["gross_vnd"] - result["cancelled_vnd"]
@@ -693,7 +697,7 @@ def _breakdowns(facts: Facts, names) -> dict[str, list[dict]]:
         # vnd: live sales after returns; net_vnd: after refunds too (rows add up to the
         # report's net revenue).
         result[dim].append({
-            "key": dims[dim][2](key), "orders": num(orders), "quantity": num(items),
+            "key": dims[dim][2](key), "orders": num(orders), "quantity": qty(items),
             "vnd": num(vnd), "kg": kg(grams), "cancelled_vnd": num(cancelled),
             "returned_vnd": num(returned), "refunded_vnd": num(refunded),
             "net_vnd": num(vnd) - num(refunded), "delivery_fee_vnd": num(fees),

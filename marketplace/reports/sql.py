@@ -53,6 +53,12 @@ def kg(grams) -> Decimal:
     return (Decimal(int(grams or 0)) / 1000).quantize(KG)
 
 
+def qty(thousandths) -> int | Decimal:
+    """Turn a SQL sum of quantities in thousandths into the quantity: 3000 -> 3, 1500 -> 1.5."""
+    q = (Decimal(int(thousandths or 0)) / 1000).quantize(KG)
+    return int(q) if q == q.to_integral_value() else q
+
+
 def num(value) -> int:
     """Turn a SQL sum of integers (or None) into an int."""
     return int(value or 0)

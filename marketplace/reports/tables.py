@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.categories import category_label
+from marketplace.catalog.quantities import exact
 from marketplace.formatting import (
     format_date,
     format_datetime_local,
@@ -56,7 +57,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("int", "vnd", "kg", "percent", "hour")
+        return self.kind in ("int", "qty", "vnd", "kg", "percent", "hour")
 
     def display(self, row) -> str:
         """Format the cell for an HTML page (Vietnamese number style)."""
@@ -65,7 +66,7 @@ class Column:
             return ""
         if self.kind == "vnd":
             return format_vnd(value)
-        if self.kind == "kg":
+        if self.kind in ("kg", "qty"):  # a quantity as exact as sold: 3, 1,5 (kg)
             return format_weight(value)
         if self.kind == "int":
             return format_number(value)
@@ -92,6 +93,9 @@ class Column:
             return label(self.kind, value)
         if self.kind == "kg":
             return float(value)
+        if self.kind == "qty":
+            q = exact(value)
+            return int(q) if q == q.to_integral_value() else float(q)
         if self.kind == "datetime":
             return format_datetime_local(value)
         if self.kind == "hour":
@@ -110,7 +114,7 @@ class Table:
 
 _SALES = (
     Column("orders", _l("Số đơn"), "int"),
-    Column("quantity", _l("Số lượng"), "int"),
+    Column("quantity", _l("Số lượng"), "qty"),
     Column("kg", _l("Khối lượng (kg)"), "kg"),
     Column("vnd", _l("Doanh số (đ)"), "vnd"),
     Column("cancelled_vnd", _l("Đã hủy (đ)"), "vnd"),
@@ -181,7 +185,7 @@ TABLES: dict[str, Table] = {t.key: t for t in (
     Table("lines", _l("Chi tiết dòng đơn hàng"), (
         Column("code", _l("Mã đơn")), Column("placed_at", _l("Thời gian"), "datetime"),
         Column("stall", _l("Gian hàng")), Column("product", _l("Sản phẩm")),
-        Column("unit", _l("Đơn vị")), Column("quantity", _l("Số lượng"), "int"),
+        Column("unit", _l("Đơn vị")), Column("quantity", _l("Số lượng"), "qty"),
         Column("net_weight_kg", _l("Khối lượng/đơn vị (kg)"), "kg"),
         Column("unit_price", _l("Đơn giá (đ)"), "vnd"),
         Column("line_total", _l("Thành tiền (đ)"), "vnd"),

@@ -9,22 +9,26 @@
     function update() {
       var sum = 0;
       inputs.forEach(function (input) {
-        var q = parseInt(input.value, 10);
+        var q = parseFloat((input.value || "").replace(",", "."));
         var price = parseInt(input.closest("li").querySelector("[data-price]").dataset.price, 10);
-        if (q > 0) { sum += q * price; }
+        // Like the server: each line rounded once to whole dong (half up).
+        if (q > 0) { sum += Math.round(Math.round(q * 1000) * price / 1000); }
       });
       if (totalBox) { totalBox.hidden = false; totalBox.querySelector(".price").textContent = fmt(sum); }
     }
     inputs.forEach(function (input) {
+      // Weighed products step by their selling step (0,1 or 0,5 kg), in grams to stay exact.
+      var step = Math.round((parseFloat(input.step) || 1) * 1000);
       [[-1, "−"], [1, "+"]].forEach(function (pair) {
         var b = document.createElement("button");
         b.type = "button"; b.className = "step"; b.textContent = pair[1];
-        b.setAttribute("aria-label", (pair[0] < 0 ? "-1 " : "+1 ") + input.id);
+        b.setAttribute("aria-label", (pair[0] < 0 ? "-" : "+") + step / 1000 + " " + input.id);
         b.addEventListener("click", function () {
-          var max = parseInt(input.max, 10);
-          var q = Math.max(0, (parseInt(input.value, 10) || 0) + pair[0]);
+          var max = Math.round(parseFloat(input.max) * 1000);
+          var now = Math.round((parseFloat((input.value || "").replace(",", ".")) || 0) * 1000);
+          var q = Math.max(0, now + pair[0] * step);
           if (!isNaN(max)) { q = Math.min(q, max); }
-          input.value = q || "";
+          input.value = q ? q / 1000 : "";
           update();
         });
         if (pair[0] < 0) { input.before(b); } else { input.after(b); }

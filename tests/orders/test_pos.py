@@ -110,7 +110,7 @@ def test_sale_without_an_open_fair_is_still_recorded(client, auth):
 def test_bad_quantities_on_the_sale_screen(client, auth):
     seller, _stall, _fair, rice, sauce = _seller_at_fair()
     auth.login(seller)
-    cases = {"1.5": "Số lượng phải là số nguyên", "-1": "Số lượng không được âm.",
+    cases = {"1.5": "bán theo túi: số lượng phải là số nguyên", "-1": "Số lượng không được âm.",
              "x": "Số lượng phải là một số.", "20000": "Số lượng tối đa là 10.000."}
     for raw, message in cases.items():
         response = client.post("/seller/pos/confirm", data={f"qty_{rice.id}": raw})
@@ -186,3 +186,39 @@ def test_manual_order_with_errors_saves_nothing(client, auth):
     assert "Vui lòng nhập họ tên khách." in response.get_data(as_text=True)
     assert 'value="1"' in response.get_data(as_text=True)  # typed quantities are kept
     assert _count_orders() == 0
+
+
+def test_search_finds_a_product_without_accents_and_without_javascript(client, auth):
+    seller, stall, _fair, rice, sauce = _seller_at_fair()
+    lychee = make_product(stall, name="Vải thiều Lục Ngạn", unit="kg")
+    auth.login(seller)
+    html = client.get("/seller/pos?q=VAI+thieu").get_data(as_text=True)
+    assert f'name="qty_{lychee.id}"' in html
+    assert f'name="qty_{rice.id}"' not in html and f'name="qty_{sauce.id}"' not in html
+    assert 'value="VAI thieu"' in html
+    html = client.get("/seller/pos?q=xyz").get_data(as_text=True)
+    assert "Không tìm thấy sản phẩm nào khớp “xyz”." in html
+
+
+def test_the_booth_screen_folds_the_menu_and_keeps_the_charge_bar(client, auth):
+    seller, *_rest = _seller_at_fair()
+    auth.login(seller)
+    html = client.get("/seller/pos").get_data(as_text=True)
+    assert '<details class="booth-menu"><summary>Menu</summary>' in html
+    assert '<div class="pos-bar">' in html
+    assert "js/booth.js" in html
+
+
+def test_the_booth_screen_with_sixty_products_loads_under_100_kb(client, auth):
+    import re
+
+    seller, stall, *_rest = _seller_at_fair()
+    for n in range(58):
+        make_product(stall, name=f"Sản phẩm đặc sản số {n}", price=10_000 + n)
+    auth.login(seller)
+    html = client.get("/seller/pos").get_data()
+    assert html.count(b'class="pos-row"') == 60
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js))', html)
+    assert {b"/static/css/orders.css", b"/static/js/pos.js", b"/static/js/booth.js"} <= set(assets)
+    total = len(html) + sum(len(client.get(a.decode()).get_data()) for a in set(assets))
+    assert total < 100_000, total  # before compression: HTML, CSS and JS together

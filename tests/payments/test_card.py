@@ -232,3 +232,21 @@ def test_after_an_expired_session_a_new_one_gets_a_new_key(client, db, stripe_on
     assert resp.headers["Location"].endswith("cs_test_b2")
     [(request, _)] = stripe_on.log
     assert request.headers["Idempotency-Key"].startswith(f"cho40-checkout-{order.code}-2-")
+
+
+def test_a_weighed_line_is_charged_as_one_item_at_its_line_total(client, db, stripe_on,
+                                                                  bank_stall):
+    from decimal import Decimal
+
+    lychee = make_product(bank_stall, name="Vải thiều", price=33333, unit="kg")
+    order = make_order(bank_stall, [(lychee, Decimal("1.5"))])
+    assert order.total == 50000  # rounded once, half up
+    checkout = make_checkout([order])
+    stripe_on.expect_request("/v1/checkout/sessions", method="POST").respond_with_json(
+        _session_json(amount=50000))
+    assert client.post(f"/pay/{checkout.code}/card",
+                       data={"t": order.access_token}).status_code == 303
+    form = _form(stripe_on.log[0][0])
+    assert form["line_items[0][price_data][unit_amount]"] == ["50000"]
+    assert form["line_items[0][quantity]"] == ["1"]
+    assert form["line_items[0][price_data][product_data][name]"] == ["Vải thiều (1,5 kg)"]
