@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 import sqlalchemy as sa
-from PIL import Image, ImageDraw, ImageFont
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import build_user
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import gs1_check_digit
 from marketplace.catalog.models import Product, ProductImage, Stall
-from marketplace.catalog.text import account_holder_name, strip_accents
+from marketplace.catalog.pictures import product_picture
+from marketplace.catalog.text import account_holder_name
 from marketplace.extensions import db
+from marketplace.formatting import vn_today
 from marketplace.storage import save_image
 
 BG = "Bắc Giang"
@@ -37,8 +36,8 @@ NEW_SELLERS = [
     ("Hà Văn Quế", "0912000018"),
 ]
 
-_VIETGAP_LYCHEE = {"variety": "Vải thiều Thanh Hà", "planting_year": 2008,
-                   "harvest_start": date(2025, 6, 5), "harvest_end": date(2025, 7, 10)}
+# Harvest dates and lots follow the calendar: provenance/demo.py sets them from today.
+_VIETGAP_LYCHEE = {"variety": "Vải thiều Thanh Hà", "planting_year": 2008}
 
 # slug, name, commune, district, province, story, producer, bank (bin, number) or None, products
 # producer: (name, kind, address, growing area, growing-area code)
@@ -116,6 +115,8 @@ STALLS: list[dict] = [
               dict(_VIETGAP_LYCHEE)),
              ("Vải thiều hộp quà 5 kg", "trai-cay", "hộp", "5", 200000, 150,
               {**_VIETGAP_LYCHEE, "growing_area_code": "VN-BG-LN-0015"}),
+             ("Vải thiều cấp đông IQF túi 1 kg", "trai-cay", "túi", "1", 90000, 300,
+              {"variety": "Vải thiều Thanh Hà"}),
              ("Vải thiều sấy khô túi 1 kg", "trai-cay", "túi", "1", 120000, 100,
               {"variety": "Vải thiều Thanh Hà", "ocop_stars": 3, "ocop_year": 2021}),
              ("Mật ong hoa vải chai 500 ml", "khac", "chai", "0.7", 150000, 40, {}),
@@ -290,13 +291,6 @@ STALLS: list[dict] = [
          ]),
 ]
 
-CATEGORY_COLORS = {
-    "gao": "#c9a227", "trai-cay": "#c0392b", "gia-vi": "#a0522d", "banh-keo": "#d35400",
-    "bun-mien": "#b8860b", "rau-cu": "#2e8b57", "thit-trung": "#8e5b3a", "do-uong": "#1f7a3f",
-    "thu-cong": "#6d5843", "khac": "#7f6a93",
-}
-
-
 def demo_gtin(n: int) -> str:
     """A valid GTIN-13 under Vietnam's GS1 prefix 893 for the n-th demo product."""
     body = f"893600099{n:03d}"
@@ -304,21 +298,22 @@ def demo_gtin(n: int) -> str:
 
 
 def product_photo(name: str, category: str) -> bytes:
-    """Draw a square colored tile with the product's initials (no downloaded images)."""
-    words = [w for w in strip_accents(name).split() if w[:1].isalpha()]
-    initials = "".join(w[0] for w in words[:2]).upper() or "?"
-    image = Image.new("RGB", (400, 400), CATEGORY_COLORS.get(category, "#555555"))
-    draw = ImageDraw.Draw(image)
-    draw.text((200, 185), initials, fill="white", font=_font(170), anchor="mm")
-    draw.text((200, 345), strip_accents(name)[:30], fill="white", font=_font(21), anchor="mm")
-    out = io.BytesIO()
-    image.save(out, "PNG", compress_level=1)
-    return out.getvalue()
+    """A drawn picture of the product with its name (no downloaded images)."""
+    return product_picture(name, category)
 
 
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
+def _this_season(extras: dict) -> dict:
+    """Move a harvest given for one year onto the latest such harvest that has begun."""
+    start, end = extras.get("harvest_start"), extras.get("harvest_end")
+    if start is None:
+        return extras
+    today = vn_today()
+    shift = today.year - start.year - (1 if (start.month, start.day) > (today.month, today.day)
+                                       else 0)
+    extras["harvest_start"] = start.replace(year=start.year + shift)
+    if end is not None:
+        extras["harvest_end"] = end.replace(year=end.year + shift)
+    return extras
 
 
 def _seller(name: str, phone: str, password: str) -> User:
@@ -358,7 +353,7 @@ def _product(stall: Stall, spec: tuple) -> Product:
     )
     if product is not None:
         return product
-    extras = dict(extras)
+    extras = _this_season(dict(extras))
     if "gtin" in extras:
         extras["gtin"] = demo_gtin(extras["gtin"])
     product = Product(

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from marketplace.catalog.models import Stall
+from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.fairs.services import fold
-from marketplace.formatting import local_to_utc
+from marketplace.formatting import local_to_utc, vn_now
 
 PAST_FAIR = {
     "slug": "phien-cho-4-0-yen-dung-2023",
@@ -35,7 +35,7 @@ OPEN_FAIR = {
     "slug": "phien-cho-4-0-bac-giang",
     "name": "Phiên chợ 4.0 nông sản Bắc Giang",
     "venue": "Quảng trường 3/2",
-    "address": "Quảng trường 3/2, phường Hoàng Văn Thụ, TP Bắc Giang",
+    "address": "Phường Hoàng Văn Thụ, TP Bắc Giang",
     "description": (
         "Phiên chợ nông sản, đặc sản của các huyện trong tỉnh. Quét mã QR trên từng sản phẩm "
         "để xem nguồn gốc, thanh toán bằng tiền mặt, chuyển khoản QR hoặc thẻ."
@@ -60,11 +60,55 @@ CAMPAIGN = {
     "starts_on": date(2023, 6, 15),
     "ends_on": date(2023, 7, 2),
     "goal_kg": Decimal("50000"),
-    "categories": "trai-cay",
+    "categories": "",  # the scope is the fresh lychee products themselves (see LYCHEE_SCOPE)
     "channels": "fair,online,livestream,imported",
     "published": True,
     "public_board": True,
 }
+
+
+# Lychee products sold fresh in the 2023 drive (not the dried fruit, the honey or the frozen bags).
+LYCHEE_SCOPE = ("Vải thiều Lục Ngạn tươi (VietGAP)", "Vải thiều Lục Ngạn hộp 2 kg",
+                "Vải thiều hộp quà 5 kg")
+# How the drive's 50 tonnes came in, day by day (relative weights). The article in
+# shared/context gives the period (15/6–2/7/2023), the channel (Lazada) and the total; the shape
+# follows the Lục Ngạn harvest: early lychee first, the main Thanh Hà crop peaking in the last
+# week of June, then a tail as the last gardens are picked.
+LYCHEE_DAILY_WEIGHTS = (9, 13, 18, 23, 28, 33, 38, 42, 44, 43, 40, 36, 31, 26, 21, 16, 12, 9)
+LYCHEE_TOTAL_KG = 50_400  # what the drive sold, confirmed: a little over its 50 t
+
+
+def lychee_daily_kg() -> dict[date, int]:
+    """Confirmed kg of lychee sold on each day of the 2023 drive (sums to LYCHEE_TOTAL_KG)."""
+    first, total = CAMPAIGN["starts_on"], sum(LYCHEE_DAILY_WEIGHTS)
+    days = [first + timedelta(days=n) for n in range(len(LYCHEE_DAILY_WEIGHTS))]
+    kgs = [LYCHEE_TOTAL_KG * w // total for w in LYCHEE_DAILY_WEIGHTS]
+    kgs[LYCHEE_DAILY_WEIGHTS.index(max(LYCHEE_DAILY_WEIGHTS))] += LYCHEE_TOTAL_KG - sum(kgs)
+    return dict(zip(days, kgs, strict=True))
+
+
+def lychee_day(rng) -> date:
+    """A day of the drive, drawn as often as that day sold."""
+    first = CAMPAIGN["starts_on"]
+    n = rng.choices(range(len(LYCHEE_DAILY_WEIGHTS)), weights=LYCHEE_DAILY_WEIGHTS)[0]
+    return first + timedelta(days=n)
+
+
+OPEN_HOUR, CLOSE_HOUR = 7, 21  # the fairs' daily hours, Vietnam time
+
+
+def open_fair_times(now_local: datetime) -> tuple[datetime, datetime]:
+    """UTC start and end of the fair open now: 7:00 yesterday to 21:00 the day after tomorrow.
+
+    Starting the day before means the booths have sold for a day already, even when the demo
+    is seeded just after midnight, before today's booths open.
+    """
+    today = now_local.date()
+    starts = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(
+        hour=OPEN_HOUR)
+    ends = datetime.combine(today + timedelta(days=2), datetime.min.time()).replace(
+        hour=CLOSE_HOUR)
+    return local_to_utc(starts), local_to_utc(ends)
 
 
 def _fair(organizer, values: dict, starts, ends) -> Fair:
@@ -115,20 +159,26 @@ def seed(ctx: dict) -> None:
     for n, stall in enumerate(stalls[:18], start=1):
         _take_part(past, stall, str(n))
 
-    # The open fair always started yesterday and ends in three days, so the demo has one open.
-    open_fair = _fair(organizer, OPEN_FAIR, now - timedelta(days=1), now + timedelta(days=3))
+    # The open fair always opened yesterday morning and runs two more days, so the demo has one
+    # open, whatever the hour it is seeded.
+    starts, ends = open_fair_times(vn_now())
+    open_fair = _fair(organizer, OPEN_FAIR, starts, ends)
     if open_fair.state(now) != "open":
         open_fair.published = True
-        open_fair.starts_at, open_fair.ends_at = now - timedelta(days=1), now + timedelta(days=3)
+        open_fair.starts_at, open_fair.ends_at = starts, ends
     # Most stalls have a booth; the last two wait for the organizer's decision.
     waiting = 2 if len(stalls) >= 4 else 0
     for n, stall in enumerate(stalls, start=1):
         _take_part(open_fair, stall, str(n) if n <= len(stalls) - waiting else None)
 
-    upcoming = _fair(organizer, UPCOMING_FAIR, now + timedelta(days=30),
-                     now + timedelta(days=32))
+    # The upcoming fair opens at 7:00 in a month's time and runs three days.
+    first = vn_now().date() + timedelta(days=30)
+    up_starts = local_to_utc(datetime.combine(first, datetime.min.time()).replace(hour=OPEN_HOUR))
+    up_ends = local_to_utc(datetime.combine(first + timedelta(days=2), datetime.min.time())
+                           .replace(hour=CLOSE_HOUR))
+    upcoming = _fair(organizer, UPCOMING_FAIR, up_starts, up_ends)
     if upcoming.state(now) != "upcoming":
-        upcoming.starts_at, upcoming.ends_at = now + timedelta(days=30), now + timedelta(days=32)
+        upcoming.starts_at, upcoming.ends_at = up_starts, up_ends
 
     campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == CAMPAIGN["slug"]))
     if campaign is None:
@@ -144,6 +194,15 @@ def seed(ctx: dict) -> None:
             campaign.invitations.append(invitation)
         if invitation.status == "invited":
             invitation.status, invitation.decided_at = "joined", now
+    if not campaign.products and campaign.categories in ("", "trai-cay"):
+        # Lychee only: the fresh lychee of the joined lychee stalls (an older demo counted the
+        # whole fruit category, oranges and pomelos included).
+        campaign.categories = ""
+        campaign.products = list(db.session.scalars(
+            sa.select(Product).where(Product.name.in_(LYCHEE_SCOPE),
+                                     Product.stall_id.in_([s.id for s in _lychee_stalls(stalls)]))
+            .order_by(Product.id)
+        ))
     db.session.flush()
 
     ctx["past_fair"], ctx["open_fair"], ctx["upcoming_fair"] = past, open_fair, upcoming

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import openpyxl
@@ -13,13 +13,13 @@ import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
 from marketplace.extensions import db
+from marketplace.fairs.demo import lychee_day
 from marketplace.fairs.models import Campaign
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.imports.services import save_import
 
 STALL_SLUG = "vai-thieu-luc-ngan"
 CAMPAIGN_SLUG = "vai-chuan-tu-tam-2023"
-FIRST, LAST = date(2023, 6, 15), date(2023, 7, 2)
 TARGET_KG = 10_000  # modest: the reports demo adds the rest of the campaign's history
 LINES = {"shopee": 200, "tiktok": 150, "lazada": 120}
 PROVINCES = ["Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Bắc Ninh", "Quảng Ninh",
@@ -38,7 +38,7 @@ def _status(rng: random.Random, platform: str) -> str:
 
 
 def _when(rng: random.Random) -> datetime:
-    day = FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1))
+    day = lychee_day(rng)  # as many orders on a day as the drive sold that day
     return datetime(day.year, day.month, day.day, rng.randint(6, 22), rng.randrange(60))
 
 
@@ -140,11 +140,13 @@ def seed(ctx: dict) -> None:
         sa.select(ImportedSaleLine.id).where(ImportedSaleLine.stall_id == stall.id).limit(1))
     if already is not None:
         return
-    products = list(db.session.scalars(
-        sa.select(Product).where(Product.stall_id == stall.id, Product.net_weight_kg > 0,
-                                 Product.price > 5000)
-        .order_by(Product.id)
-    ))
+    # What the drive sold: the products it counts, when it names them (fresh lychee, not the
+    # stall's dried fruit or honey).
+    query = sa.select(Product).where(Product.stall_id == stall.id, Product.net_weight_kg > 0,
+                                     Product.price > 5000).order_by(Product.id)
+    if campaign.products:
+        query = query.where(Product.id.in_([p.id for p in campaign.products]))
+    products = list(db.session.scalars(query))
     if not products:
         return
     db.session.flush()

@@ -71,7 +71,7 @@ def once_for(raw_key: str | None, action: str, *, actor_id: int | None = None,
     key = (raw_key or "").strip()
     if not is_key(key):
         raise ValidationError(None, _(
-            "Biểu mẫu thiếu mã gửi một lần hoặc mã không hợp lệ. Vui lòng tải lại trang rồi "
+            "Biểu mẫu đã cũ hoặc không hợp lệ. Vui lòng tải lại trang rồi "
             "gửi lại."))
     guest = None
     if actor_id is None:
@@ -122,7 +122,8 @@ def settle(claim_id: int, result_ref: str) -> None:
 def same_result(ref: str, expected: str) -> None:
     """Accept a replay only for the record the key was spent on (not a key moved elsewhere)."""
     if ref != expected:
-        raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+        raise Conflict(_("Biểu mẫu này đã được dùng cho một thao tác khác. "
+                         "Vui lòng tải lại trang."))
 
 
 def run_once(once: Once, act: Callable[[], T], replay: Callable[[str], T]) -> T:

@@ -1,4 +1,5 @@
-"""Demo order history: booth sales and online orders of the past Yên Dũng fair, a shopper's own."""
+"""Demo order history: the past Yên Dũng fair's sales, the open fair's sales up to now, and the
+demo shopper's own orders."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
-from marketplace.formatting import local_to_utc, to_local
+from marketplace.formatting import local_to_utc, to_local, vn_today
 from marketplace.orders.models import (
     CHECKOUT_CODE_LENGTH,
     ORDER_CODE_LENGTH,
@@ -23,6 +24,7 @@ from marketplace.orders.models import (
     OrderStatusEvent,
 )
 from marketplace.payments.models import Payment
+from marketplace.provenance.models import Batch
 
 BOOTH_CASH_TARGET = 212_000_000  # "over 200 million VND in cash" at the real fair
 ONLINE_ORDERS = 330
@@ -72,10 +74,13 @@ class _Writer:
 
     def order(self, stall_id: int, items: list[tuple[Product, int]], *, at: datetime,
               statuses: list[str], paid_with: str | None = None, recorded_by: int | None = None,
-              gap_minutes: tuple[int, int] = (20, 600), **fields) -> dict:
+              gap_minutes: tuple[int, int] = (20, 600), until: datetime | None = None,
+              **fields) -> dict:
         total = sum(p.price * q for p, q in items)
         steps = [at + timedelta(minutes=i * self.rng.randint(*gap_minutes))
                  for i in range(len(statuses))]
+        if until is not None:  # nothing happens after the moment the demo is seeded
+            steps = [min(step, until) for step in steps]
         row = {"code": self.code(), "access_token": secrets.token_urlsafe(16),
                "stall_id": stall_id, "placed_at": at, "status": statuses[-1], "total": total,
                "paid_amount": total if paid_with else 0, "customer_id": None,
@@ -89,9 +94,10 @@ class _Writer:
                   "line_total": p.price * q} for p, q in items]
         events = [{"status": st, "at": t, "by_id": recorded_by, "note": ""}
                   for st, t in zip(statuses, steps, strict=True)]
+        # A payment carries the time of its order: paid at the booth, or by transfer or card
+        # as the order was placed.
         payments = [{"method": paid_with, "amount": total, "kind": "payment",
-                     "recorded_by_id": recorded_by,
-                     "created_at": steps[-1] if statuses[-1] == "fulfilled" else at}
+                     "recorded_by_id": recorded_by, "created_at": at}
                     ] if paid_with else []
         self.orders.append(row)
         self.children[row["code"]] = (lines, events, payments)
@@ -184,6 +190,83 @@ def _fair_history(ctx: dict, fair: Fair, writer: _Writer) -> None:
         )
 
 
+BOOTH_SALES_PER_HOUR = 18  # across the open fair's booths
+FAIR_PAGE_ORDERS_PER_HOUR = 3
+
+
+def _opening_windows(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The fair's opening hours (UTC) that fall between start and end."""
+    windows = []
+    day, last = to_local(start).date(), to_local(end).date()
+    while day <= last:
+        opens = local_to_utc(datetime.combine(day, time(OPEN_HOUR)))
+        closes = local_to_utc(datetime.combine(day, time(CLOSE_HOUR)))
+        if max(opens, start) < min(closes, end):
+            windows.append((max(opens, start), min(closes, end)))
+        day += timedelta(days=1)
+    return windows
+
+
+def _sellable_now(stall_ids: list[int]) -> dict[int, list[Product]]:
+    """Products a booth can sell today: active, in stock, with no lot past its best-before."""
+    expired = sa.select(Batch.id).where(Batch.product_id == Product.id,
+                                        Batch.best_before < vn_today())
+    by_stall: dict[int, list[Product]] = {}
+    for product in db.session.scalars(
+        sa.select(Product).where(Product.stall_id.in_(stall_ids), Product.active,
+                                 Product.stock > 0, ~expired.exists())
+        .order_by(Product.id)
+    ):
+        by_stall.setdefault(product.stall_id, []).append(product)
+    return by_stall
+
+
+def _open_fair_sales(fair: Fair, writer: _Writer) -> None:
+    """Booth sales and orders from the fair's page, from the fair's opening (or the last sale
+    already seeded) up to now, within its daily hours: so the fair open today has sold this
+    morning, and yesterday, whatever the hour the demo is seeded."""
+    rng, now = writer.rng, utcnow()
+    stalls = list(db.session.scalars(
+        sa.select(Stall).join(FairStall, FairStall.stall_id == Stall.id)
+        .where(FairStall.fair_id == fair.id, FairStall.status == "accepted")
+    ))
+    by_stall = _sellable_now([s.id for s in stalls])
+    if not by_stall:
+        return
+    stall_ids = sorted(by_stall)
+    owners = {s.id: s.owner_id for s in stalls}
+    last = db.session.scalar(sa.select(sa.func.max(Order.placed_at))
+                             .where(Order.fair_id == fair.id))
+    start = max(fair.starts_at, last + timedelta(seconds=1)) if last else fair.starts_at
+    rate = (BOOTH_SALES_PER_HOUR + FAIR_PAGE_ORDERS_PER_HOUR) / 3600
+    for opens, closes in _opening_windows(start, min(now, fair.ends_at)):
+        at = opens + timedelta(seconds=rng.expovariate(rate))
+        while at < closes:
+            sid = rng.choice(stall_ids)
+            if rng.random() < BOOTH_SALES_PER_HOUR / (BOOTH_SALES_PER_HOUR +
+                                                      FAIR_PAGE_ORDERS_PER_HOUR):
+                method = rng.choice(["cash"] * 6 + ["vietqr"] * 3 + ["card"])
+                writer.order(
+                    sid, _items(rng, by_stall[sid], 3), at=at, statuses=["placed", "fulfilled"],
+                    paid_with=method, recorded_by=owners[sid], gap_minutes=(0, 0), until=now,
+                    channel="fair", fair_id=fair.id, pickup_fair_id=fair.id,
+                    fulfilment="booth_pickup", payment_method=method, created_by_id=owners[sid],
+                )
+            else:
+                age = now - at
+                statuses = (["placed"] if age < timedelta(minutes=30) else
+                            ["placed", "confirmed"] if age < timedelta(hours=3) else
+                            ["placed", "confirmed", "fulfilled"])
+                writer.order(
+                    sid, _items(rng, by_stall[sid]), at=at, statuses=statuses,
+                    paid_with="vietqr", gap_minutes=(10, 90), until=now, channel="fair",
+                    fair_id=fair.id, pickup_fair_id=fair.id, fulfilment="booth_pickup",
+                    payment_method="vietqr", customer_name=_name(rng),
+                    customer_phone=_phone(rng),
+                )
+            at += timedelta(seconds=rng.expovariate(rate))
+
+
 def _shopper_orders(ctx: dict, writer: _Writer) -> None:
     shopper = ctx.get("shopper")
     products = [p for p in ctx.get("products") or [] if p.active and p.stall.active]
@@ -228,6 +311,9 @@ def _seed(ctx: dict, fair: Fair | None, writer: _Writer) -> None:
         sa.select(Order.id).where(Order.fair_id == fair.id).limit(1)
     ):
         _fair_history(ctx, fair, writer)
+    open_fair = ctx.get("open_fair")
+    if open_fair is not None and open_fair.state(utcnow()) == "open":
+        _open_fair_sales(open_fair, writer)
     shopper = ctx.get("shopper")
     if shopper is not None and not db.session.scalar(
         sa.select(Order.id).where(Order.customer_id == shopper.id).limit(1)

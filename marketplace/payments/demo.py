@@ -3,8 +3,6 @@ every method next to the orders demo's cash and VietQR rows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import sqlalchemy as sa
 
 from marketplace.extensions import db
@@ -49,5 +47,5 @@ def seed(ctx: dict) -> None:
                 order, PaymentMethod.VIETQR, order.total, recorded_by_id=order.stall.owner_id,
                 provider_ref=f"FT-DEMO-{order.code}",
             )
-        payment.created_at = order.placed_at + timedelta(minutes=5 + n)
+        payment.created_at = order.placed_at  # paid as it was ordered, not when seeded
     ctx["demo_card_payments"] = min(len(orders), CARD_ORDERS)

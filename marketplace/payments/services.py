@@ -276,7 +276,8 @@ def _replay_payment(order_id: int):
         row = db.session.get(Payment, int(raw_id)) if kind == "payment" and raw_id.isdigit() \
             else None
         if row is None or row.order_id != order_id:
-            raise Conflict(_("Biểu mẫu này đã được dùng cho việc khác. Vui lòng tải lại trang."))
+            raise Conflict(_("Biểu mẫu này đã được dùng cho một thao tác khác. "
+                             "Vui lòng tải lại trang."))
         return row
 
     return replay

@@ -382,6 +382,21 @@ class ProductPage:
     booth: PageBooth | None
     today: date
 
+    @property
+    def batch_expired(self) -> bool:
+        """The lot shown is past its best-before date (it is not sold)."""
+        best_before = self.batch.best_before if self.batch is not None else None
+        return best_before is not None and best_before < self.today
+
+    @property
+    def off_season(self) -> bool:
+        """The harvest is over and its last lot is past its best-before: out of season, the
+        page shows the season rather than an expired lot on sale (a label naming that lot
+        still says it is past its date)."""
+        start, end = self.product.harvest_start, self.product.harvest_end
+        return (start is not None and end is not None and end < self.today
+                and self.batch_expired and not self.batch_is_labelled)
+
 
 def product_page(product: Product, lot: str | None) -> ProductPage:
     """Assemble the public page of a product (and of one batch when the label names it)."""

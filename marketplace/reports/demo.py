@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.models import Product
 from marketplace.extensions import db
+from marketplace.fairs.demo import LYCHEE_TOTAL_KG, lychee_daily_kg, lychee_day
 from marketplace.fairs.models import Campaign
 from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import local_to_utc
@@ -20,9 +21,9 @@ from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
 from marketplace.payments.services import record_payment
 from marketplace.reports.sql import period_bounds
 
-CONFIRMED_TARGET_KG = Decimal("32400")  # "32,4 / 50 tấn"
-IN_TRANSIT_KG = Decimal("1800")
+IN_TRANSIT_KG = Decimal("900")  # still on the road when the exports were taken, on 2/7
 CANCELLED_KG = Decimal("700")
+EXPORTED_ON = date(2023, 7, 2)
 ORDERS = 240
 SOURCE_PREFIX = "demo-reports-"
 PROVINCES = ["Hà Nội", "TP. Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Bắc Ninh", "Quảng Ninh",
@@ -49,7 +50,7 @@ def _campaign(ctx: dict) -> Campaign | None:
 
 
 def _products(campaign: Campaign) -> list[Product]:
-    """Products the campaign counts, with a net weight (lychee boxes)."""
+    """Products the campaign counts, with a net weight (fresh lychee: by the kilo and boxed)."""
     return list(db.session.scalars(
         sa.select(Product)
         .where(campaign_counts(campaign, stall=Product.stall_id, product=Product.id,
@@ -59,8 +60,9 @@ def _products(campaign: Campaign) -> list[Product]:
     ))
 
 
-def _moment(rng: random.Random, first: date, days: int) -> datetime:
-    day = first + timedelta(days=rng.randrange(days))
+def _moment(rng: random.Random, day: date | None = None) -> datetime:
+    """A time of day on the given day of the drive, or on one drawn along its daily curve."""
+    day = day or lychee_day(rng)
     return local_to_utc(datetime(day.year, day.month, day.day, rng.randint(7, 22),
                                  rng.randrange(60)))
 
@@ -90,16 +92,18 @@ def _has_imports(products: list[Product]) -> bool:
 
 def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]) -> Decimal:
     """Write online/livestream orders; return the kg they confirm (paid or fulfilled)."""
-    days = (campaign.ends_on - campaign.starts_on).days + 1
     confirmed = Decimal("0")
     for n in range(ORDERS):
         product = rng.choice(products)
         qty = rng.randint(2, 20)
-        placed_at = _moment(rng, campaign.starts_on, days)
+        placed_at = _moment(rng)
         roll = rng.random()
-        status = "fulfilled" if roll < 0.85 else ("placed" if roll < 0.93 else "cancelled")
+        # The drive is long over: every order was delivered or cancelled (one left unpaid by
+        # transfer or card was cancelled when its hour ran out, as the app does).
+        status = "fulfilled" if roll < 0.88 else "cancelled"
         channel = "livestream" if n % 3 == 0 else "online"
         method = rng.choice(["vietqr", "vietqr", "card", "cash"])
+        expired = status == "cancelled" and method != "cash" and roll < 0.94
         order = Order(
             code=new_code(7), access_token=secrets.token_urlsafe(16), stall_id=product.stall_id,
             customer_name=rng.choice(NAMES), customer_phone=f"09{rng.randrange(10**8):08d}",
@@ -111,22 +115,22 @@ def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]
             unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
             line_total=product.price * qty,
         ))
+        done_at = placed_at + (timedelta(hours=1) if expired else timedelta(days=1))
         order.events.append(OrderStatusEvent(status="placed", at=placed_at))
-        if status != "placed":
-            order.events.append(OrderStatusEvent(status=status, at=placed_at + timedelta(days=1)))
+        order.events.append(OrderStatusEvent(status=status, at=done_at))
         if status == "cancelled":
-            order.cancelled_at = placed_at + timedelta(hours=3)
-            order.cancel_reason = "Khách đổi ý"
+            order.cancelled_at = done_at
+            order.cancel_reason = "Quá hạn thanh toán, đơn tự hủy." if expired else "Khách đổi ý"
         db.session.add(order)
         if status == "fulfilled":
-            record_payment(order, method, order.total)
+            # Paid as it was ordered (the ledger's time is the order's, not the seeding's).
+            record_payment(order, method, order.total).created_at = placed_at
             confirmed += product.net_weight_kg * qty
     return confirmed
 
 
-def _line(rng, campaign, product, platform, status, qty, imports, n) -> ImportedSaleLine:
-    days = (campaign.ends_on - campaign.starts_on).days + 1
-    created = _moment(rng, campaign.starts_on, days)
+def _line(rng, day, product, platform, status, qty, imports, n) -> ImportedSaleLine:
+    created = _moment(rng, day)
     weight = Decimal(product.net_weight_kg)
     sku = f"VAI-LN-{weight.normalize():f}KG"
     order_id = {"shopee": f"2306{n:06d}RP", "lazada": f"7{n:011d}",
@@ -144,11 +148,18 @@ def _line(rng, campaign, product, platform, status, qty, imports, n) -> Imported
     )
 
 
-def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product],
-                  confirmed_kg: Decimal) -> None:
-    """Write marketplace lines until confirmed sales reach the demo target (if not yet)."""
-    if confirmed_kg >= CONFIRMED_TARGET_KG:
-        return
+def _days_sold(campaign: Campaign) -> dict[date, Decimal]:
+    """Kg the campaign counts per day so far (orders and marketplace lines in scope)."""
+    from marketplace.reports.services import by_day, campaign_scope
+
+    return {row["day"]: row["kg"] for row in by_day(campaign_scope(campaign))}
+
+
+def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product]) -> None:
+    """Top the drive up with marketplace lines, day by day along its curve, until it reaches
+    its 50 tonnes (most of them on Lazada, where the real drive sold)."""
+    from marketplace.reports.services import campaign_progress
+
     imports = {}
     for stall_id in sorted({p.stall_id for p in products}):
         for platform in ("shopee", "lazada", "tiktok"):
@@ -158,27 +169,45 @@ def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product
             imports[(stall_id, platform)] = record
     db.session.flush()
     n = 0
-    targets = [("sale", CONFIRMED_TARGET_KG - confirmed_kg), ("in_progress", IN_TRANSIT_KG),
-               ("cancelled", CANCELLED_KG)]
-    for status, target in targets:
+
+    def add(day: date, status: str, target: Decimal) -> None:
+        nonlocal n
         kg = Decimal("0")
         while kg < target:
             n += 1
             product = rng.choice(products)
-            platform = rng.choice(("shopee", "shopee", "tiktok", "lazada"))
+            platform = rng.choice(("lazada", "lazada", "lazada", "shopee", "tiktok"))
             weight = Decimal(product.net_weight_kg)
-            qty = 1 if platform == "lazada" else rng.randint(1, 12)
+            qty = rng.randint(1, 12)
             # Fill the last gap exactly when the box size allows it.
             qty = max(1, min(qty, int((target - kg) / weight) or 1))
-            line = _line(rng, campaign, product, platform, status, qty, imports, n)
+            line = _line(rng, day, product, platform, status, qty, imports, n)
             db.session.add(line)
             kg += weight * (line.qty - line.returned_qty)
+
+    # Lines still on the road when the exports were taken count on their days (provisional).
+    for day in (EXPORTED_ON - timedelta(days=1), EXPORTED_ON):
+        add(day, "in_progress", IN_TRANSIT_KG / 2)
+    db.session.flush()
+    sold = _days_sold(campaign)
+    for day, target in lychee_daily_kg().items():
+        add(day, "sale", Decimal(target) - sold.get(day, Decimal("0")))
+    db.session.flush()
+    # Orders still unpaid and lines still on the road count as provisional, not confirmed:
+    # make up for them along the curve until the confirmed kg reach the total.
+    while (gap := Decimal(LYCHEE_TOTAL_KG) - campaign_progress(campaign)["kg_confirmed"]) > 0:
+        for day, target in lychee_daily_kg().items():
+            add(day, "sale", gap * target / LYCHEE_TOTAL_KG)
+        db.session.flush()
+    for _ in range(7):
+        add(lychee_day(rng), "cancelled", CANCELLED_KG / 7)
     for record in imports.values():
         record.rows_counted = n
+    db.session.flush()
 
 
 def seed(ctx: dict) -> None:
-    """Give the lychee campaign (15/6–2/7/2023) enough history to show real progress."""
+    """Give the lychee campaign (15/6–2/7/2023) its history: 50 tonnes along a daily curve."""
     campaign = _campaign(ctx)
     if campaign is None:
         return
@@ -186,15 +215,10 @@ def seed(ctx: dict) -> None:
     if not products:
         return
     rng = random.Random(2023)
-    confirmed = Decimal("0")
     if not _has_orders(campaign, products):
-        confirmed = _seed_orders(rng, campaign, products)
+        _seed_orders(rng, campaign, products)
         db.session.flush()
     if not _has_imports(products):
-        from marketplace.reports.services import campaign_progress
-
         db.session.flush()
-        confirmed = campaign_progress(campaign)["kg_confirmed"] or confirmed
-        _seed_imports(rng, campaign, products, confirmed)
-        db.session.flush()
+        _seed_imports(rng, campaign, products)
     ctx["campaign_progress"] = True

@@ -26,9 +26,9 @@ CHANNELS = {
 }
 METHODS = {"cash": _l("Tiền mặt"), "vietqr": _l("Chuyển khoản QR"), "card": _l("Thẻ")}
 FULFILMENTS = {
-    "booth_pickup": _l("Nhận tại gian chợ"),
-    "stall_pickup": _l("Nhận tại cửa hàng"),
-    "delivery": _l("Giao hàng"),
+    "booth_pickup": _l("Nhận tại gian hàng ở phiên chợ"),
+    "stall_pickup": _l("Nhận tại cơ sở của người bán"),
+    "delivery": _l("Giao hàng tận nơi"),
 }
 STATUSES = {
     "placed": _l("Mới đặt"), "confirmed": _l("Đã xác nhận"), "ready": _l("Sẵn sàng"),
@@ -159,7 +159,7 @@ TABLES: dict[str, Table] = {t.key: t for t in (
     Table("payments", _l("Theo phương thức thanh toán"), (
         Column("method", _l("Phương thức"), "method"), *_LEDGER,
     )),
-    Table("card_owed", _l("Tiền thẻ nền tảng phải trả gian hàng"), (
+    Table("card_owed", _l("Tiền thẻ Chợ 4.0 cần chuyển cho gian hàng"), (
         Column("stall", _l("Gian hàng")),
         Column("received_vnd", _l("Đã thu (đ)"), "vnd"),
         Column("refunded_vnd", _l("Đã hoàn (đ)"), "vnd"),
@@ -180,7 +180,7 @@ TABLES: dict[str, Table] = {t.key: t for t in (
         Column("product", _l("Sản phẩm")), Column("code", _l("Mã")),
         Column("scans", _l("Lượt xem"), "int"), Column("qr_scans", _l("Quét tem QR"), "int"),
         Column("orders", _l("Đơn khách tự đặt"), "int"),
-        Column("conversion", _l("Tỉ lệ đặt hàng (%)"), "percent"),
+        Column("conversion", _l("Tỷ lệ đặt hàng (%)"), "percent"),
     )),
     Table("lines", _l("Chi tiết dòng đơn hàng"), (
         Column("code", _l("Mã đơn")), Column("placed_at", _l("Thời gian"), "datetime"),

@@ -243,7 +243,7 @@ def test_checkout_without_a_key_is_refused_and_writes_nothing(client, rice):
         response = client.post("/checkout", data=data)
         assert response.status_code == 400
         html = response.get_data(as_text=True)
-        assert "Biểu mẫu thiếu mã gửi một lần" in html
+        assert "Biểu mẫu đã cũ hoặc không hợp lệ" in html
         assert len(page_keys(html)) == 1 and page_keys(html)[0] != bad  # a fresh key to resend
     assert snapshot() == before
 
@@ -273,7 +273,7 @@ def test_seller_actions_without_a_key_are_400_and_write_nothing(client, auth, se
     for url, data in posts:
         response = client.post(url, data=data)
         assert response.status_code == 400, url
-        assert "Biểu mẫu thiếu mã gửi một lần" in response.get_data(as_text=True), url
+        assert "Biểu mẫu đã cũ hoặc không hợp lệ" in response.get_data(as_text=True), url
     assert snapshot() == before
 
 
@@ -327,7 +327,7 @@ def test_the_missing_key_message_follows_the_language(client, rice):
         "customer_name": "An", "customer_phone": "0912345678",
         f"fulfilment_{rice.stall_id}": "stall_pickup", f"payment_{rice.stall_id}": "cash"})
     assert response.status_code == 400
-    assert "This form is missing its one-time key" in response.get_data(as_text=True)
+    assert "This form is out of date or not valid" in response.get_data(as_text=True)
 
 
 def test_money_returned_repeated_is_recorded_once(client, auth, seller, rice):

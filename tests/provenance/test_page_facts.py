@@ -103,6 +103,21 @@ def test_a_batch_past_its_best_before_is_marked_and_not_sold(client, db, any_hou
     assert not client.get("/cart").get_data(as_text=True).count(product.name + "</a>")
 
 
+def test_out_of_season_the_page_shows_the_season_not_an_expired_lot(client, any_hour):
+    today = vn_today()
+    product = make_product(stock=0, harvest_start=today - timedelta(days=200),
+                           harvest_end=today - timedelta(days=170))
+    make_batch(product, code="V-CU", produced_on=today - timedelta(days=190),
+               best_before=today - timedelta(days=180))
+    html = _page(client, product)
+    assert "Đã hết mùa, chưa có hàng" in html and "Thêm vào giỏ" not in html
+    assert "Lô của vụ trước: V-CU" in html
+    assert "quá hạn" not in html.lower()
+    # A label naming that lot still says the lot is past its date.
+    labelled = client.get(f"/p/{product.code}?lot=V-CU").get_data(as_text=True)
+    assert "Lô này đã quá hạn sử dụng" in labelled
+
+
 def test_a_fresh_batch_sells_again(client, any_hour):
     product = make_product(stock=50)
     make_batch(product, code="L-CU", best_before=vn_today() - timedelta(days=1),
