@@ -47,13 +47,17 @@ def column_chart(items: list[tuple[str, float]], title: str) -> Markup:
     if not items:
         return Markup("")
     bar, gap, top, bottom, height = 36, 10, 22, 40, 220
-    width = max(320, len(items) * (bar + gap) + gap)
+    texts = [(short_number(value), str(label)) for label, value in items]
+    # Each bar gets a slot as wide as its widest text (about 7 px a character at 12 px), so
+    # "79,2 triệu" over one bar never runs into the next one's figure.
+    slot = max(bar + gap, max(len(t) for pair in texts for t in pair) * 7 + gap)
+    width = max(320, len(items) * slot + gap)
     biggest = max((float(v) for _, v in items), default=0) or 1
     plot = height - top - bottom
     parts = [f'<line x1="0" y1="{height - bottom}" x2="{width}" y2="{height - bottom}" '
              f'stroke="{INK}"/>']
     for i, (label, value) in enumerate(items):
-        x = gap + i * (bar + gap)
+        x = gap + i * slot + (slot - gap - bar) / 2
         h = max(1, round(plot * float(value) / biggest)) if value else 0
         y = height - bottom - h
         parts.append(f'<rect x="{x}" y="{y}" width="{bar}" height="{h}" fill="#444"/>')
