@@ -28,6 +28,6 @@ def test_day_columns_leave_room_for_their_figures(app):
                re.findall(r'<text x="([\d.]+)" y="[\d.-]+" text-anchor="middle">([^<]*triệu)<',
                           svg)]
     assert [t for _x, t in figures] == ["79,2 triệu", "81,6 triệu", "77,3 triệu"]
-    for (x1, t1), (x2, t2) in zip(figures, figures[1:]):
+    for (x1, t1), (x2, t2) in zip(figures, figures[1:], strict=False):
         # Centred texts of ~7 px a character at 12 px: half of each must fit between centres.
         assert x2 - x1 >= (len(t1) + len(t2)) * 7 / 2, (t1, t2, x2 - x1)
