@@ -32,6 +32,8 @@ demo: install
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop)"
 	CARD_GATEWAY=demo $(FLASK) run --host 127.0.0.1 --port 5000
 
+# Two test processes (pytest-xdist): each has its own databases, browser and servers.
+PYTEST_ARGS ?= -n 2
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = {
     "has_endpoint(": re.compile(r"\bhas_endpoint\("),
     "safe_url_for(": re.compile(r"\bsafe_url_for\("),
+    "asking view_functions whether a route exists": re.compile(r"in\s+current_app\.view_functions"),
     "include … ignore missing": re.compile(r"ignore\s+missing"),
     "except ImportError": re.compile(r"except\s+\(?\s*(ImportError|ModuleNotFoundError)"),
     "a demo id in production code": re.compile(r"pi_demo_"),

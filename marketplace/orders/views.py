@@ -30,7 +30,7 @@ from marketplace.errors import DomainError, OutOfStock, ValidationError, populat
 from marketplace.extensions import csrf, limiter
 from marketplace.fairs.services import current_booth
 from marketplace.fairs.visits import remember_fair_visit, visited_fair_id
-from marketplace.formatting import format_vnd
+from marketplace.formatting import format_vnd, format_weight
 from marketplace.forms import EmptyForm
 from marketplace.messages.services import order_messages
 from marketplace.once import services as once
@@ -144,7 +144,8 @@ def cart_add():
     if booth is not None and booth.fair_id == int(via):
         remember_fair_visit(booth.fair_id)  # added from the page of a label scanned at its booth
     _save_cart(new_cart)
-    flash(_("Đã thêm %(n)s × %(name)s vào giỏ.", n=qty, name=product.name), "success")
+    flash(_("Đã thêm %(n)s × %(name)s vào giỏ.", n=format_weight(qty), name=product.name),
+          "success")
     return _back(url_for("orders.cart"))
 
 
@@ -463,12 +464,8 @@ def pos_sell():
     except DomainError as exc:
         return _pos_again(stall, stalls, exc.message, exc.status_code)
     if placed.payment_method == svc.VIETQR:
-        if "payments.order_vietqr" in current_app.view_functions:
-            return redirect(url_for("payments.order_vietqr", code=placed.code,
-                                    t=placed.access_token), code=303)
-        flash(_("Đơn %(code)s chờ chuyển khoản %(total)s.", code=placed.code,
-                total=format_vnd(placed.total)), "info")
-        return redirect(url_for("orders.seller_order", code=placed.code), code=303)
+        return redirect(url_for("payments.order_vietqr", code=placed.code,
+                                t=placed.access_token), code=303)
     flash(_("Đã bán, thu tiền mặt %(total)s (đơn %(code)s).", total=format_vnd(placed.total),
             code=placed.code), "success")
     return redirect(url_for("orders.pos", stall=stall.id, sold=placed.code), code=303)

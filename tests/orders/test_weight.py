@@ -173,6 +173,7 @@ def test_online_order_of_two_and_a_half_kg(shop, client):
     _seller, stall, lychee = _weighed_stall(price=80_000)
     html = shop.add(lychee, "2,5").get_data(as_text=True)
     assert 'value="2.5"' in html
+    assert "Đã thêm 2,5 × " in html  # never "2.500", which reads as two thousand five hundred
     assert "200.000 ₫" in html
     response = shop.checkout([stall])
     assert response.status_code == 303
