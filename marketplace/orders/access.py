@@ -31,7 +31,12 @@ def booth_people(view):
 
 def booth_stall():
     """The stall chosen by ?stall= among those the user sells at (default: the first)."""
-    stalls = booth_stalls(current_user.id)
+    return chosen_stall(booth_stalls(current_user.id))
+
+
+def chosen_stall(stalls: list):
+    """The stall named by ?stall= among these (404 if not one of them), else the first one;
+    returned with the list (for the stall switch)."""
     wanted = int_arg(request.values.get("stall"))
     if wanted is not None:
         chosen = next((s for s in stalls if s.id == wanted), None)

@@ -38,7 +38,7 @@ from marketplace.once.forms import request_once
 from marketplace.orders import booth as cash_desk
 from marketplace.orders import labels
 from marketplace.orders import services as svc
-from marketplace.orders.access import booth_people, booth_stall
+from marketplace.orders.access import booth_people, booth_stall, chosen_stall
 from marketplace.orders.forms import (
     CancelForm,
     FindOrderForm,
@@ -295,14 +295,7 @@ def my_orders():
 
 def _seller_stall():
     """The seller's stall chosen by ?stall= (default: their first), or None if they have none."""
-    stalls = svc.owned_stalls(current_user.id)
-    wanted = int_arg(request.values.get("stall"))
-    if wanted is not None:
-        chosen = next((s for s in stalls if s.id == wanted), None)
-        if chosen is None:
-            abort(404)
-        return chosen, stalls
-    return (stalls[0] if stalls else None), stalls
+    return chosen_stall(svc.owned_stalls(current_user.id))
 
 
 def _no_stall():
