@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import pwd
+import shutil
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +56,11 @@ def write_rehearsal(prefix: Path, apps: list[str], listen: str, **site) -> Path:
         for path in [prefix / "tmp", *subdirs]:
             os.chown(path, pw.pw_uid, pw.pw_gid)
         prefix.chmod(0o755)
+    # The static files go into the prefix too: the checkout may sit under a directory the
+    # workers cannot enter (a 0700 `mktemp -d`, a home directory).
+    static = prefix / "static"
+    shutil.copytree(site.get("static_root", ROOT / "static"), static, dirs_exist_ok=True)
+    site["static_root"] = static
     site.setdefault("cache_dir", prefix / "cache")
     site.setdefault("access_log", str(prefix / "access.log"))
     (prefix / "cho40.conf").write_text(render_site(apps, listen, **site))
