@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import socket
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -11,6 +10,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 
+from deploy.stack import free_port
 from marketplace.database import utcnow
 from tests.conftest import PASSWORD
 from tests.factories import (
@@ -37,16 +37,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     inbox.port = controller.port
     yield inbox
@@ -146,7 +140,7 @@ def test_a_link_is_void_after_log_out_everywhere(mail_app, smtp):
 
 
 def test_an_smtp_failure_answers_the_same_and_logs_no_address(make_app, caplog):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     with app.app_context():
         make_user(email="ha@example.vn")
     response = app.test_client().post("/password/forgot", data={"email": "ha@example.vn"})

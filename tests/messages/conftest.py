@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import email
-import socket
 from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from deploy.stack import free_port
 from tests.orders.conftest import Shop
 
 
@@ -28,12 +28,6 @@ class Inbox:
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
