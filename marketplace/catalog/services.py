@@ -24,6 +24,7 @@ from marketplace.catalog.categories import CATEGORY_KEYS, PRODUCER_KIND_KEYS, UN
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.owners import owned_stalls_query
 from marketplace.catalog.quantities import (
     default_step,
     exact,
@@ -261,16 +262,13 @@ STALL_FIELDS = (
 
 def stall_of(user: User) -> Stall | None:
     """Return the stall a seller owns (a seller has one stall)."""
-    return db.session.scalar(
-        sa.select(Stall).where(Stall.owner_id == user.id).order_by(Stall.id).limit(1)
-    )
+    return db.session.scalar(owned_stalls_query(user.id).limit(1))
 
 
 def stalls_owned_by(user: User) -> list[Stall]:
     """Return every stall a user owns, newest first (organizers may hold several)."""
-    return list(db.session.scalars(
-        sa.select(Stall).where(Stall.owner_id == user.id).order_by(Stall.id.desc())
-    ))
+    return list(db.session.scalars(owned_stalls_query(user.id).order_by(None)
+                                   .order_by(Stall.id.desc())))
 
 
 def _slug_taken(slug: str, stall: Stall | None) -> bool:

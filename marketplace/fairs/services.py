@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.owners import owned_stall_ids, owned_stalls_query
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
@@ -366,15 +367,15 @@ def pending_applications(organizer: User) -> list[FairStall]:
 def stalls_of(user: User) -> list[Stall]:
     """A seller's active stalls."""
     return list(db.session.scalars(
-        sa.select(Stall).where(Stall.owner_id == user.id, Stall.active).order_by(Stall.id)
+        owned_stalls_query(user.id).where(Stall.active)
     ))
 
 
 def applications_of(user: User) -> list[FairStall]:
     """A seller's applications to fairs, newest fair first."""
     return list(db.session.scalars(
-        sa.select(FairStall).join(Stall).join(Fair)
-        .where(Stall.owner_id == user.id)
+        sa.select(FairStall).join(Fair)
+        .where(FairStall.stall_id.in_(owned_stall_ids(user.id)))
         .options(selectinload(FairStall.fair), selectinload(FairStall.stall))
         .order_by(Fair.starts_at.desc())
     ))
@@ -562,8 +563,8 @@ def remove_participation(fs: FairStall) -> None:
 def fair_invitations_of(user: User) -> list[FairStall]:
     """Invitations to fairs waiting for the seller's answer, soonest fair first."""
     return list(db.session.scalars(
-        sa.select(FairStall).join(Stall).join(Fair)
-        .where(Stall.owner_id == user.id, FairStall.status == "invited")
+        sa.select(FairStall).join(Fair)
+        .where(FairStall.stall_id.in_(owned_stall_ids(user.id)), FairStall.status == "invited")
         .options(selectinload(FairStall.fair), selectinload(FairStall.stall))
         .order_by(Fair.starts_at)
     ))
@@ -572,8 +573,8 @@ def fair_invitations_of(user: User) -> list[FairStall]:
 def campaign_invitations_of(user: User) -> list[CampaignStall]:
     """The seller's stalls' campaign invitations, joined or not, latest campaign first."""
     return list(db.session.scalars(
-        sa.select(CampaignStall).join(Stall).join(Campaign)
-        .where(Stall.owner_id == user.id)
+        sa.select(CampaignStall).join(Campaign)
+        .where(CampaignStall.stall_id.in_(owned_stall_ids(user.id)))
         .options(selectinload(CampaignStall.campaign), selectinload(CampaignStall.stall))
         .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     ))

@@ -14,6 +14,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import build_user
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Stall
+from marketplace.catalog.owners import owned_stall_ids
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
@@ -27,7 +28,7 @@ INVITE_LENGTH = 8
 
 def booth_stalls(user_id: int) -> list[Stall]:
     """The stalls a person sells at: those they own, then those they help, by id."""
-    owned = sa.select(Stall.id).where(Stall.owner_id == user_id)
+    owned = owned_stall_ids(user_id)
     helped = sa.select(StallHelper.stall_id).where(StallHelper.user_id == user_id)
     return list(db.session.scalars(
         sa.select(Stall).where(sa.or_(Stall.id.in_(owned), Stall.id.in_(helped)))

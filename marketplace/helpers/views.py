@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from marketplace.auth import role_required
+from marketplace.catalog.owners import owned_stalls
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import limiter
 from marketplace.forms import EmptyForm
 from marketplace.helpers import services as svc
 from marketplace.helpers.forms import AddHelperForm, JoinForm
 from marketplace.orders.access import booth_people, booth_stall
-from marketplace.orders.services import owned_stalls
 from marketplace.sanitize import int_arg
 
 bp = Blueprint("helpers", __name__)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.owners import owned_stalls_query
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
@@ -51,8 +52,8 @@ def importable_stalls(user: User) -> list[Stall]:
     """Stalls the user may import into: only a seller's own (organizers never write sales)."""
     if user.role != "seller":
         return []
-    stmt = sa.select(Stall).where(Stall.owner_id == user.id)
-    return list(db.session.scalars(stmt.order_by(Stall.name)))
+    return list(db.session.scalars(owned_stalls_query(user.id).order_by(None)
+                                   .order_by(Stall.name)))
 
 
 def can_import(user: User, stall: Stall) -> bool:

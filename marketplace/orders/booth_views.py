@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from marketplace.catalog.owners import owned_stalls
 from marketplace.errors import DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.orders import offline
 from marketplace.orders.access import booth_people, booth_stall
 from marketplace.orders.models import StockShortfall
-from marketplace.orders.services import owned_stalls
 from marketplace.orders.views import bp
 
 

@@ -21,6 +21,7 @@ from marketplace import phones
 from marketplace.catalog import quantities as qty_rules
 from marketplace.catalog.codes import new_code, normalize_code
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.owners import owned_stall_ids
 from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.delivery import services as delivery
@@ -1161,21 +1162,15 @@ def customer_orders(user_id: int) -> list[Order]:
     ))
 
 
-def owned_stalls(owner_id: int) -> list[Stall]:
-    return list(db.session.scalars(
-        sa.select(Stall).where(Stall.owner_id == owner_id).order_by(Stall.id)
-    ))
-
-
 def seller_order(code: str, owner_id: int) -> Order | None:
     """An order to one of the seller's stalls, or None (another seller's order is not found)."""
     normal = normalize_code(code or "")
     if not normal:
         return None
     return db.session.scalar(
-        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        sa.select(Order)
         .options(selectinload(Order.lines), selectinload(Order.events))
-        .where(Order.code == normal, Stall.owner_id == owner_id)
+        .where(Order.code == normal, Order.stall_id.in_(owned_stall_ids(owner_id)))
     )
 
 
@@ -1194,9 +1189,9 @@ PAGE_SIZE = 50
 def seller_inbox(owner_id: int, flt: InboxFilter) -> tuple[list[Order], bool]:
     """A page of orders to the seller's stalls, newest first; and whether more follow."""
     stmt = (
-        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        sa.select(Order)
         .options(joinedload(Order.fair))
-        .where(Stall.owner_id == owner_id)
+        .where(Order.stall_id.in_(owned_stall_ids(owner_id)))
     )
     if flt.status:
         stmt = stmt.where(Order.status == flt.status)
@@ -1218,8 +1213,8 @@ def seller_inbox(owner_id: int, flt: InboxFilter) -> tuple[list[Order], bool]:
 def seller_fairs(owner_id: int) -> list[Fair]:
     """Fairs the seller's stalls took part in, newest first."""
     return list(db.session.scalars(
-        sa.select(Fair).join(FairStall).join(Stall, Stall.id == FairStall.stall_id)
-        .where(Stall.owner_id == owner_id, FairStall.status == "accepted")
+        sa.select(Fair).join(FairStall)
+        .where(FairStall.stall_id.in_(owned_stall_ids(owner_id)), FairStall.status == "accepted")
         .order_by(Fair.starts_at.desc()).distinct()
     ))
 
@@ -1245,10 +1240,10 @@ def packing_list(owner_id: int, fair_id: int) -> PackingList | None:
     if fair is None:
         return None
     orders = list(db.session.scalars(
-        sa.select(Order).join(Stall, Stall.id == Order.stall_id)
+        sa.select(Order)
         .options(selectinload(Order.lines))
         .where(
-            Stall.owner_id == owner_id,
+            Order.stall_id.in_(owned_stall_ids(owner_id)),
             sa.or_(Order.fair_id == fair_id, Order.pickup_fair_id == fair_id),
             Order.status.in_([OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value,
                               OrderStatus.READY.value]),

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
 from marketplace.auth import role_required, safe_next
+from marketplace.catalog.owners import owned_stalls
 from marketplace.delivery import pages as delivery
 from marketplace.errors import DomainError, OutOfStock, ValidationError, populate_errors
 from marketplace.extensions import csrf, limiter
@@ -295,7 +296,7 @@ def my_orders():
 
 def _seller_stall():
     """The seller's stall chosen by ?stall= (default: their first), or None if they have none."""
-    return chosen_stall(svc.owned_stalls(current_user.id))
+    return chosen_stall(owned_stalls(current_user.id))
 
 
 def _no_stall():

@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from marketplace.catalog.models import Stall
+from marketplace.catalog.owners import owned_stall_ids
 from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
@@ -245,7 +245,7 @@ def orders_in_scope(user) -> sa.Select:
     """
     if user.is_seller:
         return sa.select(Order).where(
-            Order.stall_id.in_(sa.select(Stall.id).where(Stall.owner_id == user.id)))
+            Order.stall_id.in_(owned_stall_ids(user.id)))
     if user.is_organizer:
         taking_part = (
             sa.select(FairStall.id)

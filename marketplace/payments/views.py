@@ -22,6 +22,7 @@ from flask_login import current_user
 
 from marketplace.auth import role_required, safe_next
 from marketplace.catalog.models import Stall
+from marketplace.catalog.owners import owned_stalls
 from marketplace.errors import DomainError, ValidationError, populate_errors
 from marketplace.extensions import csrf, db
 from marketplace.formatting import format_vnd
@@ -139,17 +140,11 @@ def mark_received(code: str):
     return _back_to(url_for("payments.order_vietqr", code=order.code))
 
 
-def _my_stalls() -> list[Stall]:
-    return list(db.session.scalars(
-        sa.select(Stall).where(Stall.owner_id == current_user.id).order_by(Stall.id)
-    ))
-
-
 @bp.get("/seller/vietqr-sign")
 @role_required("seller")
 def vietqr_sign():
     signs = []
-    for stall in _my_stalls():
+    for stall in owned_stalls(current_user.id):
         sign = services.stall_sign(stall) if stall.has_bank_account else None
         signs.append((stall, sign, qr_data_uri(sign["payload"]) if sign else None))
     return render_template("payments/vietqr_sign.html", signs=signs)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     current_app,
@@ -28,6 +27,7 @@ from marketplace.auth import get_owned_or_404, role_required, safe_next
 from marketplace.catalog.categories import producer_kind_label
 from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.owners import owned_stalls_query
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import db, limiter
 from marketplace.formatting import vn_today
@@ -202,10 +202,9 @@ def _back(default: str) -> str:
 @role_required(*MANAGERS)
 def seller_index():
     stalls = db.session.scalars(
-        sa.select(Stall)
-        .where(Stall.owner_id == current_user.id)
+        owned_stalls_query(current_user.id)
         .options(selectinload(Stall.products))
-        .order_by(Stall.name)
+        .order_by(None).order_by(Stall.name)
     ).all()
     return render_template("provenance/seller_index.html", stalls=stalls)
 

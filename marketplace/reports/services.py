@@ -1210,13 +1210,6 @@ def organizer_campaigns(organizer_id: int) -> list[Campaign]:
     ))
 
 
-def seller_stalls(owner_id: int) -> list[Stall]:
-    """Stalls the seller owns."""
-    return list(db.session.scalars(
-        sa.select(Stall).where(Stall.owner_id == owner_id).order_by(Stall.id)
-    ))
-
-
 # --- line-level detail for exports (streamed, never loaded whole) ----------------------------
 
 STREAM_BATCH = 1000

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.auth import role_required
+from marketplace.catalog.owners import owned_stalls
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.formatting import vn_today
@@ -215,7 +216,7 @@ def campaign_board_data(slug: str):
 
 
 def _own_stall():
-    stalls = svc.seller_stalls(current_user.id)
+    stalls = owned_stalls(current_user.id)
     wanted = request.args.get("stall")
     chosen = next((s for s in stalls if s.slug == wanted), stalls[0] if stalls else None)
     return stalls, chosen
