@@ -9,6 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+
+from marketplace.errors import ValidationError
+
 # Kept in free text (descriptions, notes, addresses); every other control character goes.
 _KEPT_IN_TEXT = frozenset("\n\t")
 # Categories that never belong in text a person typed: controls (Cc), format characters (Cf:
@@ -42,6 +46,20 @@ def clean_text(value: Any, *, multiline: bool = True) -> str:
     if not multiline:
         return _SPACES.sub(" ", text).strip()
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def text_field(value: Any, field: str, max_len: int, *, required: bool = False,
+               missing: str | None = None, multiline: bool = False) -> str:
+    """Read one typed text field for a service: cleaned, required if asked, at most max_len.
+
+    Errors name the field (``ValidationError``), so forms show them beside it.
+    """
+    text = clean_text(value, multiline=multiline)
+    if required and not text:
+        raise ValidationError(field, str(missing or _("Vui lòng điền mục này.")))
+    if len(text) > max_len:
+        raise ValidationError(field, _("Tối đa %(n)s ký tự.", n=max_len))
+    return text
 
 
 def clean_name(value: Any) -> str:

@@ -37,7 +37,7 @@ from marketplace.errors import Checks, Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
 from marketplace.provenance.versions import invalidate_product_pages
-from marketplace.sanitize import clean_text, csv_cell, unquote_csv_cell
+from marketplace.sanitize import csv_cell, text_field, unquote_csv_cell
 from marketplace.storage import StoredImage, check_pixel_budget, save_image
 
 MAX_PHOTOS = 6
@@ -55,21 +55,10 @@ AREA_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-/]{0,63}$")
 # ---------------------------------------------------------------------------
 
 
-_MULTILINE_FIELDS = frozenset({"story", "description"})
-
-
-def _text(value: Any, field_name: str, max_length: int, *, required: bool = False,
-          label=None) -> str:
-    text = clean_text(value, multiline=field_name in _MULTILINE_FIELDS)
-    if required and not text:
-        raise ValidationError(field_name, str(label or _("Vui lòng điền mục này.")))
-    if len(text) > max_length:
-        raise ValidationError(field_name, _("Quá dài (tối đa %(n)s ký tự).", n=max_length))
-    return text
 
 
 def _optional_text(value: Any, field_name: str, max_length: int) -> str | None:
-    return _text(value, field_name, max_length) or None
+    return text_field(value, field_name, max_length) or None
 
 
 def _whole_number(value: Any, field_name: str, *, bad, negative) -> int | None:
@@ -291,10 +280,10 @@ def clean_stall(data: Mapping[str, Any], stall: Stall | None = None) -> dict[str
     out: dict[str, Any] = {}
     checks = Checks()
     with checks.field():
-        out["name"] = _text(data.get("name"), "name", 120, required=True,
-                            label=_l("Vui lòng nhập tên gian hàng."))
+        out["name"] = text_field(data.get("name"), "name", 120, required=True,
+                            missing=_l("Vui lòng nhập tên gian hàng."))
     with checks.field():
-        typed_slug = _text(data.get("slug"), "slug", 80)
+        typed_slug = text_field(data.get("slug"), "slug", 80)
         if typed_slug:
             slug = slugify(typed_slug)
             if not SLUG_RE.match(slug):
@@ -307,7 +296,7 @@ def clean_stall(data: Mapping[str, Any], stall: Stall | None = None) -> dict[str
         elif "name" in out:
             out["slug"] = _free_slug(slugify(out["name"]), stall)
     with checks.field():
-        out["story"] = _text(data.get("story"), "story", 5000)
+        out["story"] = text_field(data.get("story"), "story", 5000, multiline=True)
     for name in ("commune", "district", "province"):
         with checks.field():
             out[name] = _optional_text(data.get(name), name, 80)
@@ -326,10 +315,11 @@ def clean_stall(data: Mapping[str, Any], stall: Stall | None = None) -> dict[str
 
 
 def _clean_bank(data: Mapping[str, Any], out: dict[str, Any]) -> None:
-    bin_ = _text(data.get("bank_bin"), "bank_bin", 6)
-    number = re.sub(r"[\s.\-]", "", _text(data.get("bank_account_number"),
+    bin_ = text_field(data.get("bank_bin"), "bank_bin", 6)
+    number = re.sub(r"[\s.\-]", "", text_field(data.get("bank_account_number"),
                                           "bank_account_number", 40))
-    holder = account_holder_name(_text(data.get("bank_account_name"), "bank_account_name", 120))
+    holder = account_holder_name(
+        text_field(data.get("bank_account_name"), "bank_account_name", 120))
     if not (bin_ or number or holder):
         out.update(bank_bin=None, bank_account_number=None, bank_account_name=None)
         return
@@ -506,10 +496,10 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
         # A new product needs the required fields even when a CSV leaves them out.
         data = {**dict.fromkeys(REQUIRED_PRODUCT_FIELDS), **data}
     simple = {
-        "name": lambda v: _text(v, "name", 160, required=True,
-                                label=_l("Vui lòng nhập tên sản phẩm.")),
+        "name": lambda v: text_field(v, "name", 160, required=True,
+                                missing=_l("Vui lòng nhập tên sản phẩm.")),
         "category": _category,
-        "description": lambda v: _text(v, "description", 5000),
+        "description": lambda v: text_field(v, "description", 5000, multiline=True),
         "unit": _unit,
         "net_weight_kg": parse_weight,
         "price": parse_price,
@@ -563,21 +553,21 @@ def clean_product(data: Mapping[str, Any], product: Product | None = None) -> di
 
 
 def _category(value: Any) -> str:
-    category = _text(value, "category", 40)
+    category = text_field(value, "category", 40)
     if category not in CATEGORY_KEYS:
         raise ValidationError("category", _("Vui lòng chọn một danh mục trong danh sách."))
     return category
 
 
 def _unit(value: Any) -> str:
-    unit = _text(value, "unit", 16)
+    unit = text_field(value, "unit", 16)
     if unit not in UNITS:
         raise ValidationError("unit", _("Vui lòng chọn một đơn vị tính trong danh sách."))
     return unit
 
 
 def _gtin(value: Any, product: Product | None) -> str | None:
-    raw = _text(value, "gtin", 20)
+    raw = text_field(value, "gtin", 20)
     gtin = validate_gtin(raw) if raw else None
     if gtin:
         query = sa.select(Product.id).where(Product.gtin == gtin)

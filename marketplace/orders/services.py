@@ -53,7 +53,7 @@ from marketplace.payments.models import Payment
 from marketplace.payments.services import outstanding, record_payment, refund_on_cancel
 from marketplace.provenance.models import Batch
 from marketplace.provenance.versions import invalidate_product_pages
-from marketplace.sanitize import clean_text, int_arg, secret_matches
+from marketplace.sanitize import int_arg, secret_matches, text_field
 
 log = logging.getLogger(__name__)
 
@@ -129,16 +129,6 @@ def normalize_phone(raw: str | None, field: str = "customer_phone") -> str:
     if phone is None:
         raise ValidationError(field, _("Vui lòng nhập số điện thoại."))
     return phone
-
-
-def _text(raw: str | None, field: str, max_len: int, *, required: bool = False,
-          missing: str | None = None) -> str:
-    text = clean_text(raw, multiline=field in ("delivery_address", "note"))
-    if required and not text:
-        raise ValidationError(field, missing or _("Vui lòng điền thông tin này."))
-    if len(text) > max_len:
-        raise ValidationError(field, _("Tối đa %(n)s ký tự.", n=max_len))
-    return text
 
 
 def _not_sellable_reason(product: Product | CartProduct | None) -> str | None:
@@ -737,11 +727,11 @@ def _place_checkout(cart: dict, details: CustomerDetails, choices: dict[int, tup
         raise StaleCart(view.notices, view.cart)
     if not view.groups:
         raise ValidationError(None, _("Giỏ hàng đang trống."))
-    name = _text(details.name, "customer_name", 120, required=True,
+    name = text_field(details.name, "customer_name", 120, required=True,
                  missing=_("Vui lòng nhập họ tên người nhận."))
     phone = normalize_phone(details.phone)
-    note = _text(details.note, "note", 400)
-    address = _text(details.address, "delivery_address", 400)
+    note = text_field(details.note, "note", 400, multiline=True)
+    address = text_field(details.address, "delivery_address", 400, multiline=True)
     at_fair = _fair_participants(via_fair_id, [g.stall.id for g in view.groups])
     delivering = [g.stall.id for g in view.groups
                   if choices.get(g.stall.id, ("", ""))[0] == Fulfilment.DELIVERY]
@@ -935,10 +925,10 @@ def _manual_order(stall: Stall, raw_quantities: dict[int, str], details: Custome
         raise ValidationError("fulfilment", _("Vui lòng chọn cách nhận hàng."))
     if method not in sale_payment_options(stall):
         raise ValidationError("method", _("Vui lòng chọn cách thanh toán."))
-    name = _text(details.name, "customer_name", 120, required=True,
+    name = text_field(details.name, "customer_name", 120, required=True,
                  missing=_("Vui lòng nhập họ tên khách."))
     phone = normalize_phone(details.phone)
-    address = _text(details.address, "delivery_address", 400)
+    address = text_field(details.address, "delivery_address", 400, multiline=True)
     if fulfilment == Fulfilment.DELIVERY and not address:
         raise ValidationError("delivery_address", _("Vui lòng nhập địa chỉ giao hàng."))
     draft = OrderDraft(
@@ -947,7 +937,7 @@ def _manual_order(stall: Stall, raw_quantities: dict[int, str], details: Custome
         pickup_fair_id=booth.fair_id if booth and fulfilment == Fulfilment.BOOTH_PICKUP else None,
         customer_name=name, customer_phone=phone,
         delivery_address=address if fulfilment == Fulfilment.DELIVERY else "",
-        note=_text(details.note, "note", 400), created_by_id=seller_id,
+        note=text_field(details.note, "note", 400, multiline=True), created_by_id=seller_id,
         paid_method=method if paid else None,
         statuses=[OrderStatus.PLACED.value, OrderStatus.CONFIRMED.value],
     )
@@ -993,7 +983,7 @@ def _change_status(order: Order, new_status: str, *, by_id: int | None, reason: 
     values: dict = {"status": new_status.value}
     now = utcnow()
     if new_status == OrderStatus.CANCELLED:
-        reason = _text(reason, "reason", 255, required=True,
+        reason = text_field(reason, "reason", 255, required=True,
                        missing=_("Vui lòng ghi lý do hủy đơn."))
         values.update(cancelled_at=now, cancel_reason=reason)
     stmt = (

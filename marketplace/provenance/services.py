@@ -26,7 +26,7 @@ from marketplace.provenance.models import (
     TimelineStep,
 )
 from marketplace.provenance.versions import invalidate_product_pages
-from marketplace.sanitize import clean_text
+from marketplace.sanitize import text_field
 from marketplace.storage import save_image
 
 MAX_TIMELINE_STEPS = 40  # on the public page; the page must stay small on a cheap phone
@@ -57,17 +57,8 @@ def product_url(code: str, lot: str | None = None, *, scan: bool = False) -> str
 # --- Input rules ----------------------------------------------------------------------------
 
 
-def _text(value: str | None, field_name: str, max_len: int, *, required: bool = False) -> str:
-    text = clean_text(value, multiline=field_name == "note")
-    if required and not text:
-        raise ValidationError(field_name, _("Vui lòng nhập thông tin này."))
-    if len(text) > max_len:
-        raise ValidationError(field_name, _("Tối đa %(n)s ký tự.", n=max_len))
-    return text
-
-
 def _batch_values(product: Product, data: dict, batch: Batch | None = None) -> dict:
-    code = _text(data.get("code"), "code", 40, required=True)
+    code = text_field(data.get("code"), "code", 40, required=True)
     if any(ord(ch) < 32 for ch in code):
         raise ValidationError("code", _("Mã lô có ký tự không hợp lệ."))
     duplicate = db.session.scalar(
@@ -86,7 +77,7 @@ def _batch_values(product: Product, data: dict, batch: Batch | None = None) -> d
         "produced_on": produced_on,
         "quantity": quantity,
         "best_before": best_before,
-        "note": _text(data.get("note"), "note", 2000),
+        "note": text_field(data.get("note"), "note", 2000, multiline=True),
     }
 
 
@@ -95,8 +86,8 @@ def _step_values(data: dict) -> dict:
         raise ValidationError("happened_on", _("Vui lòng chọn ngày."))
     return {
         "happened_on": data["happened_on"],
-        "step": _text(data.get("step"), "step", 160, required=True),
-        "note": _text(data.get("note"), "note", 2000),
+        "step": text_field(data.get("step"), "step", 160, required=True),
+        "note": text_field(data.get("note"), "note", 2000, multiline=True),
     }
 
 
@@ -106,8 +97,8 @@ def _certificate_values(data: dict) -> dict:
         raise ValidationError("kind", _("Vui lòng chọn loại chứng nhận."))
     return {
         "kind": kind,
-        "number": _text(data.get("number"), "number", 80, required=True),
-        "issuer": _text(data.get("issuer"), "issuer", 160),
+        "number": text_field(data.get("number"), "number", 80, required=True),
+        "issuer": text_field(data.get("issuer"), "issuer", 160),
         "valid_until": data.get("valid_until"),
     }
 
