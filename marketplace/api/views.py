@@ -32,7 +32,7 @@ from marketplace.catalog.codes import normalize_code
 from marketplace.catalog.models import Product
 from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import csrf, db, limiter
-from marketplace.fairs.models import Campaign, Fair
+from marketplace.fairs.access import own_campaign, own_fair
 from marketplace.forms import EmptyForm
 
 bp = Blueprint("api", __name__)
@@ -136,16 +136,6 @@ def paginate(stmt: sa.Select, serialize, endpoint: str, **filters):
     )
 
 
-def _own_fair(slug: str) -> Fair | None:
-    return db.session.scalar(sa.select(Fair).where(
-        Fair.slug == slug, Fair.organizer_id == g.api_user.id))
-
-
-def _own_campaign(slug: str) -> Campaign | None:
-    return db.session.scalar(sa.select(Campaign).where(
-        Campaign.slug == slug, Campaign.organizer_id == g.api_user.id))
-
-
 def _not_found(what: str):
     return api_error(404, _("Không tìm thấy %(what)s.", what=what))
 
@@ -170,7 +160,7 @@ def fairs():
 @bp.route("/api/v1/fairs/<slug>")
 @api_view
 def fair(slug: str):
-    found = _own_fair(slug)
+    found = own_fair(g.api_user.id, slug)
     if found is None:
         return _not_found(_("phiên chợ"))
     return jsonify(_with_links(services.fair_json(found, detail=True), "fair", found.slug))
@@ -181,7 +171,7 @@ def fair(slug: str):
 def fair_report(slug: str):
     from marketplace.reports.services import fair_report as build
 
-    found = _own_fair(slug)
+    found = own_fair(g.api_user.id, slug)
     if found is None:
         return _not_found(_("phiên chợ"))
     return jsonify(fair=services.fair_json(found), report=services.jsonable(build(found)))
@@ -198,7 +188,7 @@ def campaigns():
 @bp.route("/api/v1/campaigns/<slug>")
 @api_view
 def campaign(slug: str):
-    found = _own_campaign(slug)
+    found = own_campaign(g.api_user.id, slug)
     if found is None:
         return _not_found(_("chiến dịch"))
     return jsonify(_with_links(services.campaign_json(found, detail=True), "campaign",
@@ -210,7 +200,7 @@ def campaign(slug: str):
 def campaign_report(slug: str):
     from marketplace.reports.services import campaign_report as build
 
-    found = _own_campaign(slug)
+    found = own_campaign(g.api_user.id, slug)
     if found is None:
         return _not_found(_("chiến dịch"))
     return jsonify(campaign=services.campaign_json(found),

@@ -11,6 +11,7 @@ from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError, populate_errors
 from marketplace.extensions import db
 from marketplace.fairs import services
+from marketplace.fairs.access import own_campaign_or_404, own_fair_or_404
 from marketplace.fairs.forms import (
     AddStallForm,
     ApplyForm,
@@ -27,14 +28,6 @@ from marketplace.reports.services import campaign_progress
 bp = Blueprint("fairs", __name__)
 
 organizer_only = role_required("organizer")
-
-
-def _own_fair(fair_id: int) -> Fair:
-    return get_owned_or_404(Fair, fair_id, owner_id_of=lambda f: f.organizer_id)
-
-
-def _own_campaign(campaign_id: int) -> Campaign:
-    return get_owned_or_404(Campaign, campaign_id, owner_id_of=lambda c: c.organizer_id)
 
 
 def _own_participation(fs_id: int) -> FairStall:
@@ -263,7 +256,7 @@ def new_fair():
 @bp.route("/organizer/fairs/<int:fair_id>/edit", methods=["GET", "POST"])
 @organizer_only
 def edit_fair(fair_id: int):
-    fair = _own_fair(fair_id)
+    fair = own_fair_or_404(fair_id)
     form = FairForm(data=None if request.method == "POST" else services.fair_form_values(fair))
     if form.validate_on_submit():
         try:
@@ -280,7 +273,7 @@ def edit_fair(fair_id: int):
 @bp.post("/organizer/fairs/<int:fair_id>/delete")
 @organizer_only
 def delete_fair(fair_id: int):
-    fair = _own_fair(fair_id)
+    fair = own_fair_or_404(fair_id)
     if EmptyForm().validate_on_submit():
         try:
             services.delete_fair(fair)
@@ -308,13 +301,13 @@ def _render_manage(fair: Fair, add_form: AddStallForm | None = None, errors: dic
 @bp.route("/organizer/fairs/<int:fair_id>")
 @organizer_only
 def manage_fair(fair_id: int):
-    return _render_manage(_own_fair(fair_id))
+    return _render_manage(own_fair_or_404(fair_id))
 
 
 @bp.post("/organizer/fairs/<int:fair_id>/stalls")
 @organizer_only
 def add_stall(fair_id: int):
-    fair = _own_fair(fair_id)
+    fair = own_fair_or_404(fair_id)
     form = AddStallForm()
     if form.validate_on_submit():
         try:
@@ -454,13 +447,13 @@ def new_campaign():
 @bp.route("/organizer/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
 @organizer_only
 def edit_campaign(campaign_id: int):
-    return _save_campaign_view(_own_campaign(campaign_id))
+    return _save_campaign_view(own_campaign_or_404(campaign_id))
 
 
 @bp.post("/organizer/campaigns/<int:campaign_id>/delete")
 @organizer_only
 def delete_campaign(campaign_id: int):
-    campaign = _own_campaign(campaign_id)
+    campaign = own_campaign_or_404(campaign_id)
     if EmptyForm().validate_on_submit():
         services.delete_campaign(campaign)
         flash(_("Đã xoá chiến dịch."), "success")

@@ -1184,16 +1184,6 @@ def parse_period(first_text: str | None, last_text: str | None, *,
     return first, last
 
 
-def fair_by_slug(slug: str) -> Fair | None:
-    """Load a fair by its slug."""
-    return db.session.scalar(sa.select(Fair).where(Fair.slug == slug))
-
-
-def campaign_by_slug(slug: str) -> Campaign | None:
-    """Load a campaign by its slug."""
-    return db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug))
-
-
 def organizer_fairs(organizer_id: int) -> list[Fair]:
     """Fairs the organizer runs, newest first."""
     return list(db.session.scalars(

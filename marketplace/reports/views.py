@@ -21,6 +21,8 @@ from marketplace.auth import role_required
 from marketplace.catalog.owners import owned_stalls
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
+from marketplace.fairs.access import own_campaign_or_404, own_fair_or_404
+from marketplace.fairs.services import campaign_by_slug, fair_by_slug
 from marketplace.formatting import vn_today
 from marketplace.reports import presenters
 from marketplace.reports import services as svc
@@ -49,24 +51,10 @@ def index():
     )
 
 
-def _own_fair(slug: str):
-    fair = svc.fair_by_slug(slug)
-    if fair is None or fair.organizer_id != current_user.id:
-        abort(404)
-    return fair
-
-
-def _own_campaign(slug: str):
-    campaign = svc.campaign_by_slug(slug)
-    if campaign is None or campaign.organizer_id != current_user.id:
-        abort(404)
-    return campaign
-
-
 @bp.get("/organizer/reports/fairs/<slug>")
 @role_required("organizer")
 def fair(slug: str):
-    fair = _own_fair(slug)
+    fair = own_fair_or_404(slug)
     report = svc.build_report(svc.fair_target(fair))
     return render_template(
         "reports/report.html", report=report, title=fair.name, fair=fair,
@@ -79,7 +67,7 @@ def fair(slug: str):
 @bp.get("/organizer/reports/campaigns/<slug>")
 @role_required("organizer")
 def campaign(slug: str):
-    campaign = _own_campaign(slug)
+    campaign = own_campaign_or_404(slug)
     report = svc.build_report(svc.campaign_target(campaign))
     return render_template(
         "reports/report.html", report=report, title=campaign.name, campaign=campaign,
@@ -133,13 +121,13 @@ def _export(target: svc.Target, table: str, fmt: str, name: str) -> Response:
 @bp.get("/organizer/reports/fairs/<slug>/<table>.<any(csv, xlsx):fmt>")
 @role_required("organizer")
 def fair_export(slug: str, table: str, fmt: str):
-    return _export(svc.fair_target(_own_fair(slug)), table, fmt, slug)
+    return _export(svc.fair_target(own_fair_or_404(slug)), table, fmt, slug)
 
 
 @bp.get("/organizer/reports/campaigns/<slug>/<table>.<any(csv, xlsx):fmt>")
 @role_required("organizer")
 def campaign_export(slug: str, table: str, fmt: str):
-    return _export(svc.campaign_target(_own_campaign(slug)), table, fmt, slug)
+    return _export(svc.campaign_target(own_campaign_or_404(slug)), table, fmt, slug)
 
 
 @bp.get("/organizer/reports/range/<table>.<any(csv, xlsx):fmt>")
@@ -161,14 +149,14 @@ def _board_visible(thing) -> bool:
 
 
 def _board_fair(slug: str):
-    fair = svc.fair_by_slug(slug)
+    fair = fair_by_slug(slug)
     if fair is None or not _board_visible(fair):
         abort(404)
     return fair
 
 
 def _board_campaign(slug: str):
-    campaign = svc.campaign_by_slug(slug)
+    campaign = campaign_by_slug(slug)
     if campaign is None or not _board_visible(campaign):
         abort(404)
     return campaign
