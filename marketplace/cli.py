@@ -1,4 +1,5 @@
-"""Command-line tools: flask create-user, flask seed-demo, and each domain's commands."""
+"""Command-line tools: flask create-user, flask seed-demo (marketplace/demo), and each domain's
+commands."""
 
 from __future__ import annotations
 
@@ -8,14 +9,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from marketplace import demo
 from marketplace.accounts import services as accounts
 from marketplace.errors import ValidationError
-from marketplace.extensions import db
 
-# Domains whose demo.py extends `flask seed-demo`, in dependency order.
-DEMO_DOMAINS = (
-    "accounts", "catalog", "provenance", "fairs", "orders", "payments", "imports", "reports",
-)
 # Domains with their own command groups (a register_cli(app) in <domain>/cli.py).
 CLI_DOMAINS = ("provenance", "orders", "imports", "api", "jobs")
 
@@ -43,11 +40,7 @@ def create_user(role, email, phone, name, password):
 @with_appcontext
 def seed_demo():
     """Load the demo fair's people, stalls, products, orders and campaign (idempotent)."""
-    ctx: dict = {"logins": []}
-    for name in DEMO_DOMAINS:
-        module = importlib.import_module(f"marketplace.{name}.demo")
-        module.seed(ctx)
-        db.session.commit()
+    ctx = demo.seed()
     click.echo(f"Demo logins (password for all: {ctx.get('password', '?')}):")
     for role, login, label in ctx["logins"]:
         click.echo(f"  {role:<10} {login:<28} {label}")

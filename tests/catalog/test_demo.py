@@ -2,10 +2,10 @@
 
 import sqlalchemy as sa
 
-from marketplace.accounts import demo as accounts_demo
-from marketplace.catalog import demo
 from marketplace.catalog.models import Product, ProductImage, Stall
 from marketplace.catalog.services import clean_product
+from marketplace.demo import people as accounts_demo
+from marketplace.demo import stalls as demo
 
 
 def _seed(db) -> dict:

@@ -5,7 +5,6 @@ pictures are drawings."""
 
 from __future__ import annotations
 
-import importlib
 import io
 from collections import Counter
 from datetime import date, datetime, time, timedelta
@@ -16,9 +15,9 @@ import time_machine
 from PIL import Image
 
 from marketplace.catalog.models import Product, ProductImage
-from marketplace.cli import DEMO_DOMAINS
+from marketplace.demo import seed as seed_demo
+from marketplace.demo.fairs import LYCHEE_SCOPE, OPEN_FAIR
 from marketplace.extensions import db as _db
-from marketplace.fairs.demo import LYCHEE_SCOPE, OPEN_FAIR
 from marketplace.fairs.models import Campaign, Fair
 from marketplace.formatting import to_local, vn_now
 from marketplace.orders.models import Order
@@ -33,13 +32,6 @@ INSTANTS = {
     "dec-09h15": "2026-12-04T02:15:00+00:00",
     "jun-20h30": "2027-06-20T13:30:00+00:00",
 }
-
-
-def seed_demo() -> None:
-    ctx: dict = {"logins": []}
-    for name in DEMO_DOMAINS:
-        importlib.import_module(f"marketplace.{name}.demo").seed(ctx)
-        _db.session.commit()
 
 
 @pytest.fixture(params=list(INSTANTS))

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from marketplace.database import utcnow
+from marketplace.demo import fairs, people, provenance, stalls
+from marketplace.demo import seed as seed_demo
 from marketplace.fairs.models import Campaign, Fair, FairStall
-
-DOMAINS_BEFORE = ("accounts", "catalog", "provenance")
 
 
 def seed(db) -> dict:
-    ctx: dict = {"logins": []}
-    for name in (*DOMAINS_BEFORE, "fairs"):
-        try:
-            module = importlib.import_module(f"marketplace.{name}.demo")
-        except ModuleNotFoundError:
-            continue
-        module.seed(ctx)
-        db.session.commit()
-    return ctx
+    return seed_demo((people, stalls, provenance, fairs))
 
 
 def count(db, model) -> int:

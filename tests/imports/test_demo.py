@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from marketplace.demo import imports as demo
 from marketplace.extensions import db
-from marketplace.imports import demo
 from marketplace.imports.models import ImportedSaleLine, SkuMapping
 from tests.factories import make_campaign, make_product, make_stall
 

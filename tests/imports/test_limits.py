@@ -10,8 +10,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from marketplace.imports import parsers
-from marketplace.imports.parsers import ImportFileError, parse_file
+from marketplace.imports.parsers import ImportFileError, parse_file, sheets
+from marketplace.imports.parsers import lines as parsing
 from tests.imports import builders as b
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -87,17 +87,17 @@ def test_rows_far_apart_do_not_fill_the_gap(monkeypatch):
 
 def test_too_many_rows_are_refused_while_reading(monkeypatch):
     _no_full_load(monkeypatch)
-    monkeypatch.setattr(parsers, "MAX_ROWS", 50)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 50)
     lines = [b.shopee_line(f"X{i}", "A", 1) for i in range(80)]
     data = _rewrite_sheet(b.shopee_file(lines), _dimension("A1"))  # the dimension lies
     with pytest.raises(ImportFileError, match="quá lớn"):
         parse_file("o.xlsx", data)
-    monkeypatch.setattr(parsers, "MAX_ROWS", 100)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 100)
     assert len(parse_file("o.xlsx", data).lines) == 80
 
 
 def test_csv_rows_are_capped_too(monkeypatch):
-    monkeypatch.setattr(parsers, "MAX_ROWS", 50)
+    monkeypatch.setattr(sheets, "MAX_ROWS", 50)
     headers = b.TIKTOK_HEADERS
     body = ",".join(headers) + "\n" + "\n".join(["1,2,3"] * 200)
     with pytest.raises(ImportFileError, match="quá lớn"):
@@ -111,7 +111,7 @@ def test_a_csv_field_over_the_csv_limit_is_a_clear_error():
 
 
 def test_a_zip_bomb_is_refused_before_parsing(monkeypatch):
-    monkeypatch.setattr(parsers, "MAX_XML_BYTES", 100_000)
+    monkeypatch.setattr(sheets, "MAX_XML_BYTES", 100_000)
     data = _rewrite_sheet(_shopee(), lambda xml: xml.replace(
         "</worksheet>", "<!--" + " " * 200_000 + "--></worksheet>"))
     assert len(data) < 44_000
@@ -143,7 +143,7 @@ def test_a_csv_turning_to_another_encoding_late_is_a_clear_error():
 def test_a_parse_reports_its_progress_as_it_reads(monkeypatch):
     """Rows read against rows expected, for a background import's progress page."""
     seen = []
-    monkeypatch.setattr(parsers, "PROGRESS_EVERY", 50)
+    monkeypatch.setattr(parsing, "PROGRESS_EVERY", 50)
     data = b.tiktok_csv([b.tiktok_line(f"5764612345678{i:05d}", "A", 1) for i in range(200)])
     parse_file("o.csv", data, lambda read, expected: seen.append((read, expected)))
     assert [read for read, _ in seen][:4] == [50, 100, 150, 200]

@@ -4,9 +4,9 @@ from datetime import datetime, time
 
 import sqlalchemy as sa
 
+from marketplace.demo import sales as demo
 from marketplace.extensions import db
 from marketplace.formatting import local_to_utc, to_local
-from marketplace.orders import demo
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
 from tests.factories import make_fair, make_participation, make_product, make_stall, make_user

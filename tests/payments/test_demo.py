@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketplace.payments import demo
+from marketplace.demo import payments as demo
 from marketplace.payments.models import Payment
 from tests.factories import make_order
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from marketplace.accounts import demo as accounts_demo
-from marketplace.catalog import demo as catalog_demo
+from marketplace.demo import people as accounts_demo
+from marketplace.demo import provenance as demo
+from marketplace.demo import stalls as catalog_demo
 from marketplace.extensions import db as _db
 from marketplace.formatting import vn_today
-from marketplace.provenance import demo
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from marketplace.demo import campaign as demo
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order
-from marketplace.reports import demo
 from marketplace.reports.services import campaign_progress
 from tests.factories import make_campaign, make_product, make_stall
 

@@ -20,7 +20,7 @@ from marketplace.storage import save_image
 
 BG = "Bắc Giang"
 
-# Sellers 7–18; the first six come from accounts/demo.py in the order of STALLS below.
+# Sellers 7–18; the first six come from demo/people.py in the order of STALLS below.
 NEW_SELLERS = [
     ("Đỗ Văn Thế", "0912000007"),
     ("Ngô Thị Hằng", "0912000008"),
@@ -36,7 +36,7 @@ NEW_SELLERS = [
     ("Hà Văn Quế", "0912000018"),
 ]
 
-# Harvest dates and lots follow the calendar: provenance/demo.py sets them from today.
+# Harvest dates and lots follow the calendar: demo/provenance.py sets them from today.
 _VIETGAP_LYCHEE = {"variety": "Vải thiều Thanh Hà", "planting_year": 2008}
 
 # slug, name, commune, district, province, story, producer, bank (bin, number) or None, products

@@ -12,8 +12,8 @@ import openpyxl
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
+from marketplace.demo.fairs import lychee_day
 from marketplace.extensions import db
-from marketplace.fairs.demo import lychee_day
 from marketplace.fairs.models import Campaign
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.imports.services import save_import

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from marketplace.catalog.codes import new_code
 from marketplace.catalog.models import Product
+from marketplace.demo.fairs import LYCHEE_TOTAL_KG, lychee_daily_kg, lychee_day
 from marketplace.extensions import db
-from marketplace.fairs.demo import LYCHEE_TOTAL_KG, lychee_daily_kg, lychee_day
 from marketplace.fairs.models import Campaign
 from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import local_to_utc

@@ -12,7 +12,7 @@ DEMO_PASSWORD = "cho40-demo"
 
 ORGANIZER = ("Đoàn Thanh niên huyện Yên Dũng", "bantochuc@cho40.vn", None)
 SHOPPER = ("Nguyễn Thu Hà", "khach@cho40.vn", "0987000001")
-# (seller name, phone) — stalls are named in catalog/demo.py, in the same order.
+# (seller name, phone) — stalls are named in demo/stalls.py, in the same order.
 SELLERS = [
     ("Nguyễn Văn Dũng", "0912000001"),
     ("Trần Thị Lan", "0912000002"),
