@@ -12,19 +12,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.models import (
+    CERTIFICATE_KINDS,
+    Certificate,
+    Product,
+    ProductImage,
+    Stall,
+)
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import vn_today
-from marketplace.provenance.models import (
-    CERTIFICATE_KINDS,
-    Batch,
-    Certificate,
-    ScanEvent,
-    TimelineStep,
-)
+from marketplace.provenance.models import Batch, ScanEvent, TimelineStep
 from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import text_field
 from marketplace.storage import save_image
