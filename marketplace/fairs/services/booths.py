@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from marketplace.accounts.models import User
+from marketplace.accounts.signals import organizer_reach
 from marketplace.catalog.models import Stall
 from marketplace.catalog.owners import owned_stall_ids, owned_stalls_query
 from marketplace.database import utcnow
@@ -55,6 +56,17 @@ def pending_applications(organizer: User) -> list[FairStall]:
         .options(selectinload(FairStall.stall), selectinload(FairStall.fair))
         .order_by(FairStall.applied_at)
     ))
+
+
+@organizer_reach.connect
+def sellers_at_fairs_of(organizer: User, **_data) -> sa.Select:
+    """Answer accounts.signals.organizer_reach: the owners of stalls in the organizer's fairs."""
+    return (
+        sa.select(Stall.owner_id)
+        .join(FairStall, FairStall.stall_id == Stall.id)
+        .join(Fair, Fair.id == FairStall.fair_id)
+        .where(Fair.organizer_id == organizer.id)
+    )
 
 
 def stalls_of(user: User) -> list[Stall]:

@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.fairs.services.slugs import slug_taken_error, unique_slug
 from marketplace.formatting import local_to_utc, to_local
+from marketplace.provenance.services import booth_asked
 from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import clean_text
 
@@ -36,24 +37,51 @@ def open_fairs(now: datetime | None = None) -> list[Fair]:
     )
 
 
+def _at_a_fair_open_now() -> tuple:
+    """The one rule of a current booth: accepted, at a published fair open at :now."""
+    now = sa.bindparam("now", type_=Fair.starts_at.type)
+    return (
+        FairStall.stall_id == sa.bindparam("stall_id"),
+        FairStall.status == "accepted",
+        Fair.published,
+        Fair.starts_at <= now,
+        Fair.ends_at > now,
+    )
+
+
 @functools.cache
 def _current_booth_query() -> sa.Select:
-    # Built once: every provenance page asks it.
-    now = sa.bindparam("now", type_=Fair.starts_at.type)
+    # Built once: every seller's point of sale asks it.
     return (
         sa.select(FairStall)
         .join(Fair)
-        .where(
-            FairStall.stall_id == sa.bindparam("stall_id"),
-            FairStall.status == "accepted",
-            Fair.published,
-            Fair.starts_at <= now,
-            Fair.ends_at > now,
-        )
+        .where(*_at_a_fair_open_now())
         .order_by(Fair.starts_at)
         .limit(1)
         .options(contains_eager(FairStall.fair))  # pages show the fair's name and link
     )
+
+
+@functools.cache
+def _booth_facts_query() -> sa.Select:
+    # Built once: the public product page (the busiest page) asks it, as plain columns.
+    return (
+        sa.select(FairStall.fair_id, FairStall.booth_number, Fair.name, Fair.slug, Fair.ends_at)
+        .join(Fair, Fair.id == FairStall.fair_id)
+        .where(*_at_a_fair_open_now())
+        .order_by(Fair.starts_at)
+        .limit(1)
+    )
+
+
+@booth_asked.connect
+def booth_facts(stall_id: int, *, now: datetime, **_data) -> sa.Row | None:
+    """Answer the product page (provenance.services.booth_asked): the stall's booth now.
+
+    A row of fair_id, booth_number, fair name, slug and end, or None.
+    """
+    return db.session.connection().execute(
+        _booth_facts_query(), {"stall_id": stall_id, "now": now}).first()
 
 
 def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
