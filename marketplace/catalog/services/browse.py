@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -32,6 +33,18 @@ def on_sale(stall: Stall) -> list[Product]:
 
 def _like_word(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def certificate_of_product() -> sa.ColumnElement[bool]:
+    """A certificate counts for a product: its own, or its stall's (one tied to no product)."""
+    return sa.or_(Certificate.product_id == Product.id,
+                  sa.and_(Certificate.product_id.is_(None),
+                          Certificate.stall_id == Product.stall_id))
+
+
+def certificate_in_force(today: date) -> sa.ColumnElement[bool]:
+    """A certificate that has not expired on this (Vietnam) day."""
+    return sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today)
 
 
 @dataclass
@@ -80,12 +93,8 @@ def browse_query(filters: BrowseFilters) -> sa.Select:
     if filters.certificate:
         today = vn_today()
         query = query.where(
-            sa.exists().where(
-                Certificate.kind == filters.certificate,
-                sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
-                sa.or_(Certificate.product_id == Product.id,
-                       Certificate.stall_id == Product.stall_id),
-            )
+            sa.exists().where(Certificate.kind == filters.certificate,
+                              certificate_in_force(today), certificate_of_product())
         )
     return query
 

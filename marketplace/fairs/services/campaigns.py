@@ -19,7 +19,7 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, CampaignStall
 from marketplace.fairs.services.slugs import commit_or_slug_taken, unique_slug
-from marketplace.formatting import to_local
+from marketplace.formatting import vn_today
 from marketplace.sanitize import clean_text
 
 CHANNELS = ("fair", "online", "livestream", "imported")
@@ -213,7 +213,7 @@ def can_see_campaign(campaign: Campaign, user) -> bool:
 
 def campaign_state(campaign: Campaign, today: date | None = None) -> str:
     """Return draft, upcoming, running or ended on a Vietnam calendar day."""
-    today = today or to_local(utcnow()).date()
+    today = today or vn_today()
     if not campaign.published:
         return "draft"
     if today < campaign.starts_on:

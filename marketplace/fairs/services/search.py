@@ -10,12 +10,12 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.catalog.categories import CATEGORIES
 from marketplace.catalog.models import Certificate, Product, Stall
+from marketplace.catalog.services.browse import certificate_in_force, certificate_of_product
 from marketplace.catalog.text import search_key
-from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.fairs.services.booths import accepted_participations, booth_sort_key
-from marketplace.formatting import to_local
+from marketplace.formatting import vn_today
 
 
 @dataclass
@@ -26,15 +26,6 @@ class ProductFilters:
     category: str = ""
     certificate: str = ""
     ocop: int | None = None
-
-
-def _valid_certificate(today: date):
-    """Certificates of a product, or of its stall, that have not expired."""
-    return sa.and_(
-        sa.or_(Certificate.product_id == Product.id,
-               sa.and_(Certificate.product_id.is_(None), Certificate.stall_id == Product.stall_id)),
-        sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today),
-    )
 
 
 def _fair_products_query(fair: Fair):
@@ -51,7 +42,7 @@ def fair_products(fair: Fair, filters: ProductFilters | None = None,
                   today: date | None = None) -> list[Product]:
     """Active products of the fair's accepted stalls, searched and filtered."""
     filters = filters or ProductFilters()
-    today = today or to_local(utcnow()).date()
+    today = today or vn_today()
     query = _fair_products_query(fair)
     if filters.category:
         query = query.where(Product.category == filters.category)
@@ -60,7 +51,8 @@ def fair_products(fair: Fair, filters: ProductFilters | None = None,
     if filters.certificate:
         query = query.where(
             sa.select(Certificate.id)
-            .where(_valid_certificate(today), Certificate.kind == filters.certificate)
+            .where(certificate_of_product(), certificate_in_force(today),
+                   Certificate.kind == filters.certificate)
             .exists()
         )
     if filters.q:
@@ -75,16 +67,13 @@ def fair_products(fair: Fair, filters: ProductFilters | None = None,
 
 def fair_filter_options(fair: Fair, today: date | None = None) -> dict:
     """Categories and certificate kinds that occur among the fair's products."""
-    today = today or to_local(utcnow()).date()
+    today = today or vn_today()
     products = _fair_products_query(fair).subquery()
     cats = set(db.session.scalars(sa.select(products.c.category).distinct()))
     kinds = db.session.scalars(
         sa.select(Certificate.kind).distinct()
-        .join(Product, sa.or_(Certificate.product_id == Product.id,
-                              sa.and_(Certificate.product_id.is_(None),
-                                      Certificate.stall_id == Product.stall_id)))
-        .where(Product.id.in_(sa.select(products.c.id)),
-               sa.or_(Certificate.valid_until.is_(None), Certificate.valid_until >= today))
+        .join(Product, certificate_of_product())
+        .where(Product.id.in_(sa.select(products.c.id)), certificate_in_force(today))
         .order_by(Certificate.kind)
     )
     return {
