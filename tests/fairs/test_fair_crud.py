@@ -215,3 +215,18 @@ def test_a_fair_that_is_only_a_pickup_place_cannot_be_deleted_either(client, aut
     response = client.post(f"/organizer/fairs/{fair.id}/delete", follow_redirects=True)
     assert "không xoá được" in response.get_data(as_text=True)
     assert len(all_fairs(db)) == 1
+
+
+def test_the_service_refuses_a_fair_name_longer_than_its_column(db):
+    import pytest
+
+    from marketplace.errors import ValidationError
+    from marketplace.fairs import services
+
+    data = services.FairInput(name="Phiên chợ " * 20, venue="Chùa Vĩnh Nghiêm",
+                              starts_local=datetime(2030, 3, 1, 8),
+                              ends_local=datetime(2030, 3, 1, 20))
+    with pytest.raises(ValidationError) as refused:
+        services.save_fair(make_organizer(), data)
+    assert refused.value.field == "name"
+    assert all_fairs(db) == []

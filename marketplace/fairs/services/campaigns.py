@@ -20,7 +20,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, CampaignStall
 from marketplace.fairs.services.slugs import commit_or_slug_taken, unique_slug
 from marketplace.formatting import vn_today
-from marketplace.sanitize import clean_text
+from marketplace.sanitize import text_field
 
 CHANNELS = ("fair", "online", "livestream", "imported")
 MAX_GOAL_KG = Decimal("99999999999")  # fits Numeric(14, 3)
@@ -71,9 +71,8 @@ def _goal_kg(weight: Decimal | None, unit: str) -> Decimal | None:
 
 
 def _validated_campaign_values(data: CampaignInput) -> dict:
-    name = clean_text(data.name)
-    if not name:
-        raise ValidationError("name", _("Vui lòng nhập tên chiến dịch."))
+    name = text_field(data.name, "name", 200, required=True,
+                      missing=_("Vui lòng nhập tên chiến dịch."))
     if data.starts_on is None:
         raise ValidationError("starts_on", _("Vui lòng nhập ngày bắt đầu."))
     if data.ends_on is None:
@@ -116,7 +115,7 @@ def _validated_campaign_values(data: CampaignInput) -> dict:
         raise ValidationError("channels", _("Vui lòng chọn ít nhất một kênh bán được tính."))
     return {
         "name": name,
-        "description": clean_text(data.description, multiline=True),
+        "description": text_field(data.description, "description", 5000, multiline=True),
         "starts_on": data.starts_on,
         "ends_on": data.ends_on,
         "goal_kg": goal_kg,

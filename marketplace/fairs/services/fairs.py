@@ -19,7 +19,7 @@ from marketplace.fairs.services.slugs import slug_taken_error, unique_slug
 from marketplace.formatting import local_to_utc, to_local
 from marketplace.provenance.services import booth_asked
 from marketplace.provenance.versions import invalidate_product_pages
-from marketplace.sanitize import clean_text
+from marketplace.sanitize import text_field
 
 # How long a visit to a fair's page or a label scanned there keeps counting orders for it.
 FAIR_VISIT_TTL = timedelta(hours=6)
@@ -125,11 +125,10 @@ class FairInput:
 
 
 def _validated_fair_values(data: FairInput) -> dict:
-    name, venue = clean_text(data.name), clean_text(data.venue)
-    if not name:
-        raise ValidationError("name", _("Vui lòng nhập tên phiên chợ."))
-    if not venue:
-        raise ValidationError("venue", _("Vui lòng nhập địa điểm."))
+    name = text_field(data.name, "name", 160, required=True,
+                      missing=_("Vui lòng nhập tên phiên chợ."))
+    venue = text_field(data.venue, "venue", 160, required=True,
+                       missing=_("Vui lòng nhập địa điểm."))
     if data.starts_local is None:
         raise ValidationError("starts_at", _("Vui lòng nhập thời gian bắt đầu."))
     if data.ends_local is None:
@@ -140,8 +139,8 @@ def _validated_fair_values(data: FairInput) -> dict:
     return {
         "name": name,
         "venue": venue,
-        "address": clean_text(data.address),
-        "description": clean_text(data.description, multiline=True),
+        "address": text_field(data.address, "address", 255),
+        "description": text_field(data.description, "description", 5000, multiline=True),
         "starts_at": starts,
         "ends_at": ends,
         "published": bool(data.published),
