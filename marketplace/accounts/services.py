@@ -15,6 +15,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.accounts.models import PasswordResetCode, Role, User
+from marketplace.accounts.signals import organizer_reach
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
@@ -237,17 +238,10 @@ class IssuedCode:
 
 
 def sellers_in_reach(organizer: User) -> sa.Select:
-    """Sellers an organizer may help: owners of stalls in one of the organizer's fairs."""
-    from marketplace.catalog.models import Stall
-    from marketplace.fairs.models import Fair, FairStall
-
-    stall_owners = (
-        sa.select(Stall.owner_id)
-        .join(FairStall, FairStall.stall_id == Stall.id)
-        .join(Fair, Fair.id == FairStall.fair_id)
-        .where(Fair.organizer_id == organizer.id)
-    )
-    return sa.select(User).where(User.role == Role.SELLER, User.id.in_(stall_owners))
+    """Sellers an organizer may help: those the domains above name (fairs: their stalls' owners)."""
+    named = [ids for _receiver, ids in organizer_reach.send(organizer) if ids is not None]
+    return sa.select(User).where(User.role == Role.SELLER,
+                                 sa.or_(sa.false(), *(User.id.in_(ids) for ids in named)))
 
 
 def issue_reset_code(organizer: User, phone: str | None) -> IssuedCode:

@@ -1,4 +1,4 @@
-"""Stalls, products and product photos."""
+"""Stalls, products, product photos and the certificates stalls and products hold."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.quantities import default_step
 from marketplace.catalog.text import search_key
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
+from marketplace.storage import StoredImage
 
 
 def _default_step(context) -> Decimal:
@@ -132,6 +134,52 @@ class ProductImage(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     product: Mapped[Product] = relationship(back_populates="images")
+
+
+# Certificate kinds: stored key -> label shown to people.
+CERTIFICATE_KINDS: dict[str, str] = {
+    "vietgap": _l("VietGAP"),
+    "globalgap": _l("GlobalGAP"),
+    "organic": _l("Hữu cơ"),
+    "food_safety": _l("An toàn thực phẩm"),
+    "ocop": _l("OCOP"),
+    "other": _l("Khác"),
+}
+
+
+class Certificate(db.Model):
+    """A certificate (VietGAP, organic, …) held by a stall or by one product."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stall_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stall.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    number: Mapped[str] = mapped_column(sa.String(80))
+    issuer: Mapped[str] = mapped_column(sa.String(160))
+    valid_until: Mapped[date | None]
+    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_image.id"))  # its scan
+    image: Mapped[StoredImage | None] = relationship()
+
+    stall: Mapped[Stall | None] = relationship()
+    product: Mapped[Product | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("stall_id IS NOT NULL OR product_id IS NOT NULL", name="has_holder"),
+    )
+
+    def is_expired(self, today: date) -> bool:
+        return self.valid_until is not None and self.valid_until < today
+
+    @property
+    def kind_label(self) -> str:
+        return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
+
+    @property
+    def holder_stall(self) -> Stall:
+        """The stall this certificate belongs to (directly or through its product)."""
+        return self.stall if self.stall is not None else self.product.stall
 
 
 def _fill_stall_search_text(_mapper, _connection, stall: Stall) -> None:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.models import Stall
-from marketplace.catalog.services import _whole_number
+from marketplace.catalog.services.fields import whole_number as _whole_number
 from marketplace.delivery import units
 from marketplace.delivery.models import DeliveryZone
 from marketplace.errors import ValidationError

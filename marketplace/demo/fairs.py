@@ -9,10 +9,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
+from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
-from marketplace.fairs.services import fold
 from marketplace.formatting import local_to_utc, vn_now
 
 PAST_FAIR = {
@@ -145,7 +145,7 @@ def _take_part(fair: Fair, stall: Stall, booth: str | None) -> None:
 
 
 def _lychee_stalls(stalls: list[Stall]) -> list[Stall]:
-    return [s for s in stalls if re.search(r"\bvai\b", fold(s.name))]
+    return [s for s in stalls if re.search(r"\bvai\b", search_key(s.name))]
 
 
 def seed(ctx: dict) -> None:

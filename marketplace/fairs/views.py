@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from marketplace.auth import get_owned_or_404, role_required, safe_next
+from marketplace.catalog.categories import CATEGORIES, category_label
 from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError, populate_errors
 from marketplace.extensions import db
@@ -135,7 +136,7 @@ def campaign(slug: str):
     return render_template(
         "fairs/campaign.html", campaign=campaign, state=services.campaign_state(campaign),
         progress=campaign_progress(campaign),
-        category_label=services.category_label,
+        category_label=category_label,
         channels=dict(services.channel_choices()),
     )
 
@@ -403,7 +404,7 @@ def _campaign_form(campaign: Campaign | None = None) -> CampaignForm:
         data = {"channels": list(services.CHANNELS)}
     form = CampaignForm(data=data)
     options = services.campaign_choices()
-    form.categories.choices = choices(services.category_choices())
+    form.categories.choices = choices((key, str(label)) for key, label in CATEGORIES)
     form.channels.choices = choices(services.channel_choices())
     form.stalls.choices = choices((s.id, s.name) for s in options["stalls"])
     form.products.choices = choices((p.id, f"{p.name} — {p.stall.name}")

@@ -1,14 +1,14 @@
-"""Batches, timeline steps, certificates and label scans."""
+"""Batches, timeline steps and label scans (certificates: catalog/models.py)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.catalog.models import Product, Stall
+# Certificates are catalog facts (catalog/models.py); provenance pages and forms manage them.
+from marketplace.catalog.models import CERTIFICATE_KINDS, Certificate, Product, Stall  # noqa: F401
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.storage import StoredImage
@@ -46,52 +46,6 @@ class TimelineStep(db.Model):
     image: Mapped[StoredImage | None] = relationship()
 
     product: Mapped[Product] = relationship()
-
-
-# Certificate kinds: stored key -> label shown to people.
-CERTIFICATE_KINDS: dict[str, str] = {
-    "vietgap": _l("VietGAP"),
-    "globalgap": _l("GlobalGAP"),
-    "organic": _l("Hữu cơ"),
-    "food_safety": _l("An toàn thực phẩm"),
-    "ocop": _l("OCOP"),
-    "other": _l("Khác"),
-}
-
-
-class Certificate(db.Model):
-    """A certificate (VietGAP, organic, …) held by a stall or by one product."""
-
-    __tablename__ = "certificate"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    stall_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stall.id"), index=True)
-    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("product.id"), index=True)
-    kind: Mapped[str] = mapped_column(sa.String(40))
-    number: Mapped[str] = mapped_column(sa.String(80))
-    issuer: Mapped[str] = mapped_column(sa.String(160))
-    valid_until: Mapped[date | None]
-    image_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stored_image.id"))  # its scan
-    image: Mapped[StoredImage | None] = relationship()
-
-    stall: Mapped[Stall | None] = relationship()
-    product: Mapped[Product | None] = relationship()
-
-    __table_args__ = (
-        sa.CheckConstraint("stall_id IS NOT NULL OR product_id IS NOT NULL", name="has_holder"),
-    )
-
-    def is_expired(self, today: date) -> bool:
-        return self.valid_until is not None and self.valid_until < today
-
-    @property
-    def kind_label(self) -> str:
-        return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
-
-    @property
-    def holder_stall(self) -> Stall:
-        """The stall this certificate belongs to (directly or through its product)."""
-        return self.stall if self.stall is not None else self.product.stall
 
 
 class ScanEvent(db.Model):

@@ -8,23 +8,23 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.models import (
+    CERTIFICATE_KINDS,
+    Certificate,
+    Product,
+    ProductImage,
+    Stall,
+)
 from marketplace.database import utcnow
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
-from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import vn_today
-from marketplace.provenance.models import (
-    CERTIFICATE_KINDS,
-    Batch,
-    Certificate,
-    ScanEvent,
-    TimelineStep,
-)
+from marketplace.provenance.models import Batch, ScanEvent, TimelineStep
 from marketplace.provenance.versions import invalidate_product_pages
 from marketplace.sanitize import text_field
 from marketplace.storage import save_image
@@ -320,6 +320,14 @@ class PageCertificate:
         return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
 
 
+booth_asked = Namespace().signal("provenance-booth-asked")
+"""Sent (sender: a stall id, now=...) by the product page for the stall's booth at a fair open now.
+
+Fairs (above provenance) answers with a row of fair_id, booth_number, fair name, slug and end,
+or None; without an answer the page shows no booth.
+"""
+
+
 @dataclass(frozen=True)
 class PageBooth:
     """A stall's booth at a fair open now, as the page shows it."""
@@ -335,8 +343,7 @@ class PageBooth:
 def _page_queries() -> dict[str, sa.Select]:
     """Build the public page's queries once: no per-request statement building."""
     b, t, c = Batch.__table__, TimelineStep.__table__, Certificate.__table__
-    fs, f = FairStall.__table__, Fair.__table__
-    pid, now = sa.bindparam("pid"), sa.bindparam("now", type_=f.c.starts_at.type)
+    pid = sa.bindparam("pid")
     batch = [b.c.id, b.c.code, b.c.produced_on, b.c.quantity, b.c.best_before, b.c.note]
     return {
         "lot": sa.select(*batch).where(b.c.product_id == pid,
@@ -351,11 +358,6 @@ def _page_queries() -> dict[str, sa.Select]:
                                   c.c.image_id)
         .where(sa.or_(c.c.product_id == pid, c.c.stall_id == sa.bindparam("stall_id")))
         .order_by(c.c.product_id.is_(None), c.c.id),
-        "booth": sa.select(fs.c.fair_id, fs.c.booth_number, f.c.name, f.c.slug, f.c.ends_at)
-        .join(f, f.c.id == fs.c.fair_id)
-        .where(fs.c.stall_id == sa.bindparam("stall_id"), fs.c.status == "accepted",
-               f.c.published.is_(True), f.c.starts_at <= now, f.c.ends_at > now)
-        .order_by(f.c.starts_at).limit(1),
     }
 
 
@@ -399,7 +401,8 @@ def product_page(product: Product, lot: str | None) -> ProductPage:
     labelled = batch is not None
     if batch is None:
         batch = run(queries["latest_batch"], ids).first()
-    booth = run(queries["booth"], {**ids, "now": utcnow()}).first()
+    booth = next((row for _receiver, row in booth_asked.send(product.stall_id, now=utcnow())
+                  if row is not None), None)
     today = vn_today()
     return ProductPage(
         product=product,

@@ -14,6 +14,7 @@ import redis
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from marketplace.catalog.signals import pages_changed
 from marketplace.extensions import db
 from marketplace.provenance.models import PageVersion as Row
 
@@ -81,3 +82,9 @@ class PageVersion:
 def invalidate_product_pages() -> None:
     """Tell every process that public product pages are out of date (call after commit)."""
     PageVersion.of(current_app._get_current_object()).bump()
+
+
+@pages_changed.connect
+def _on_catalog_change(_app, **_data) -> None:
+    """The catalog changed a stall or product (catalog/signals.py): pages are out of date."""
+    invalidate_product_pages()

@@ -189,3 +189,44 @@ def test_a_fair_with_orders_cannot_be_deleted(client, auth, db):
     response = client.post(f"/organizer/fairs/{fair.id}/delete", follow_redirects=True)
     assert "không xoá được" in response.get_data(as_text=True)
     assert len(all_fairs(db)) == 1
+
+
+def test_a_fair_with_label_scans_cannot_be_deleted(client, auth, db):
+    from tests.factories import make_product, make_scan_event
+
+    organizer = make_organizer()
+    fair = make_fair(organizer)
+    make_scan_event(make_product(), fair=fair)
+    auth.login(organizer)
+    response = client.post(f"/organizer/fairs/{fair.id}/delete", follow_redirects=True)
+    assert "không xoá được" in response.get_data(as_text=True)
+    assert len(all_fairs(db)) == 1
+
+
+def test_a_fair_that_is_only_a_pickup_place_cannot_be_deleted_either(client, auth, db):
+    from tests.factories import make_order
+
+    organizer = make_organizer()
+    fair = make_fair(organizer)
+    order = make_order(channel="online")
+    order.pickup_fair_id = fair.id
+    db.session.commit()
+    auth.login(organizer)
+    response = client.post(f"/organizer/fairs/{fair.id}/delete", follow_redirects=True)
+    assert "không xoá được" in response.get_data(as_text=True)
+    assert len(all_fairs(db)) == 1
+
+
+def test_the_service_refuses_a_fair_name_longer_than_its_column(db):
+    import pytest
+
+    from marketplace.errors import ValidationError
+    from marketplace.fairs import services
+
+    data = services.FairInput(name="Phiên chợ " * 20, venue="Chùa Vĩnh Nghiêm",
+                              starts_local=datetime(2030, 3, 1, 8),
+                              ends_local=datetime(2030, 3, 1, 20))
+    with pytest.raises(ValidationError) as refused:
+        services.save_fair(make_organizer(), data)
+    assert refused.value.field == "name"
+    assert all_fairs(db) == []
