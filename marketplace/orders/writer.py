@@ -153,6 +153,7 @@ def write_orders(orders: Sequence[NewOrder], *, checkout: NewCheckout | None = N
     back and raises OutOfStock or ValidationError; a code that collided raises IntegrityError.
     """
     now = now or utcnow()
+    db.session.flush()  # rows the orders refer to, still pending in the session, go first
     conn = db.session.connection()
     sold_out, short = False, {}
     if stock != KEEP:
