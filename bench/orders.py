@@ -147,14 +147,15 @@ def counts(url: str, scarce_id: int | None = None) -> dict:
                            f"WHERE product_id = {scarce_id}",
             "scarce_orders": f"SELECT count(DISTINCT order_id) FROM order_line "
                              f"WHERE product_id = {scarce_id}",
-            # An accepted order must be whole: a line, a status event and its checkout.
+            # An accepted order must be whole: a line, a status event and its checkout, and
+            # its total the lines' plus the delivery fee (as orders.writer writes it).
             "incomplete_orders": (
                 "SELECT count(*) FROM \"order\" o WHERE "
                 "NOT EXISTS (SELECT 1 FROM order_line l WHERE l.order_id = o.id) OR "
                 "NOT EXISTS (SELECT 1 FROM order_status_event e WHERE e.order_id = o.id) OR "
                 "o.checkout_id IS NULL OR "
-                "o.total <> (SELECT coalesce(sum(line_total), 0) FROM order_line l "
-                "WHERE l.order_id = o.id)"),
+                "o.total <> o.delivery_fee + (SELECT coalesce(sum(line_total), 0) "
+                "FROM order_line l WHERE l.order_id = o.id)"),
         })
     with engine.connect() as conn:
         out = {k: conn.execute(sa.text(v)).scalar_one() for k, v in q.items()}

@@ -74,8 +74,7 @@ def generate(url: str, total_lines: int) -> None:
     from marketplace.extensions import db
     from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
     from marketplace.imports.models import ImportedSaleLine
-    from marketplace.orders.models import Order, OrderLine
-    from marketplace.payments.models import Payment
+    from marketplace.orders.writer import KEEP, NewLine, NewOrder, Paid, write_orders
     from marketplace.provenance.models import ScanEvent
 
     rng = random.Random(7)
@@ -129,17 +128,13 @@ def generate(url: str, total_lines: int) -> None:
         fair_stalls = {f.id: [fs.stall_id for fs in f.participations] for f in fairs}
         fair_spans = [(f.id, f.starts_at) for f in fairs]
 
-        order_t, line_t, pay_t = Order.__table__, OrderLine.__table__, Payment.__table__
-        order_id = line_id = pay_id = 0
-        orders, lines, pays = [], [], []
+        batch: list[NewOrder] = []  # written through the one order writer, in bulk
+        order_id = line_id = 0
 
         def flush():
-            db.session.execute(sa.insert(order_t), orders)
-            db.session.execute(sa.insert(line_t), lines)
-            if pays:
-                db.session.execute(sa.insert(pay_t), pays)
+            write_orders(batch, stock=KEEP)
             db.session.commit()
-            orders.clear(), lines.clear(), pays.clear()
+            batch.clear()
 
         while line_id < total_lines:
             order_id += 1
@@ -149,35 +144,22 @@ def generate(url: str, total_lines: int) -> None:
             placed = starts + timedelta(seconds=rng.randrange(0, 3 * 86400))
             roll = rng.random()
             status = "cancelled" if roll < 0.05 else ("placed" if roll < 0.10 else "fulfilled")
-            total = 0
+            lines = []
             for _ in range(rng.choice([1, 2, 3, 4])):
                 if line_id >= total_lines:
                     break
                 line_id += 1
                 pid, name, unit, price, kg = rng.choice(by_stall[stall_id])
-                qty = rng.randint(1, 5)
-                total += price * qty
-                lines.append({"id": line_id, "order_id": order_id, "product_id": pid,
-                              "product_name": name, "unit": unit, "unit_price": price,
-                              "net_weight_kg": kg, "quantity": qty, "line_total": price * qty})
-            paid = status == "fulfilled"
+                lines.append(NewLine(pid, name, unit, price, kg, Decimal(rng.randint(1, 5))))
             method = rng.choice(METHODS)
-            orders.append({
-                "id": order_id, "code": f"B{order_id:09d}", "access_token": "t",
-                "stall_id": stall_id, "fair_id": fair_id if channel == "fair" else None,
-                "customer_name": "", "customer_phone": "", "delivery_address": "", "note": "",
-                "channel": channel,
-                "fulfilment": "booth_pickup" if channel == "fair" else "delivery",
-                "payment_method": method, "status": status, "total": total,
-                "paid_amount": total if paid else 0, "placed_at": placed,
-                "cancelled_at": placed if status == "cancelled" else None,
-            })
-            if paid:
-                pay_id += 1
-                pays.append({"id": pay_id, "order_id": order_id, "method": method,
-                             "amount": total, "kind": "payment", "provider_ref": f"b{pay_id}",
-                             "created_at": placed})
-            if len(lines) >= BATCH:
+            batch.append(NewOrder(
+                stall_id=stall_id, lines=lines, code=f"B{order_id:09d}", channel=channel,
+                fair_id=fair_id if channel == "fair" else None,
+                fulfilment="booth_pickup" if channel == "fair" else "delivery",
+                payment_method=method, placed_at=placed,
+                statuses=["placed"] if status == "placed" else ["placed", status],
+                paid=Paid(method, provider_ref=f"b{order_id}") if status == "fulfilled" else None))
+            if len(batch) >= BATCH // 3:
                 flush()
         flush()
 

@@ -150,51 +150,35 @@ def join_campaign(campaign: Campaign, *stalls: Stall, status: str = "joined") ->
 def make_order(stall=None, lines=None, *, channel: str = "online", status: str = "placed",
                fair=None, placed_at=None, paid: bool = False, method: str = "cash",
                customer=None, fulfilment: str = "stall_pickup", **kw):
-    """Write an order row directly (no stock taken): lines is [(product, qty), ...]."""
-    import secrets as _secrets
+    """Write an order through the order writer (no stock taken): lines is [(product, qty), ...].
 
-    from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
-    from marketplace.payments.services import record_payment
+    paid: the whole total paid now with `method`; a paid booth sale is handed over, as
+    payments.record_payment does. Other keywords are fields of orders.writer.NewOrder.
+    """
+    from marketplace.orders.models import Order
+    from marketplace.orders.writer import KEEP, NewLine, NewOrder, Paid, write_orders
 
     if lines is None:
         product = make_product(stall)
         lines = [(product, 1)]
     stall = stall or lines[0][0].stall
     n = _n()
-    order = Order(
-        code=kw.pop("code", f"T{n:06d}"),
-        access_token=_secrets.token_urlsafe(16),
-        stall=stall,
-        fair=fair,
-        customer=customer,
+    statuses = ["placed"] if status == "placed" else ["placed", status]
+    booth_sale = (channel == "fair" and fulfilment == "booth_pickup"
+                  and kw.get("created_by_id") is not None)
+    if paid and booth_sale and status in ("placed", "confirmed", "ready"):
+        statuses.append("fulfilled")
+    order = NewOrder(
+        stall_id=stall.id, lines=[NewLine.of(product, qty) for product, qty in lines],
+        channel=channel, fulfilment=fulfilment, statuses=statuses,
+        placed_at=placed_at or utcnow(), fair_id=fair.id if fair is not None else None,
+        customer_id=customer.id if customer is not None else None,
         customer_name=kw.pop("customer_name", f"Khách {n}"),
-        customer_phone=kw.pop("customer_phone", "0987654321"),
-        channel=channel,
-        fulfilment=fulfilment,
-        status=status,
-        total=0,
-        placed_at=placed_at or utcnow(),
-        **kw,
-    )
-    from marketplace.catalog.quantities import line_total as priced
-
-    for product, qty in lines:
-        line_total = priced(product.price, qty)  # rounded once, half up: 33 333 × 1,5 = 50 000
-        order.lines.append(OrderLine(
-            product=product, product_name=product.name, unit=product.unit,
-            unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
-            line_total=line_total,
-        ))
-        order.total += line_total
-    order.events.append(OrderStatusEvent(status="placed", at=order.placed_at))
-    if status == "cancelled":
-        order.cancelled_at = order.placed_at
-        order.events.append(OrderStatusEvent(status="cancelled", at=order.placed_at))
-    db.session.add(order)
-    if paid:
-        record_payment(order, method, order.total, provider_ref=None)
+        customer_phone=kw.pop("customer_phone", "0987654321"), code=kw.pop("code", f"T{n:06d}"),
+        paid=Paid(method, at=utcnow()) if paid else None, **kw)
+    written = write_orders([order], stock=KEEP)
     db.session.commit()
-    return order
+    return db.session.get(Order, written.orders[0].id)
 
 
 def make_application(fair, stall) -> FairStall:

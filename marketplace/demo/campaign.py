@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from marketplace.catalog.codes import new_code
 from marketplace.catalog.models import Product
 from marketplace.demo.fairs import LYCHEE_TOTAL_KG, lychee_daily_kg, lychee_day
 from marketplace.extensions import db
@@ -17,8 +15,8 @@ from marketplace.fairs.models import Campaign
 from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import local_to_utc
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport
-from marketplace.orders.models import Order, OrderLine, OrderStatusEvent
-from marketplace.payments.services import record_payment
+from marketplace.orders.models import Order, OrderLine
+from marketplace.orders.writer import KEEP, NewLine, NewOrder, Paid, write_orders
 from marketplace.reports.sql import period_bounds
 
 IN_TRANSIT_KG = Decimal("900")  # still on the road when the exports were taken, on 2/7
@@ -93,6 +91,7 @@ def _has_imports(products: list[Product]) -> bool:
 def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]) -> Decimal:
     """Write online/livestream orders; return the kg they confirm (paid or fulfilled)."""
     confirmed = Decimal("0")
+    orders = []
     for n in range(ORDERS):
         product = rng.choice(products)
         qty = rng.randint(2, 20)
@@ -104,28 +103,21 @@ def _seed_orders(rng: random.Random, campaign: Campaign, products: list[Product]
         channel = "livestream" if n % 3 == 0 else "online"
         method = rng.choice(["vietqr", "vietqr", "card", "cash"])
         expired = status == "cancelled" and method != "cash" and roll < 0.94
-        order = Order(
-            code=new_code(7), access_token=secrets.token_urlsafe(16), stall_id=product.stall_id,
+        done_at = placed_at + (timedelta(hours=1) if expired else timedelta(days=1))
+        orders.append(NewOrder(
+            stall_id=product.stall_id, lines=[NewLine.of(product, qty)],
             customer_name=rng.choice(NAMES), customer_phone=f"09{rng.randrange(10**8):08d}",
             delivery_address=rng.choice(PROVINCES), channel=channel, fulfilment="delivery",
-            payment_method=method, status=status, total=product.price * qty, placed_at=placed_at,
-        )
-        order.lines.append(OrderLine(
-            product_id=product.id, product_name=product.name, unit=product.unit,
-            unit_price=product.price, net_weight_kg=product.net_weight_kg, quantity=qty,
-            line_total=product.price * qty,
-        ))
-        done_at = placed_at + (timedelta(hours=1) if expired else timedelta(days=1))
-        order.events.append(OrderStatusEvent(status="placed", at=placed_at))
-        order.events.append(OrderStatusEvent(status=status, at=done_at))
-        if status == "cancelled":
-            order.cancelled_at = done_at
-            order.cancel_reason = "Quá hạn thanh toán, đơn tự hủy." if expired else "Khách đổi ý"
-        db.session.add(order)
-        if status == "fulfilled":
+            payment_method=method, statuses=["placed", status],
+            status_times=[placed_at, done_at], placed_at=placed_at,
+            cancel_reason=None if status != "cancelled" else
+            "Quá hạn thanh toán, đơn tự hủy." if expired else "Khách đổi ý",
             # Paid as it was ordered (the ledger's time is the order's, not the seeding's).
-            record_payment(order, method, order.total).created_at = placed_at
+            paid=Paid(method) if status == "fulfilled" else None,
+        ))
+        if status == "fulfilled":
             confirmed += product.net_weight_kg * qty
+    write_orders(orders, stock=KEEP)
     return confirmed
 
 

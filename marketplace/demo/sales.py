@@ -4,7 +4,6 @@ demo shopper's own orders."""
 from __future__ import annotations
 
 import random
-import secrets
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -15,15 +14,8 @@ from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.formatting import local_to_utc, to_local, vn_today
-from marketplace.orders.models import (
-    CHECKOUT_CODE_LENGTH,
-    ORDER_CODE_LENGTH,
-    Checkout,
-    Order,
-    OrderLine,
-    OrderStatusEvent,
-)
-from marketplace.payments.models import Payment
+from marketplace.orders.models import CHECKOUT_CODE_LENGTH, ORDER_CODE_LENGTH, Order
+from marketplace.orders.writer import KEEP, NewCheckout, NewLine, NewOrder, Paid, write_orders
 from marketplace.provenance.models import Batch
 
 BOOTH_CASH_TARGET = 212_000_000  # "over 200 million VND in cash" at the real fair
@@ -57,13 +49,13 @@ def _moment(rng: random.Random, fair: Fair) -> datetime:
 
 
 class _Writer:
-    """Collects order rows with unique codes; write() inserts them in a few bulk statements."""
+    """Collects the demo's orders with unique codes; write() hands them to the order writer."""
 
     def __init__(self, rng: random.Random):
         self.rng = rng
         self.codes: set[str] = set(db.session.scalars(sa.select(Order.code)))
-        self.orders: list[dict] = []
-        self.children: dict[str, tuple[list[dict], list[dict], list[dict]]] = {}
+        self.orders: list[NewOrder] = []
+        self.checkouts: dict[int, NewCheckout] = {}  # a shopper's order (its index): its checkout
 
     def code(self, length: int = ORDER_CODE_LENGTH) -> str:
         while True:
@@ -75,48 +67,31 @@ class _Writer:
     def order(self, stall_id: int, items: list[tuple[Product, int]], *, at: datetime,
               statuses: list[str], paid_with: str | None = None, recorded_by: int | None = None,
               gap_minutes: tuple[int, int] = (20, 600), until: datetime | None = None,
-              **fields) -> dict:
-        total = sum(p.price * q for p, q in items)
+              checkout: NewCheckout | None = None, **fields) -> NewOrder:
         steps = [at + timedelta(minutes=i * self.rng.randint(*gap_minutes))
                  for i in range(len(statuses))]
         if until is not None:  # nothing happens after the moment the demo is seeded
             steps = [min(step, until) for step in steps]
-        row = {"code": self.code(), "access_token": secrets.token_urlsafe(16),
-               "stall_id": stall_id, "placed_at": at, "status": statuses[-1], "total": total,
-               "paid_amount": total if paid_with else 0, "customer_id": None,
-               "customer_name": "", "customer_phone": "", "delivery_address": "", "note": "",
-               "fair_id": None, "pickup_fair_id": None, "checkout_id": None,
-               "created_by_id": None, "cancelled_at": None, "cancel_reason": None, **fields}
-        if statuses[-1] == "cancelled":
-            row["cancelled_at"], row["cancel_reason"] = steps[-1], "Khách đổi ý"
-        lines = [{"product_id": p.id, "product_name": p.name, "unit": p.unit,
-                  "unit_price": p.price, "net_weight_kg": p.net_weight_kg, "quantity": q,
-                  "line_total": p.price * q} for p, q in items]
-        events = [{"status": st, "at": t, "by_id": recorded_by, "note": ""}
-                  for st, t in zip(statuses, steps, strict=True)]
         # A payment carries the time of its order: paid at the booth, or by transfer or card
         # as the order was placed.
-        payments = [{"method": paid_with, "amount": total, "kind": "payment",
-                     "recorded_by_id": recorded_by, "created_at": at}
-                    ] if paid_with else []
-        self.orders.append(row)
-        self.children[row["code"]] = (lines, events, payments)
-        return row
+        order = NewOrder(
+            stall_id=stall_id, lines=[NewLine.of(p, q) for p, q in items], statuses=statuses,
+            status_times=steps, placed_at=at, code=self.code(),
+            cancel_reason="Khách đổi ý" if statuses[-1] == "cancelled" else None,
+            paid=Paid(paid_with, by_id=recorded_by) if paid_with else None, **fields)
+        if checkout is not None:
+            self.checkouts[len(self.orders)] = checkout
+        self.orders.append(order)
+        return order
 
     def write(self) -> int:
-        """Insert every collected order, then its lines, events and payments, in bulk."""
-        if not self.orders:
-            return 0
-        ids = dict(db.session.execute(
-            sa.insert(Order).returning(Order.code, Order.id, sort_by_parameter_order=True),
-            self.orders,
-        ).all())
-        tables = ((OrderLine, 0), (OrderStatusEvent, 1), (Payment, 2))
-        for model, index in tables:
-            rows = [{**child, "order_id": ids[code]}
-                    for code, kids in self.children.items() for child in kids[index]]
-            if rows:
-                db.session.execute(sa.insert(model), rows)
+        """Write every collected order, with its lines, events and payments, in bulk (a
+        shopper's order with its own checkout)."""
+        bulk = [o for n, o in enumerate(self.orders) if n not in self.checkouts]
+        if bulk:
+            write_orders(bulk, stock=KEEP)
+        for n, checkout in self.checkouts.items():
+            write_orders([self.orders[n]], checkout=checkout, stock=KEEP)
         return len(self.orders)
 
 
@@ -152,7 +127,7 @@ def _fair_history(ctx: dict, fair: Fair, writer: _Writer) -> None:
             channel="fair", fair_id=fair.id, pickup_fair_id=fair.id, fulfilment="booth_pickup",
             payment_method="cash", created_by_id=owners[sid],
         )
-        cash += order["total"]
+        cash += order.total
     # Online orders during the fair: from the fair's page (counted for it) and from elsewhere.
     for n in range(VIA_FAIR_ORDERS + ONLINE_ORDERS):
         via_fair = n < VIA_FAIR_ORDERS
@@ -282,14 +257,12 @@ def _shopper_orders(ctx: dict, writer: _Writer) -> None:
     for n, (days, statuses, paid, fulfilment) in enumerate(plans):
         product = products[(n * 5) % len(products)]
         at = now - timedelta(days=days, hours=3)
-        checkout = Checkout(code=writer.code(CHECKOUT_CODE_LENGTH), customer_id=shopper.id,
-                            customer_name=shopper.name, customer_phone=shopper.phone or "",
-                            created_at=at)
-        db.session.add(checkout)
-        db.session.flush()
+        checkout = NewCheckout(code=writer.code(CHECKOUT_CODE_LENGTH), customer_id=shopper.id,
+                               customer_name=shopper.name, customer_phone=shopper.phone or "",
+                               created_at=at)
         writer.order(
             product.stall_id, [(product, 1 + n % 2)], at=at, statuses=statuses, paid_with=paid,
-            checkout_id=checkout.id, channel="online", fulfilment=fulfilment,
+            checkout=checkout, channel="online", fulfilment=fulfilment,
             payment_method=paid or "cash", customer_id=shopper.id, customer_name=shopper.name,
             customer_phone=shopper.phone or "",
             delivery_address="Số 5 Nguyễn Văn Cừ, TP Bắc Giang" if fulfilment == "delivery" else "",

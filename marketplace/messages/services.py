@@ -27,7 +27,8 @@ from marketplace.formatting import (
 )
 from marketplace.messages import channels
 from marketplace.messages.models import Message, MessageStatus
-from marketplace.orders.models import Checkout, Order
+from marketplace.orders import signals as order_signals
+from marketplace.orders.models import Checkout, Order, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -306,3 +307,26 @@ def update_settings(user: User, *, orders: bool, zalo: bool, daily_summary: bool
     user.notify_zalo = bool(zalo) and bool(user.phone)
     user.notify_daily_summary = bool(daily_summary) and user.role == "organizer"
     db.session.commit()
+
+
+# --- what orders tell (orders.signals): messages follow an order's life ------------------------
+
+
+def _tell(send, *args) -> None:
+    """Queue an event's messages; a failure there never undoes the order (it is committed)."""
+    try:
+        send(*args)
+    except Exception:
+        db.session.rollback()
+        log.exception("could not queue messages %s%r", send.__name__, args)
+
+
+@order_signals.orders_placed.connect
+def _orders_placed(_sender, *, order_ids: list[int], **_kw) -> None:
+    _tell(order_placed, order_ids)
+
+
+@order_signals.status_changed.connect
+def _order_ready(_sender, *, order: Order, **_kw) -> None:
+    if order.status == OrderStatus.READY:
+        _tell(order_ready, order.id)

@@ -126,6 +126,13 @@ class Order(db.Model):
         return self.total - (self.delivery_fee or 0)
 
     @property
+    def owed(self) -> int:
+        """What is still owed on the order (never negative; nothing on a cancelled one)."""
+        if self.status == OrderStatus.CANCELLED:
+            return 0
+        return max(self.total - (self.paid_amount or 0), 0)
+
+    @property
     def is_paid(self) -> bool:
         return self.paid_amount >= self.total
 

@@ -107,7 +107,7 @@ def sync_sale(stall: Stall, sale: object, *, user_id: int) -> SyncedSale:
     if method == svc.CARD:
         raise ValidationError("method", _("Không nhận thẻ khi bán không có mạng."))
     if first := once_svc.first_result(once):  # a resend: the first result, nothing checked
-        return _result(once.key, svc._replay_placed(first).orders[0].id)
+        return _result(once.key, svc.replay_placed(first).orders[0].id)
     at = _sold_at(sale.get("sold_at"), utcnow())
     placed = svc.record_booth_sale(stall, _quantities(sale.get("lines")), str(method or ""),
                                    seller_id=user_id, once=once, now=at, sold_offline=True)

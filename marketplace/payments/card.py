@@ -16,6 +16,7 @@ from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import format_vnd, format_weight
+from marketplace.orders import signals as order_signals
 from marketplace.orders.models import Checkout, Order, OrderStatus
 from marketplace.orders.services import unpaid_deadline
 from marketplace.payments import gateway
@@ -377,6 +378,12 @@ def sessions_covering(order: Order) -> list[CardCheckout]:
         ).order_by(CardCheckout.id)
     )
     return [c for c in cards if order.code in json.loads(c.order_amounts)]
+
+
+@order_signals.status_changed.connect
+def _cancelled_order_closes_its_sessions(_sender, *, order: Order, **_kw) -> None:
+    if order.status == OrderStatus.CANCELLED:
+        expire_open_sessions(order)
 
 
 def expire_open_sessions(order: Order) -> int:

@@ -14,6 +14,8 @@ from marketplace.catalog.models import Stall
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.once import services as once_svc
+from marketplace.orders import signals as order_signals
+from marketplace.orders import writer as order_writer
 from marketplace.orders.models import Order, OrderStatus, OrderStatusEvent
 from marketplace.payments import gateway, vietqr
 from marketplace.payments.models import Payment, PaymentKind, PaymentMethod
@@ -51,6 +53,27 @@ def record_payment(
     return payment
 
 
+@order_signals.orders_paid.connect
+def _ledger_rows_of_orders_written_paid(_sender, *, conn, paid, **_kw) -> None:
+    """The order writer wrote orders paid: one payment row of the whole total each."""
+    order_writer.insert_rows(conn, Payment.__table__, [
+        {"order_id": order_id, "method": str(how.method), "amount": amount, "kind": "payment",
+         "provider_ref": how.provider_ref, "reverses_id": None, "recorded_by_id": how.by_id,
+         "created_at": at}
+        for order_id, how, amount, at in paid])
+
+
+@order_signals.status_changing.connect
+def _money_follows_status(_sender, *, order: Order, by_id: int | None, **_kw) -> None:
+    """A cancelled order refunds its card money; a cash order handed over took its cash."""
+    if order.status == OrderStatus.CANCELLED:
+        refund_on_cancel(order, by_id)
+    elif (order.status == OrderStatus.FULFILLED and order.payment_method == PaymentMethod.CASH
+          and order.paid_amount < order.total):
+        record_payment(order, PaymentMethod.CASH, order.total - order.paid_amount,
+                       recorded_by_id=by_id)
+
+
 _OPEN_STATUSES = (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.READY)
 
 
@@ -64,9 +87,7 @@ def _hand_over_paid_booth_sale(order: Order, by_id: int | None) -> None:
 
 def outstanding(order: Order) -> int:
     """Return what is still owed on an order (never negative; nothing on a cancelled one)."""
-    if order.status == OrderStatus.CANCELLED:
-        return 0
-    return max(order.total - (order.paid_amount or 0), 0)
+    return order.owed
 
 
 def owed_back(order: Order) -> int:

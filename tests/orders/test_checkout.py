@@ -4,6 +4,7 @@ import re
 
 import sqlalchemy as sa
 
+from marketplace.errors import OutOfStock
 from marketplace.extensions import db
 from marketplace.orders.models import Checkout, Order, OrderLine, OrderStatusEvent
 from tests.factories import (
@@ -220,7 +221,7 @@ def test_stock_taken_by_a_race_gives_409_naming_the_product(shop, app):
                                 services.CustomerDetails("An", "0912345678"),
                                 {rice.stall_id: ("stall_pickup", "cash")}, view=view,
                                 once=once_for(new_key(), "checkout", guest_token="g" * 32))
-    except services.OutOfStock as exc:
+    except OutOfStock as exc:
         assert "Vải thiều" in exc.message
     else:
         raise AssertionError("expected OutOfStock")
