@@ -175,7 +175,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from marketplace.messages.channels import enabled as message_channels
+    from marketplace.channels import enabled as message_channels
 
     app.jinja_env.globals["message_channels"] = message_channels
     app.jinja_env.filters["vnd"] = format_vnd

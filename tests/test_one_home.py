@@ -33,3 +33,10 @@ def test_the_owner_query_check_sees_a_copy(tmp_path):
     pattern = re.compile(r"\bStall\.owner_id\s*(==|\.in_|\.is_)")
     assert pattern.search("sa.select(Stall).where(Stall.owner_id == user.id)")
     assert not pattern.search("return stall.owner_id == current_user.id")
+
+
+def test_no_module_in_the_app_is_over_600_lines():
+    # A module that grows past this is doing more than one job: split it by job (issue 12).
+    long = {path.relative_to(ROOT).as_posix(): n for path in _python_sources()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 600}
+    assert long == {}

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from marketplace import channels
 from marketplace.accounts.models import PasswordResetCode, Role, User
 from marketplace.accounts.signals import organizer_reach
 from marketplace.database import utcnow
@@ -198,8 +199,6 @@ def request_password_reset(email: str | None) -> None:
         "hãy bỏ qua thư này: mật khẩu của bạn không đổi.",
         name=user.name, minutes=minutes, link=link,
     )
-    from marketplace.messages import channels
-
     if channels.EMAIL not in channels.enabled():
         current_app.logger.warning("password reset mail for user %s not sent: no MAIL_SERVER",
                                    user.id)

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 
-from marketplace import jobs
+from marketplace import channels, jobs
 from marketplace.accounts.models import User
 from marketplace.catalog.models import Stall
 from marketplace.database import utcnow
@@ -25,7 +25,6 @@ from marketplace.formatting import (
     local_day_bounds,
     to_local,
 )
-from marketplace.messages import channels
 from marketplace.messages.models import Message, MessageStatus
 from marketplace.orders import signals as order_signals
 from marketplace.orders.models import Checkout, Order, OrderStatus
