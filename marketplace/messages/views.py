@@ -10,6 +10,7 @@ from marketplace.messages import services
 from marketplace.messages.forms import NotificationsForm
 
 bp = Blueprint("messages", __name__)
+bp.add_app_template_global(services.order_messages, "order_messages_of")
 
 
 @bp.route("/me/notifications", methods=["GET", "POST"])

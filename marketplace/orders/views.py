@@ -33,7 +33,6 @@ from marketplace.fairs.services import current_booth
 from marketplace.fairs.visits import remember_fair_visit, visited_fair_id
 from marketplace.formatting import format_vnd, format_weight
 from marketplace.forms import EmptyForm
-from marketplace.messages.services import order_messages
 from marketplace.once import services as once
 from marketplace.once.forms import request_once
 from marketplace.orders import booth as cash_desk
@@ -47,8 +46,6 @@ from marketplace.orders.forms import (
     manual_form_for,
     sale_form_for,
 )
-from marketplace.payments.forms import new_cash_form
-from marketplace.payments.services import money_summary
 from marketplace.provenance.qr import qr_png
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
@@ -266,8 +263,7 @@ def track(code: str):
     order = svc.tracked_order(code, request.args.get("t"))
     if order is None:
         abort(404)
-    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order),
-                           money=money_summary(order))
+    return render_template("orders/track.html", order=order, booth=svc.booth_fairs_of(order))
 
 
 @bp.route("/orders/find", methods=["GET", "POST"])
@@ -327,11 +323,8 @@ def seller_inbox():
 @role_required("seller")
 def seller_order(code: str):
     order = svc.seller_order(code, current_user.id) or abort(404)
-    money = money_summary(order)
     return render_template("orders/seller_order.html", order=order, form=EmptyForm(),
-                           cancel_form=CancelForm(), booth=svc.booth_fairs_of(order),
-                           money=money, cash_form=new_cash_form(money.owed),
-                           order_messages=order_messages(order.id))
+                           cancel_form=CancelForm(), booth=svc.booth_fairs_of(order))
 
 
 @bp.post("/seller/orders/<code>/status")

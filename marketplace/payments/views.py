@@ -49,6 +49,18 @@ from marketplace.sanitize import secret_matches
 bp = Blueprint("payments", __name__)
 
 
+@bp.app_template_global()
+def order_money(order):
+    """What an order's page shows of its money (paid, owed, owed back), for any domain's page."""
+    return services.money_summary(order)
+
+
+@bp.app_template_global()
+def order_cash_form(owed: int):
+    """The 'cash received' form, filled with what is owed, for the seller's order page."""
+    return new_cash_form(owed)
+
+
 @bp.app_context_processor
 def inject_card_flag():
     return {"card_payments_enabled": gateway.is_configured}
