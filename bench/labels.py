@@ -7,7 +7,7 @@ median of --runs runs with the QR cache emptied before each run:
 - provenance.labels.build_sheet() for 1,000 labels: "few products" (10 products × 100 copies,
   how a seller prints) and "all distinct" (40 products × 5 batches × 5 copies: 200 different QR
   codes, the worst case the form allows for one stall);
-- provenance.qr.qr_png() for a new URL (uncached) and a repeated one (its lru_cache);
+- marketplace.qr.qr_png() for a new URL (uncached) and a repeated one (its lru_cache);
 - GET /p/<code>/qr.png in-process (test client) and over HTTP from gunicorn (1 worker, one
   request at a time), each with a new ?lot= so every request draws a new QR.
 The first page of the PDF is rasterised (pypdfium2) and its QR codes decoded (zxing-cpp) to
@@ -137,9 +137,9 @@ def _median_ms(call, n: int) -> tuple[float, float]:
 
 
 def time_png(url: str, runs: int) -> dict:
+    from marketplace import qr
     from marketplace.catalog.models import Product
     from marketplace.extensions import db
-    from marketplace.provenance import qr
 
     n = max(runs * 10, 50)
     app = make_app(url)

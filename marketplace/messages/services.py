@@ -282,7 +282,7 @@ def _outgoing(message: Message) -> channels.Outgoing:
 def _payment_qr(order_id: int | None) -> list[tuple[str, str, bytes]]:
     """The order's VietQR as a PNG, when it is still to be paid by transfer."""
     from marketplace.payments.services import order_vietqr
-    from marketplace.provenance.qr import qr_png
+    from marketplace.qr import qr_png
 
     order = db.session.get(Order, order_id) if order_id else None
     if order is None or payment_deadline(order) is None or order.payment_method != "vietqr":

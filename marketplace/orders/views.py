@@ -46,7 +46,7 @@ from marketplace.orders.forms import (
     manual_form_for,
     sale_form_for,
 )
-from marketplace.provenance.qr import qr_png
+from marketplace.qr import qr_png
 from marketplace.sanitize import MAX_PAGE, int_arg, parse_day
 
 bp = Blueprint("orders", __name__)

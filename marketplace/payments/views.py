@@ -43,7 +43,7 @@ from marketplace.payments.forms import (
     StatementForm,
     new_cash_form,
 )
-from marketplace.provenance.qr import qr_png, qr_svg
+from marketplace.qr import qr_png, qr_svg
 from marketplace.sanitize import secret_matches
 
 bp = Blueprint("payments", __name__)

@@ -13,12 +13,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from marketplace import qr
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.models import Product, Stall
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.formatting import format_vnd
-from marketplace.provenance import qr
 from marketplace.provenance.models import Batch
 from marketplace.provenance.services import product_url, public_url
 

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from marketplace import qr
 from marketplace.auth import get_owned_or_404, role_required, safe_next
 from marketplace.catalog.categories import producer_kind_label
 from marketplace.catalog.codes import normalize_code
@@ -32,7 +33,7 @@ from marketplace.errors import ValidationError, populate_errors
 from marketplace.extensions import db, limiter
 from marketplace.formatting import vn_today
 from marketplace.forms import EmptyForm
-from marketplace.provenance import fastpath, gs1, labels, qr, scans, services
+from marketplace.provenance import fastpath, gs1, labels, scans, services
 from marketplace.provenance.forms import BatchForm, CertificateForm, StepForm
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 

@@ -7,7 +7,7 @@ import re
 
 from PIL import Image, ImageDraw
 
-from marketplace.provenance.qr import qr_png
+from marketplace.qr import qr_png
 from tests.catalog.conftest import png_bytes
 from tests.factories import make_seller, make_stall
 from tests.payments.test_vietqr import CARD_STATIC, STATIC

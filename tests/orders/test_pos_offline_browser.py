@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.payments.vietqr import parse_payload
-from marketplace.provenance.qr import read_qr
+from marketplace.qr import read_qr
 from marketplace.reports import services as reports
 from tests.conftest import PASSWORD
 from tests.factories import make_fair, make_participation, make_product, make_seller, make_stall

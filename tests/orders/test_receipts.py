@@ -15,7 +15,7 @@ from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.orders import booth
 from marketplace.orders.models import Order
-from marketplace.provenance.qr import read_qr
+from marketplace.qr import read_qr
 from tests.factories import (
     make_fair,
     make_participation,

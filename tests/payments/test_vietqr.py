@@ -9,7 +9,7 @@ import zxingcpp
 from PIL import Image
 
 from marketplace.payments import vietqr
-from marketplace.provenance.qr import qr_png
+from marketplace.qr import qr_png
 
 STATIC = ("00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA"
           "53037045802VN6304AE9F")

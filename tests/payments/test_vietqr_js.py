@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from marketplace.payments.vietqr import build_payload, parse_payload
-from marketplace.provenance.qr import read_qr
+from marketplace.qr import read_qr
 
 pytestmark = pytest.mark.browser
 

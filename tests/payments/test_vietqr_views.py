@@ -37,7 +37,7 @@ def test_qr_image_on_the_page_decodes_to_the_payload(client, rice):
     order = make_order(rice.stall, [(rice, 1)])
     html = client.get(f"/pay/{order.code}/vietqr?t={order.access_token}").get_data(as_text=True)
     svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', html).group(1))
-    assert svg.startswith(b"<svg") and b"<path" in svg  # rendered by provenance.qr
+    assert svg.startswith(b"<svg") and b"<path" in svg  # rendered by marketplace.qr
     assert vietqr.parse_payload(_qr_payload(html)).amount == 45000
 
 

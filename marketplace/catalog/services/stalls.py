@@ -134,7 +134,7 @@ class BankFromQR:
 def bank_from_qr(image: bytes | None, text: str | None) -> BankFromQR:
     """Read the bank and account number from a screenshot or photo of a VietQR, or its text."""
     from marketplace.payments.vietqr import VietQRError, parse_payload
-    from marketplace.provenance.qr import read_qr
+    from marketplace.qr import read_qr
 
     where = "bank_qr_text" if (text or "").strip() else "bank_qr_image"
     if where == "bank_qr_text":
