@@ -207,10 +207,18 @@ def register_template_helpers(app: Flask) -> None:
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
-        # What Jinja's newstyle gettext does (escape, then always format), minus its two extra
-        # context calls per string: a page has ~40 of them.
-        text = catalog().ugettext(string)
-        return (Markup(text) if eval_ctx.autoescape else text) % variables
+        # What Jinja's newstyle gettext does (translate, escape, then always format), without
+        # its two extra context calls, and with each language's strings translated and
+        # formatted once: a page has ~40 of them. A render (eval_ctx) is in one request, so in
+        # one language.
+        try:
+            done = eval_ctx.translated
+        except AttributeError:
+            done = eval_ctx.translated = _translated(catalog())
+        if variables:
+            return (Markup(done[string, False]) if eval_ctx.autoescape else done[string, False]
+                    ) % variables
+        return done[string, True] if eval_ctx.autoescape else done[string, False] % {}
 
     app.jinja_env.globals["url_for"] = _memo_url_for(app)
     app.jinja_env.install_gettext_callables(
@@ -237,6 +245,32 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         return {"current_locale": str(get_locale()), "request_path": request.path}
+
+
+class _Translated(dict):
+    """A language's template strings, looked up once: [msgid, False] is the translation,
+    [msgid, True] the escaped text a template shows for _(msgid) without variables."""
+
+    def __init__(self, catalog):
+        super().__init__()
+        self.catalog = catalog
+
+    def __missing__(self, key: tuple[str, bool]) -> str:
+        string, escaped = key
+        text = self.catalog.ugettext(string)
+        value = (Markup(text) % {}) if escaped else text
+        if len(self) < 20_000:  # templates translate literals; bound it all the same
+            self[key] = value
+        return value
+
+
+def _translated(catalog) -> _Translated:
+    """Return the remembered strings of a catalog (one per language, loaded once)."""
+    try:
+        return catalog.cho40_translated
+    except AttributeError:
+        catalog.cho40_translated = _Translated(catalog)
+        return catalog.cho40_translated
 
 
 def _memo_url_for(app: Flask):

@@ -261,23 +261,10 @@ def certificates_of(product: Product) -> list[Certificate]:
     ))
 
 
-@functools.cache
-def _find_product_query() -> sa.Select:
-    first_photo = (sa.select(ProductImage.image_id).where(ProductImage.product_id == Product.id)
-                   .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery())
-    return (sa.select(Product, first_photo).where(Product.code == sa.bindparam("code"))
-            .options(joinedload(Product.stall)))
-
-
-def find_product_and_photo(code: str) -> tuple[Product | None, int | None]:
-    """Find a product by its canonical code, with its stall and first photo's id (one query)."""
-    row = db.session.execute(_find_product_query(), {"code": code}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
 def find_product(code: str) -> Product | None:
     """Find a product by its canonical code, with its stall."""
-    return find_product_and_photo(code)[0]
+    return db.session.scalar(
+        sa.select(Product).where(Product.code == code).options(joinedload(Product.stall)))
 
 
 def find_batch(product: Product, lot: str) -> Batch | None:
@@ -359,12 +346,53 @@ def _page_queries() -> dict[str, sa.Select]:
     }
 
 
+class PageRecord:
+    """A row's columns as attributes: the page reads its product and stall without the ORM."""
+
+    def __init__(self, columns: dict):
+        self.__dict__.update(columns)
+
+
+class PageProduct(PageRecord):
+    """The product on the page, with its stall (a PageRecord)."""
+
+    stall: PageRecord
+    provenance = Product.provenance  # the product's producer field, else its stall's
+
+
+STALL_COLUMNS = ("id", "owner_id", "name", "slug", "commune", "district", "province", "phone",
+                 "zalo", "active", "producer_name", "producer_kind", "producer_address",
+                 "growing_area", "growing_area_code")
+
+
+@functools.cache
+def _page_product_query() -> sa.Select:
+    p, s, i = Product.__table__, Stall.__table__, ProductImage.__table__
+    first_photo = (sa.select(i.c.image_id).where(i.c.product_id == p.c.id)
+                   .order_by(i.c.position, i.c.id).limit(1).scalar_subquery())
+    return (sa.select(p, *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
+                      first_photo.label("photo_id"))
+            .join(s, s.c.id == p.c.stall_id).where(p.c.code == sa.bindparam("code")))
+
+
+def find_page_product(code: str) -> tuple[PageProduct | None, int | None]:
+    """Find a product by its canonical code, with its stall and first photo's id (one query)."""
+    row = db.session.connection().execute(_page_product_query(), {"code": code}).first()
+    if row is None:
+        return None, None
+    columns = row._asdict()
+    photo_id = columns.pop("photo_id")
+    product = PageProduct(columns)
+    product.stall = PageRecord({name: columns.pop(f"stall__{name}") for name in STALL_COLUMNS})
+    return product, photo_id
+
+
 @dataclass
 class ProductPage:
     """Everything the public provenance page shows."""
 
-    product: Product
-    stall: Stall
+    product: PageProduct
+    stall: PageRecord
     batch: sa.Row | None  # id, code, produced_on, quantity, best_before, note
     batch_is_labelled: bool
     missing_lot: str | None
@@ -389,7 +417,7 @@ class ProductPage:
                 and self.batch_expired and not self.batch_is_labelled)
 
 
-def product_page(product: Product, lot: str | None) -> ProductPage:
+def product_page(product: PageProduct, lot: str | None) -> ProductPage:
     """Assemble the public page of a product (and of one batch when the label names it)."""
     queries, run = _page_queries(), db.session.connection().execute
     ids = {"pid": product.id, "stall_id": product.stall_id}
