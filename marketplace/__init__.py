@@ -196,25 +196,22 @@ def register_template_helpers(app: Flask) -> None:
 
     from flask_babel import get_locale, get_translations
 
-    def catalog():
+    def translated() -> _Translated:
         # Templates call _() dozens of times a page and Flask-Babel finds the locale and the
         # catalog again on each call: find them once per request (g). The app never switches
-        # locale within a request (no force_locale), so the first answer holds.
-        found = g.get("_catalog")
+        # locale within a request (no force_locale), so the first answer holds. (Not once per
+        # render: an imported macro keeps the eval context of the request that imported it.)
+        found = g.get("_translated")
         if found is None:
-            found = g._catalog = get_translations()
+            found = g._translated = _translated(get_translations())
         return found
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
         # What Jinja's newstyle gettext does (translate, escape, then always format), without
         # its two extra context calls, and with each language's strings translated and
-        # formatted once: a page has ~40 of them. A render (eval_ctx) is in one request, so in
-        # one language.
-        try:
-            done = eval_ctx.translated
-        except AttributeError:
-            done = eval_ctx.translated = _translated(catalog())
+        # formatted once: a page has ~40 of them.
+        done = translated()
         if variables:
             return (Markup(done[string, False]) if eval_ctx.autoescape else done[string, False]
                     ) % variables
@@ -222,8 +219,8 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["url_for"] = _memo_url_for(app)
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: catalog().ugettext(s),
-        ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
+        gettext=lambda s: translated().catalog.ugettext(s),
+        ngettext=lambda s, p, n: translated().catalog.ungettext(s, p, n),
         newstyle=True,
     )
     app.jinja_env.globals.update(_=gettext, gettext=gettext)

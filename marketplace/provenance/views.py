@@ -89,7 +89,7 @@ def product_page(code: str):
         response = current_app.response_class(copy.body, headers=list(copy.headers))
         return response.make_conditional(request)
     version = page_cache.version() if shared and page_cache is not None else None
-    product, photo_id = services.find_page_product(canonical)
+    product, photo_id = services.find_page_product(canonical, lot)
     if product is None:
         return _not_found(canonical)
     if not services.is_for_sale(product):
