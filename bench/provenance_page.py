@@ -235,8 +235,9 @@ def page_weight(base: str, code: str) -> dict:
 # (label, file suffix, function name): cumulative time of each, per request.
 PROFILED = [
     ("view total", "provenance/views.py", "product_page"),
-    ("find_page_product (1 Core query)", "provenance/services.py", "find_page_product"),
-    ("services.product_page (batch, diary, certs, booth: 4 Core queries)",
+    ("find_page_product (product, stall, batch, photo: 1 Core query)", "provenance/services.py",
+     "find_page_product"),
+    ("services.product_page (booth; diary + certificates: 2 Core queries)",
      "provenance/services.py",
      "product_page"),
     ("json_ld", "provenance/services.py", "json_ld"),
@@ -352,8 +353,8 @@ def _stage_times(client, path: str, requests: int) -> dict:
     from marketplace.provenance import scans, services, views
 
     spent: dict[str, float] = {}
-    patches = [(services, "find_page_product", "find product (product, stall, photo)"),
-               (services, "product_page", "product_page (batch, diary, certificates, booth)"),
+    patches = [(services, "find_page_product", "find product (product, stall, batch, photo)"),
+               (services, "product_page", "product_page (booth, diary + certificates)"),
                (services, "json_ld", "json_ld"),
                (scans, "record_scan", "record_scan (buffer a scan)"),
                (views, "render_template", "render_template (Jinja, nav, i18n, csrf)")]
