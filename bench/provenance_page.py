@@ -235,8 +235,9 @@ def page_weight(base: str, code: str) -> dict:
 # (label, file suffix, function name): cumulative time of each, per request.
 PROFILED = [
     ("view total", "provenance/views.py", "product_page"),
-    ("find_product_and_photo (1 query)", "provenance/services.py", "find_product_and_photo"),
-    ("services.product_page (batch, diary, certs, booth: 4 Core queries)",
+    ("find_page_product (product, stall, batch, photo: 1 Core query)", "provenance/services.py",
+     "find_page_product"),
+    ("services.product_page (booth; diary + certificates: 2 Core queries)",
      "provenance/services.py",
      "product_page"),
     ("json_ld", "provenance/services.py", "json_ld"),
@@ -306,6 +307,14 @@ def profile(url: str, code: str, requests: int = 300) -> dict:
         client.get(path)
     prof.disable()
     stats = pstats.Stats(prof)
+    calls = round(sum(nc for _cc, nc, _tt, _ct, _callers in stats.stats.values()) / requests)
+    base_prof = cProfile.Profile()
+    base_prof.enable()
+    for _ in range(requests):
+        bclient.get(path)
+    base_prof.disable()
+    base_calls = round(sum(nc for _cc, nc, _tt, _ct, _callers in
+                           pstats.Stats(base_prof).stats.values()) / requests)
     per_request = {label: round(_cumulative(stats, suffix, func) / requests * 1000, 3)
                    for label, suffix, func in PROFILED}
     top = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:15]
@@ -329,6 +338,8 @@ def profile(url: str, code: str, requests: int = 300) -> dict:
         "baseline_ms_per_request_in_process": round(base_ms, 3),
         "in_process_ratio": round(base_ms / app_ms, 3),
         "cached_hit_ms_per_request_in_process": round(hit_ms, 3),
+        "function_calls_per_request": calls,  # load-independent, unlike the times
+        "baseline_function_calls_per_request": base_calls,
         "stage_ms_per_request": stages,
         "profiled_ms_per_request": per_request,
         "top_tottime": top_tottime,
@@ -342,8 +353,8 @@ def _stage_times(client, path: str, requests: int) -> dict:
     from marketplace.provenance import scans, services, views
 
     spent: dict[str, float] = {}
-    patches = [(services, "find_product_and_photo", "find product (product, stall, photo)"),
-               (services, "product_page", "product_page (batch, diary, certificates, booth)"),
+    patches = [(services, "find_page_product", "find product (product, stall, batch, photo)"),
+               (services, "product_page", "product_page (booth, diary + certificates)"),
                (services, "json_ld", "json_ld"),
                (scans, "record_scan", "record_scan (buffer a scan)"),
                (views, "render_template", "render_template (Jinja, nav, i18n, csrf)")]
@@ -477,6 +488,9 @@ def report(results: list[dict]) -> None:
         print(f"  in-process: page {prof['app_ms_per_request_in_process']:.2f} ms uncached, "
               f"{prof['cached_hit_ms_per_request_in_process']:.2f} ms from the cache, baseline "
               f"{prof['baseline_ms_per_request_in_process']:.2f} ms per request (test client)")
+        print(f"  function calls per request (cProfile, load-independent): page uncached "
+              f"{prof['function_calls_per_request']:,}, baseline "
+              f"{prof['baseline_function_calls_per_request']:,}")
         if failed or r["uncached_ratio"] < GOAL_RATIO:
             print("  where the uncached page's time goes (wall clock, ms per request, "
                   "test client):")

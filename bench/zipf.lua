@@ -23,6 +23,7 @@ function init(args)
   f:close()
   math.randomseed(os.time() * 1000 + id)
   seq = 0
+  run = os.time()  -- a new visitor in every wrk run too (a repeat view within 30 min counts once)
 end
 
 function request()
@@ -33,5 +34,5 @@ function request()
     if cum[mid] < r then lo = mid + 1 else hi = mid end
   end
   seq = seq + 1
-  return wrk.format("GET", paths[lo], {["User-Agent"] = "bench-visitor-" .. id .. "-" .. seq})
+  return wrk.format("GET", paths[lo], {["User-Agent"] = "bench-visitor-" .. run .. "-" .. id .. "-" .. seq})
 end

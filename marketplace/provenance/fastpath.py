@@ -126,8 +126,9 @@ def respond(copy: Copy, environ: dict, start_response):
 
 
 def cache(app: Flask | None = None) -> PageCache | None:
-    """Return the app's page cache (None when it is not installed)."""
-    return (app or current_app).extensions.get("page_cache")
+    """Return the app's page cache (None when it is not installed or turned off)."""
+    found = (app or current_app).extensions.get("page_cache")
+    return found if found is not None and found.seconds > 0 else None
 
 
 def install(app: Flask) -> None:

@@ -261,23 +261,10 @@ def certificates_of(product: Product) -> list[Certificate]:
     ))
 
 
-@functools.cache
-def _find_product_query() -> sa.Select:
-    first_photo = (sa.select(ProductImage.image_id).where(ProductImage.product_id == Product.id)
-                   .order_by(ProductImage.position, ProductImage.id).limit(1).scalar_subquery())
-    return (sa.select(Product, first_photo).where(Product.code == sa.bindparam("code"))
-            .options(joinedload(Product.stall)))
-
-
-def find_product_and_photo(code: str) -> tuple[Product | None, int | None]:
-    """Find a product by its canonical code, with its stall and first photo's id (one query)."""
-    row = db.session.execute(_find_product_query(), {"code": code}).first()
-    return (row[0], row[1]) if row is not None else (None, None)
-
-
 def find_product(code: str) -> Product | None:
     """Find a product by its canonical code, with its stall."""
-    return find_product_and_photo(code)[0]
+    return db.session.scalar(
+        sa.select(Product).where(Product.code == code).options(joinedload(Product.stall)))
 
 
 def find_batch(product: Product, lot: str) -> Batch | None:
@@ -339,38 +326,121 @@ class PageBooth:
     fair_ends_at: datetime
 
 
+@dataclass(frozen=True)
+class PageStep:
+    """A diary step as the public page shows it."""
+
+    happened_on: date
+    step: str
+    note: str | None
+    image_id: int | None
+
+
 @functools.cache
 def _page_queries() -> dict[str, sa.Select]:
     """Build the public page's queries once: no per-request statement building."""
-    b, t, c = Batch.__table__, TimelineStep.__table__, Certificate.__table__
+    t, c = TimelineStep.__table__, Certificate.__table__
     pid = sa.bindparam("pid")
-    batch = [b.c.id, b.c.code, b.c.produced_on, b.c.quantity, b.c.best_before, b.c.note]
+    # The diary (its newest steps) and the certificates in one statement: kind 0 and 1, in
+    # display order (diary by date, the product's certificates before its stall's).
+    steps = (sa.select(t.c.id, t.c.happened_on, t.c.step, t.c.note, t.c.image_id)
+             .where(t.c.product_id == pid)
+             .order_by(t.c.happened_on.desc(), t.c.id.desc()).limit(MAX_TIMELINE_STEPS)
+             .subquery())
+    certificates = (sa.select(c.c.id, c.c.kind, c.c.number, c.c.issuer, c.c.valid_until,
+                              c.c.image_id, c.c.product_id.is_(None).label("of_stall"))
+                    .where(sa.or_(c.c.product_id == pid,
+                                  c.c.stall_id == sa.bindparam("stall_id"))).subquery())
+    no_date, no_text = sa.cast(sa.null(), t.c.happened_on.type), sa.cast(sa.null(), c.c.issuer.type)
+    records = sa.union_all(
+        sa.select(sa.literal(0).label("kind_of_row"), steps.c.happened_on.label("day"),
+                  steps.c.step.label("a"), steps.c.note.label("b"), no_text.label("c"),
+                  steps.c.image_id, sa.literal(False).label("of_stall"), steps.c.id),
+        sa.select(sa.literal(1), certificates.c.valid_until, certificates.c.kind,
+                  certificates.c.number, certificates.c.issuer, certificates.c.image_id,
+                  certificates.c.of_stall, certificates.c.id),
+    ).subquery()
     return {
-        "lot": sa.select(*batch).where(b.c.product_id == pid,
-                                       sa.func.lower(b.c.code) == sa.bindparam("lower"))
-        .order_by((b.c.code == sa.bindparam("exact")).desc(), b.c.id).limit(1),
-        "latest_batch": sa.select(*batch).where(b.c.product_id == pid)
-        .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1),
-        "steps": sa.select(t.c.happened_on, t.c.step, t.c.note, t.c.image_id)
-        .where(t.c.product_id == pid)
-        .order_by(t.c.happened_on.desc(), t.c.id.desc()).limit(MAX_TIMELINE_STEPS),
-        "certificates": sa.select(c.c.kind, c.c.number, c.c.issuer, c.c.valid_until,
-                                  c.c.image_id)
-        .where(sa.or_(c.c.product_id == pid, c.c.stall_id == sa.bindparam("stall_id")))
-        .order_by(c.c.product_id.is_(None), c.c.id),
+        "records": sa.select(records.c.kind_of_row, records.c.day, records.c.a, records.c.b,
+                             records.c.c, records.c.image_id)
+        .order_by(records.c.kind_of_row, records.c.of_stall,
+                  sa.case((records.c.kind_of_row == 0, records.c.day), else_=no_date),
+                  records.c.id),
     }
+
+
+class PageRecord:
+    """A row's columns as attributes: the page reads its product and stall without the ORM."""
+
+    def __init__(self, columns: dict):
+        self.__dict__.update(columns)
+
+
+class PageProduct(PageRecord):
+    """The product on the page, with its stall and the batch the page shows (PageRecords)."""
+
+    stall: PageRecord
+    batch: PageRecord | None  # id, code, produced_on, quantity, best_before, note
+    batch_is_labelled: bool  # the label's lot, rather than the latest batch
+    provenance = Product.provenance  # the product's producer field, else its stall's
+
+
+STALL_COLUMNS = ("id", "owner_id", "name", "slug", "commune", "district", "province", "phone",
+                 "zalo", "active", "producer_name", "producer_kind", "producer_address",
+                 "growing_area", "growing_area_code")
+BATCH_COLUMNS = ("id", "code", "produced_on", "quantity", "best_before", "note")
+
+
+@functools.cache
+def _page_product_query() -> sa.Select:
+    p, s, i, b = Product.__table__, Stall.__table__, ProductImage.__table__, Batch.__table__
+    first_photo = (sa.select(i.c.image_id).where(i.c.product_id == p.c.id)
+                   .order_by(i.c.position, i.c.id).limit(1).scalar_subquery())
+    lot = (sa.select(b.c.id).where(b.c.product_id == p.c.id,
+                                   sa.func.lower(b.c.code) == sa.bindparam("lower"))
+           .order_by((b.c.code == sa.bindparam("exact")).desc(), b.c.id).limit(1)
+           .scalar_subquery())
+    latest = (sa.select(b.c.id).where(b.c.product_id == p.c.id)
+              .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1)
+              .scalar_subquery())
+    shown = b.alias("shown")
+    return (sa.select(p, *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
+                      *(shown.c[name].label(f"batch__{name}") for name in BATCH_COLUMNS),
+                      lot.label("lot_batch_id"), first_photo.label("photo_id"))
+            .join(s, s.c.id == p.c.stall_id)
+            .outerjoin(shown, shown.c.id == sa.func.coalesce(lot, latest))
+            .where(p.c.code == sa.bindparam("code")))
+
+
+def find_page_product(code: str, lot: str | None = None
+                      ) -> tuple[PageProduct | None, int | None]:
+    """Find a product by its canonical code, with its stall, the batch its page shows (the
+    label's lot in any case, else the latest) and its first photo's id: one query."""
+    wanted = lot.strip() if lot else ""  # "" names no batch: a batch code is never empty
+    row = db.session.connection().execute(
+        _page_product_query(), {"code": code, "lower": wanted.lower(), "exact": wanted}).first()
+    if row is None:
+        return None, None
+    columns = row._asdict()
+    photo_id = columns.pop("photo_id")
+    product = PageProduct(columns)
+    product.stall = PageRecord({name: columns.pop(f"stall__{name}") for name in STALL_COLUMNS})
+    batch = {name: columns.pop(f"batch__{name}") for name in BATCH_COLUMNS}
+    product.batch = PageRecord(batch) if batch["id"] is not None else None
+    product.batch_is_labelled = columns.pop("lot_batch_id") is not None
+    return product, photo_id
 
 
 @dataclass
 class ProductPage:
     """Everything the public provenance page shows."""
 
-    product: Product
-    stall: Stall
-    batch: sa.Row | None  # id, code, produced_on, quantity, best_before, note
+    product: PageProduct
+    stall: PageRecord
+    batch: PageRecord | None  # id, code, produced_on, quantity, best_before, note
     batch_is_labelled: bool
     missing_lot: str | None
-    steps: list[sa.Row]  # happened_on, step, note
+    steps: list[PageStep]
     certificates: list[PageCertificate]
     booth: PageBooth | None
     today: date
@@ -391,29 +461,30 @@ class ProductPage:
                 and self.batch_expired and not self.batch_is_labelled)
 
 
-def product_page(product: Product, lot: str | None) -> ProductPage:
-    """Assemble the public page of a product (and of one batch when the label names it)."""
+def product_page(product: PageProduct, lot: str | None) -> ProductPage:
+    """Assemble the public page of a product found by find_page_product(code, lot)."""
     queries, run = _page_queries(), db.session.connection().execute
     ids = {"pid": product.id, "stall_id": product.stall_id}
     wanted = lot.strip() if lot else ""
-    batch = run(queries["lot"], {**ids, "lower": wanted.lower(), "exact": wanted}).first() \
-        if wanted else None
-    labelled = batch is not None
-    if batch is None:
-        batch = run(queries["latest_batch"], ids).first()
+    labelled = product.batch_is_labelled
     booth = next((row for _receiver, row in booth_asked.send(product.stall_id, now=utcnow())
                   if row is not None), None)
     today = vn_today()
+    steps, certificates = [], []
+    for kind_of_row, day, a, b, c, image_id in run(queries["records"], ids):
+        if kind_of_row == 0:
+            steps.append(PageStep(day, a, b, image_id))
+        else:
+            certificates.append(PageCertificate(a, b, c, day, image_id))
     return ProductPage(
         product=product,
         stall=product.stall,
-        batch=batch,
+        batch=product.batch,
         batch_is_labelled=labelled,
         missing_lot=wanted if wanted and not labelled else None,
-        steps=list(reversed(run(queries["steps"], ids).all())),
+        steps=steps,
         # Certificates in force first; an expired one stays on the page, marked, after them.
-        certificates=sorted((PageCertificate(*row) for row in run(queries["certificates"], ids)),
-                            key=lambda cert: cert.is_expired(today)),
+        certificates=sorted(certificates, key=lambda cert: cert.is_expired(today)),
         booth=PageBooth(*booth) if booth is not None else None,
         today=today,
     )

@@ -62,6 +62,13 @@ def lookup():
     return redirect(services.product_path(code))
 
 
+@limiter.request_filter
+def _not_limited() -> bool:
+    # The label page has no limit (a venue's crowd shares one IP address, there is nothing to
+    # guess): a filter skips Flask-Limiter's resolving of limits that `exempt` still does.
+    return request.endpoint == "provenance.product_page"
+
+
 @bp.get("/p/<code>")
 @limiter.exempt  # a venue's crowd shares one IP address; there is nothing to guess here
 def product_page(code: str):
@@ -83,7 +90,7 @@ def product_page(code: str):
         response = current_app.response_class(copy.body, headers=list(copy.headers))
         return response.make_conditional(request)
     version = page_cache.version() if shared and page_cache is not None else None
-    product, photo_id = services.find_product_and_photo(canonical)
+    product, photo_id = services.find_page_product(canonical, lot)
     if product is None:
         return _not_found(canonical)
     if not services.is_for_sale(product):
@@ -109,7 +116,7 @@ def product_page(code: str):
     return response.make_conditional(request)
 
 
-def _staff_of(product: Product) -> bool:
+def _staff_of(product: services.PageProduct) -> bool:
     """Tell whether the viewer is the stall's seller or an organizer (their views don't count)."""
     user = current_user
     return user.is_authenticated and (user.id == product.stall.owner_id or user.is_organizer)

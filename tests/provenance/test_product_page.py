@@ -291,3 +291,19 @@ def test_page_reads_without_javascript(client):
     product = make_product()
     html = html_of(client.get(f"/p/{product.code}"))
     assert "<script src=" not in html
+
+
+def test_templates_translate_in_each_requests_language(client, app):
+    # Templates' _() keeps each language's strings once: a Vietnamese visit must not leave
+    # its words in an English page, not even in a macro imported by an earlier render.
+    product = make_product(stall=make_stall())
+    make_fair()
+    other = app.test_client()
+    other.post("/lang/en", data={"next": "/"})
+    for _ in range(2):
+        vi_page, vi_fairs = html_of(client.get(f"/p/{product.code}")), html_of(client.get("/fairs"))
+        en_page, en_fairs = (html_of(other.get(f"/p/{product.code}")),
+                             html_of(other.get("/fairs")))
+        assert "Nguồn gốc" in vi_page and "Đang mở cửa" in vi_fairs
+        assert "Origin" in en_page and "Nguồn gốc" not in en_page
+        assert "Open now" in en_fairs and "Đang mở cửa" not in en_fairs
