@@ -15,13 +15,9 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair
 from marketplace.reports.engine import (
     Facts,
-    Grouped,
-    count_if,
-    group_sales,
     kg,
     num,
     qty,
-    read_ledger,
     scope_facts,
     sum_if,
 )
@@ -66,6 +62,12 @@ from marketplace.reports.scope import (
     fair_target,
     range_target,
     seller_target,
+)
+from marketplace.reports.sums import (
+    Grouped,
+    count_if,
+    group_sales,
+    read_ledger,
 )
 
 # --- the figures -----------------------------------------------------------------------------

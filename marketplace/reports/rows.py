@@ -17,16 +17,18 @@ from marketplace.orders.models import Order, OrderLine
 from marketplace.provenance.models import ScanEvent
 from marketplace.reports.engine import (
     LIVE,
-    Grouped,
     as_date,
-    group_sales,
     local_day,
-    names_of,
     num,
-    read_ledger,
     scope_facts,
 )
 from marketplace.reports.scope import Scope
+from marketplace.reports.sums import (
+    Grouped,
+    group_sales,
+    names_of,
+    read_ledger,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +48,22 @@ class Sales:
 
 @dataclass(frozen=True, slots=True)
 class DayRow(Sales):
+    """Sales on one Vietnam calendar day."""
+
     day: date
 
 
 @dataclass(frozen=True, slots=True)
 class HourRow(Sales):
+    """Sales in one Vietnam hour of the day (0-23), across the scope's days."""
+
     hour: int
 
 
 @dataclass(frozen=True, slots=True)
 class StallRow(Sales):
+    """One stall's sales."""
+
     stall_id: int
     stall: str
 
@@ -73,16 +81,22 @@ class ProductRow(Sales):
 
 @dataclass(frozen=True, slots=True)
 class CategoryRow(Sales):
+    """Sales of one product category (\"\" for imported lines without a product)."""
+
     category: str
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelRow(Sales):
+    """Sales through one channel."""
+
     channel: str  # fair, online, livestream, imported:<platform>
 
 
 @dataclass(frozen=True, slots=True)
 class FulfilmentRow(Sales):
+    """Sales by how the buyer gets the goods (booth pickup, stall pickup, delivery)."""
+
     fulfilment: str
 
 
@@ -130,6 +144,8 @@ class ScanDayRow:
 
 @dataclass(frozen=True, slots=True)
 class ScanProductRow:
+    """Page views of one product; QR scans (labels with s=1) apart."""
+
     product_id: int
     product: str
     code: str
@@ -171,6 +187,7 @@ def _hours(rows: list[Grouped]) -> tuple[HourRow, ...]:
 
 
 def stall_rows(rows: list[Grouped]) -> tuple[StallRow, ...]:
+    """Name the stalls of grouped sales, best first."""
     names = names_of(Stall, [g.key for g in rows], Stall.name)
     made = (StallRow(**_sales(g), stall_id=g.key, stall=names.get(g.key, ("",))[0])
             for g in rows)
@@ -189,6 +206,7 @@ def _products(rows: list[Grouped]) -> tuple[ProductRow, ...]:
 
 
 def _keyed(row_type, field_name: str):
+    """Finish a breakdown keyed by a plain value (category, channel…): best first."""
     def finish(rows: list[Grouped]) -> tuple:
         made = (row_type(**_sales(g), **{field_name: g.key}) for g in rows)
         return tuple(sorted(made, key=lambda r: (-r.vnd, getattr(r, field_name))))
@@ -196,6 +214,7 @@ def _keyed(row_type, field_name: str):
     return finish
 
 
+# Breakdown name -> the function turning its grouped sales into rows.
 FINISH = {
     "days": _days,
     "hours": _hours,
