@@ -7,11 +7,11 @@ Per backend: build the schema (db.create_all) and generate --lines order lines w
 inserts, spread over 10 fairs of 3 days, 60 stalls, 600 products in 6 categories and the
 channels fair/online/livestream (about 5 % cancelled, 10 % unpaid), plus their payments,
 imported marketplace lines (5 % of --lines) and label scans (10 %). Then:
-- times reports.services.fair_report() and campaign_report() (median of --runs, goals: 1 s on
+- times reports.figures.fair_report() and campaign_report() (median of --runs, goals: 1 s on
   PostgreSQL, 2 s on SQLite), with every SQL statement timed; the slowest statement of a report
   that misses its goal is shown with EXPLAIN ANALYZE (PostgreSQL) or EXPLAIN QUERY PLAN, taken
   during one more run of the report (its temporary tables exist only inside it);
-- streams the line-level CSV and XLSX exports (reports.exports over services.stream_detail) of
+- streams the line-level CSV and XLSX exports (reports.exports over detail.stream_detail) of
   --export-lines lines in a fresh process each, and reports the peak RSS, next to a run of a
   tenth as many lines: bounded memory means the two peaks are about the same.
 --reuse keeps a generated database when it already holds --lines lines.
@@ -285,7 +285,7 @@ def time_reports(url: str, backend: str, runs: int) -> dict:
     from marketplace.extensions import db
     from marketplace.fairs.models import Campaign, CampaignStall, Fair
     from marketplace.orders.models import Order, OrderLine
-    from marketplace.reports import services
+    from marketplace.reports import figures
 
     app = make_app(url)
     out: dict = {}
@@ -304,9 +304,9 @@ def time_reports(url: str, backend: str, runs: int) -> dict:
         out["fair_lines"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(OrderLine).join(Order)
             .where(Order.fair_id == fair.id))
-        calls = (("fair_report", lambda: services.fair_report(fair)),
-                 ("campaign_report", lambda: services.campaign_report(campaign)),
-                 ("season_report", lambda: services.campaign_report(season)))
+        calls = (("fair_report", lambda: figures.fair_report(fair)),
+                 ("campaign_report", lambda: figures.campaign_report(campaign)),
+                 ("season_report", lambda: figures.campaign_report(season)))
         for name, call in calls:
             times: list[float] = []
             for _ in range(runs):
@@ -324,8 +324,8 @@ def time_reports(url: str, backend: str, runs: int) -> dict:
                 "slowest_statements": [
                     {"s": round(s, 3), "sql": " ".join(sql.split())[:300]}
                     for s, sql, _p in slowest[:3]],
-                "net_vnd": report["totals"]["net_vnd"],
-                "orders_counted": report["totals"]["orders"],
+                "net_vnd": report.totals.net_vnd,
+                "orders_counted": report.totals.orders,
             }
             if entry["median_s"] > GOALS[backend] and slowest:
                 db.session.expire_all()
@@ -345,7 +345,7 @@ sys.path.insert(0, sys.argv[4])
 from bench.common import make_app
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign
-from marketplace.reports import exports, services, tables
+from marketplace.reports import detail, exports, scope, tables
 import sqlalchemy as sa
 
 
@@ -360,14 +360,14 @@ app = make_app(url)
 peak = 0.0
 with app.app_context(), app.test_request_context():
     campaign = db.session.scalar(sa.select(Campaign))
-    target = services.campaign_target(campaign)
+    target = scope.campaign_target(campaign)
     table = tables.TABLES["lines"]
     db.session.scalar(sa.select(sa.func.count()).select_from(Campaign))  # connect first
     before = rss_mib()
 
     def rows():
         global peak
-        for n, row in zip(range(limit), services.stream_detail(target, "lines")):
+        for n, row in zip(range(limit), detail.stream_detail(target, "lines")):
             if n % 1000 == 0:
                 peak = max(peak, rss_mib())
             yield row

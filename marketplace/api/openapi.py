@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import types
+import typing
+from dataclasses import fields
+from datetime import date, datetime
+from decimal import Decimal
+
 from flask import current_app
+
+from marketplace.api.services import LEFT_OUT_WHEN_NONE
+from marketplace.reports.figures import Progress, Report
 
 
 def _ref(name: str) -> dict:
@@ -54,6 +63,82 @@ def _op(summary: str, ok: dict, *, params: list | None = None, not_found: bool =
     return op
 
 
+# --- report figures: schemas written from their dataclasses -----------------------------------
+
+_SCALARS = {
+    int: {"type": "integer"}, float: {"type": "number"}, Decimal: {"type": "number"},
+    str: {"type": "string"}, bool: {"type": "boolean"},
+    date: {"type": "string", "format": "date"},
+    datetime: {"type": "string", "format": "date-time"},
+}
+# Closed sets of values, where the figure's type only says str.
+_ENUMS = {(Report, "kind"): ["fair", "campaign"]}
+_DESCRIPTIONS = {
+    Report: "The same figures as the report page: money in integer VND, weights in kg "
+            "(numbers), days as ISO dates. totals.net_vnd = sales_vnd - returned_vnd - "
+            "refunded_vnd; collected_vnd = received_vnd - given_back_vnd; corrected payments "
+            "count nowhere. tables holds the tables of the report's kind only; progress is a "
+            "campaign's.",
+}
+
+
+def _type_schema(hint, found: dict) -> dict:
+    """The JSON schema of one field's type (int | Decimal is a number; X | None may be null)."""
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        kinds = [a for a in args if a is not type(None)]
+        if set(kinds) == {int, Decimal}:
+            schema = {"type": "number"}
+        else:
+            (kind,) = kinds
+            schema = _type_schema(kind, found)
+        if type(None) in args:
+            schema = {**schema, "type": [schema["type"], "null"]}
+        return schema
+    if typing.get_origin(hint) is tuple:
+        return {"type": "array", "items": _type_schema(args[0], found)}
+    if hint in _SCALARS:
+        return dict(_SCALARS[hint])
+    found[hint.__name__] = _figure_schema(hint, found)
+    return _ref(hint.__name__)
+
+
+def _figure_schema(cls, found: dict) -> dict:
+    """The schema of a figures dataclass: every field named and typed, nothing else allowed.
+
+    The fields JSON leaves out when None (api.services.LEFT_OUT_WHEN_NONE) are optional and
+    never null; every other field is required.
+    """
+    hints = typing.get_type_hints(cls)
+    optional = issubclass(cls, LEFT_OUT_WHEN_NONE)
+    properties, required = {}, []
+    for f in fields(cls):
+        hint = hints[f.name]
+        args = typing.get_args(hint)
+        if optional and type(None) in args:
+            (hint,) = [a for a in args if a is not type(None)]
+        else:
+            required.append(f.name)
+        schema = _type_schema(hint, found)
+        if (cls, f.name) in _ENUMS:
+            schema = {"enum": _ENUMS[(cls, f.name)]}
+        properties[f.name] = schema
+    schema = {"type": "object", "properties": properties, "required": required,
+              "additionalProperties": False}
+    description = _DESCRIPTIONS.get(cls) or " ".join((cls.__doc__ or "").split())
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def figure_schemas() -> dict:
+    """Schemas of the report figures the API returns (Report, Progress and what they hold)."""
+    found: dict = {}
+    for cls in (Report, Progress):
+        found[cls.__name__] = _figure_schema(cls, found)
+    return found
+
+
 SCHEMAS = {
     "Error": {
         "type": "object", "required": ["error"],
@@ -94,34 +179,12 @@ SCHEMAS = {
             "links": _ref("Links"),
         },
     },
-    "Progress": {
-        "type": "object",
-        "description": "Confirmed (completed/paid) and provisional (incl. in transit) figures.",
-        "properties": {k: {"type": ["number", "null"]} for k in (
-            "goal_kg", "goal_vnd", "kg_confirmed", "kg_provisional", "vnd_confirmed",
-            "vnd_provisional", "percent_kg", "percent_vnd", "percent_kg_provisional",
-            "percent_vnd_provisional")},
-    },
     "CampaignDetail": {"allOf": [_ref("Campaign"), {"type": "object", "properties": {
         "description": {"type": "string"},
         "stalls": {"type": "array", "items": {"type": "object"}},
         "products": {"type": "array", "items": {"type": "object"}},
         "progress": _ref("Progress"),
     }}]},
-    "Report": {
-        "type": "object",
-        "description": "The same figures as the report page: money in integer VND, weights "
-                       "in kg (numbers), days as ISO dates. totals.net_vnd = sales_vnd - "
-                       "returned_vnd - refunded_vnd; collected_vnd = received_vnd - "
-                       "given_back_vnd; corrected payments count nowhere.",
-        "properties": {
-            "kind": {"enum": ["fair", "campaign"]},
-            "totals": {"type": "object", "additionalProperties": True},
-            "tables": {"type": "object", "additionalProperties": {
-                "type": "array", "items": {"type": "object"}}},
-            "progress": _ref("Progress"),
-        },
-    },
     "Product": {
         "type": "object",
         "properties": {
@@ -151,6 +214,7 @@ SCHEMAS = {
     "ProductDetail": {"allOf": [_ref("Product"), {"type": "object", "properties": {
         "description": {"type": "string"},
         "timeline": {"type": "array", "items": {"type": "object"}}}}]},
+    **figure_schemas(),
 }
 
 
@@ -168,8 +232,9 @@ def _paths() -> dict:
             tag="fairs")},
         "/api/v1/fairs/{slug}/report": {"get": _op(
             "Sales report of one of your fairs (same figures as the report page)",
-            _json({"type": "object", "properties": {
-                "fair": _ref("Fair"), "report": _ref("Report")}}, "The report"),
+            _json({"type": "object", "required": ["fair", "report"],
+                   "additionalProperties": False,
+                   "properties": {"fair": _ref("Fair"), "report": _ref("Report")}}, "The report"),
             params=[SLUG], not_found=True, tag="reports")},
         "/api/v1/campaigns": {"get": _op(
             "Campaigns you run", _json(_page_of("Campaign"), "A page of campaigns"),
@@ -180,8 +245,10 @@ def _paths() -> dict:
             tag="campaigns")},
         "/api/v1/campaigns/{slug}/report": {"get": _op(
             "Sales report of one of your campaigns (same figures as the report page)",
-            _json({"type": "object", "properties": {
-                "campaign": _ref("Campaign"), "report": _ref("Report")}}, "The report"),
+            _json({"type": "object", "required": ["campaign", "report"],
+                   "additionalProperties": False,
+                   "properties": {"campaign": _ref("Campaign"), "report": _ref("Report")}},
+                  "The report"),
             params=[SLUG], not_found=True, tag="reports")},
         "/api/v1/products": {"get": _op(
             "Active products of every stall, with provenance",

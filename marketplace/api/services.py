@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import defaultdict
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +22,13 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import vn_today
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
+from marketplace.reports.figures import (
+    Report,
+    Tables,
+    campaign_progress,
+    campaign_report,
+    fair_report,
+)
 from marketplace.sanitize import clean_name
 
 from .models import ApiToken
@@ -93,19 +101,41 @@ def authenticate(raw: str | None) -> ApiToken | None:
 # ---------------------------------------------------------------- JSON shapes
 
 
-def jsonable(value):
-    """Turn report values (Decimal, dates, tuples) into plain JSON values."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
+# Fields of these figures that are None are left out of the JSON (a report's tables it does not
+# have, a fair's campaign progress), as the OpenAPI schema says (not required, never null).
+LEFT_OUT_WHEN_NONE = (Report, Tables)
+
+
+def figures_json(value):
+    """Turn report figures (frozen dataclasses, tuples of rows, Decimal, dates) into plain JSON
+    values: every field by its name, money as integers, weights as numbers, days as ISO dates."""
+    if is_dataclass(value):
+        skip_none = isinstance(value, LEFT_OUT_WHEN_NONE)
+        data = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if not (skip_none and item is None):
+                data[f.name] = figures_json(item)
+        return data
+    if isinstance(value, tuple):
+        return [figures_json(v) for v in value]
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, str | int | float | bool) or value is None:
         return value
-    return str(value)
+    raise TypeError(f"not a report figure: {type(value).__name__}")
+
+
+def fair_report_json(fair: Fair) -> dict:
+    """The fair's report, as /api/v1/fairs/<slug>/report returns it (schema "Report")."""
+    return figures_json(fair_report(fair))
+
+
+def campaign_report_json(campaign: Campaign) -> dict:
+    """The campaign's report, as /api/v1/campaigns/<slug>/report returns it."""
+    return figures_json(campaign_report(campaign))
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -157,12 +187,10 @@ def campaign_json(campaign: Campaign, *, detail: bool = False) -> dict:
         "published": campaign.published, "public_board": campaign.public_board,
     }
     if detail:
-        from marketplace.reports.services import campaign_progress
-
         data["description"] = campaign.description
         data["stalls"] = [{"slug": s.slug, "name": s.name} for s in campaign.joined_stalls]
         data["products"] = [{"code": p.code, "name": p.name} for p in campaign.products]
-        data["progress"] = jsonable(campaign_progress(campaign))
+        data["progress"] = figures_json(campaign_progress(campaign))
     return data
 
 

@@ -169,12 +169,10 @@ def fair(slug: str):
 @bp.route("/api/v1/fairs/<slug>/report")
 @api_view
 def fair_report(slug: str):
-    from marketplace.reports.services import fair_report as build
-
     found = own_fair(g.api_user.id, slug)
     if found is None:
         return _not_found(_("phiên chợ"))
-    return jsonify(fair=services.fair_json(found), report=services.jsonable(build(found)))
+    return jsonify(fair=services.fair_json(found), report=services.fair_report_json(found))
 
 
 @bp.route("/api/v1/campaigns")
@@ -198,13 +196,11 @@ def campaign(slug: str):
 @bp.route("/api/v1/campaigns/<slug>/report")
 @api_view
 def campaign_report(slug: str):
-    from marketplace.reports.services import campaign_report as build
-
     found = own_campaign(g.api_user.id, slug)
     if found is None:
         return _not_found(_("chiến dịch"))
     return jsonify(campaign=services.campaign_json(found),
-                   report=services.jsonable(build(found)))
+                   report=services.campaign_report_json(found))
 
 
 @bp.route("/api/v1/products")

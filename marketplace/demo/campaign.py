@@ -12,12 +12,13 @@ from marketplace.catalog.models import Product
 from marketplace.demo.fairs import LYCHEE_TOTAL_KG, lychee_daily_kg, lychee_day
 from marketplace.extensions import db
 from marketplace.fairs.models import Campaign
-from marketplace.fairs.services import campaign_counts
 from marketplace.formatting import local_to_utc
 from marketplace.imports.models import ImportedSaleLine, MarketplaceImport
 from marketplace.orders.models import Order, OrderLine
 from marketplace.orders.writer import KEEP, NewLine, NewOrder, Paid, write_orders
-from marketplace.reports.sql import period_bounds
+from marketplace.reports.figures import campaign_progress
+from marketplace.reports.rows import by_day
+from marketplace.reports.scope import campaign_period, campaign_rule, campaign_scope
 
 IN_TRANSIT_KG = Decimal("900")  # still on the road when the exports were taken, on 2/7
 CANCELLED_KG = Decimal("700")
@@ -51,8 +52,7 @@ def _products(campaign: Campaign) -> list[Product]:
     """Products the campaign counts, with a net weight (fresh lychee: by the kilo and boxed)."""
     return list(db.session.scalars(
         sa.select(Product)
-        .where(campaign_counts(campaign, stall=Product.stall_id, product=Product.id,
-                               category=Product.category),
+        .where(*campaign_rule(campaign, stall=Product.stall_id, product=Product.id),
                Product.net_weight_kg > 0)
         .order_by(Product.id)
     ))
@@ -66,7 +66,7 @@ def _moment(rng: random.Random, day: date | None = None) -> datetime:
 
 
 def _has_orders(campaign: Campaign, products: list[Product]) -> bool:
-    start, end = period_bounds(campaign.starts_on, campaign.ends_on)
+    start, end = campaign_period(campaign)
     found = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Order.id)))
         .join(OrderLine, OrderLine.order_id == Order.id)
@@ -142,16 +142,12 @@ def _line(rng, day, product, platform, status, qty, imports, n) -> ImportedSaleL
 
 def _days_sold(campaign: Campaign) -> dict[date, Decimal]:
     """Kg the campaign counts per day so far (orders and marketplace lines in scope)."""
-    from marketplace.reports.services import by_day, campaign_scope
-
-    return {row["day"]: row["kg"] for row in by_day(campaign_scope(campaign))}
+    return {row.day: row.kg for row in by_day(campaign_scope(campaign))}
 
 
 def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product]) -> None:
     """Top the drive up with marketplace lines, day by day along its curve, until it reaches
     its 50 tonnes (most of them on Lazada, where the real drive sold)."""
-    from marketplace.reports.services import campaign_progress
-
     imports = {}
     for stall_id in sorted({p.stall_id for p in products}):
         for platform in ("shopee", "lazada", "tiktok"):
@@ -187,7 +183,7 @@ def _seed_imports(rng: random.Random, campaign: Campaign, products: list[Product
     db.session.flush()
     # Orders still unpaid and lines still on the road count as provisional, not confirmed:
     # make up for them along the curve until the confirmed kg reach the total.
-    while (gap := Decimal(LYCHEE_TOTAL_KG) - campaign_progress(campaign)["kg_confirmed"]) > 0:
+    while (gap := Decimal(LYCHEE_TOTAL_KG) - campaign_progress(campaign).kg_confirmed) > 0:
         for day, target in lychee_daily_kg().items():
             add(day, "sale", gap * target / LYCHEE_TOTAL_KG)
         db.session.flush()

@@ -24,7 +24,6 @@ from marketplace.fairs.forms import (
 from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
 from marketplace.fairs.visits import remember_fair_visit
 from marketplace.forms import EmptyForm
-from marketplace.reports.services import campaign_progress
 
 bp = Blueprint("fairs", __name__)
 
@@ -135,7 +134,6 @@ def campaign(slug: str):
         abort(404)
     return render_template(
         "fairs/campaign.html", campaign=campaign, state=services.campaign_state(campaign),
-        progress=campaign_progress(campaign),
         category_label=category_label,
         channels=dict(services.channel_choices()),
     )

@@ -187,7 +187,8 @@ def send_closing_summaries(now: datetime | None = None) -> list[int]:
     local = to_local(now or utcnow())
     if local.hour < current_app.config["FAIR_CLOSING_HOUR"]:
         return []
-    from marketplace.reports.services import Scope, totals
+    from marketplace.reports.figures import totals
+    from marketplace.reports.scope import Scope
 
     start, end = local_day_bounds(local.date())
     fairs = db.session.scalars(
@@ -200,8 +201,8 @@ def send_closing_summaries(now: datetime | None = None) -> list[int]:
         figures = totals(Scope(order_conds=[Order.fair_id == fair.id], period=(start, end)))
         organizer = _user_recipient(fair.organizer)
         context = {"fair": fair, "day": local.strftime("%d/%m/%Y"),
-                   "orders": figures["orders"], "sales": format_vnd(figures["sales_vnd"]),
-                   "paid": format_vnd(figures["paid_vnd"]),
+                   "orders": figures.orders, "sales": format_vnd(figures.sales_vnd),
+                   "paid": format_vnd(figures.paid_vnd),
                    "link": _absolute("reports.fair", slug=fair.slug)}
         rows += _write(f"day_summary:{fair.id}:{local.date().isoformat()}", None, organizer,
                        _render("day_summary", organizer, **context))

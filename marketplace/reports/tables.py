@@ -60,8 +60,8 @@ class Column:
         return self.kind in ("int", "qty", "vnd", "kg", "percent", "hour")
 
     def display(self, row) -> str:
-        """Format the cell for an HTML page (Vietnamese number style)."""
-        value = row[self.key]
+        """Format the cell of a row (a figures or detail dataclass) for an HTML page."""
+        value = getattr(row, self.key)
         if value is None:
             return ""
         if self.kind == "vnd":
@@ -85,8 +85,8 @@ class Column:
         return str(value)
 
     def export(self, row):
-        """Return the cell for CSV/XLSX: plain numbers, labels for codes."""
-        value = row[self.key]
+        """Return the cell of a row for CSV/XLSX: plain numbers, labels for codes."""
+        value = getattr(row, self.key)
         if value is None:
             return ""
         if self.kind in ("category", "channel", "method", "fulfilment", "status"):
@@ -203,9 +203,3 @@ TABLES: dict[str, Table] = {t.key: t for t in (
         Column("status", _l("Trạng thái"), "status"), Column("status_raw", _l("Trạng thái gốc")),
     )),
 )}
-
-# Row keys of the streamed line tables, in the order the SELECTs return them.
-LINE_KEYS = ("code", "placed_at", "stall", "product", "unit", "quantity", "net_weight_kg",
-             "unit_price", "line_total", "channel", "fulfilment", "status", "paid")
-IMPORTED_KEYS = ("platform", "order_id", "created_at", "stall", "product", "sku", "qty",
-                 "returned_qty", "net_weight_kg", "amount", "status", "status_raw")

@@ -24,13 +24,15 @@ from marketplace.errors import ValidationError
 from marketplace.fairs.access import own_campaign_or_404, own_fair_or_404
 from marketplace.fairs.services import campaign_by_slug, fair_by_slug
 from marketplace.formatting import vn_today
-from marketplace.reports import presenters
-from marketplace.reports import services as svc
+from marketplace.reports import figures, presenters, scope
+from marketplace.reports.detail import stream_detail
 from marketplace.reports.exports import CSV_MIME, XLSX_MIME, csv_chunks, xlsx_chunks
 from marketplace.reports.tables import TABLES
 from marketplace.security import embeddable
 
 bp = Blueprint("reports", __name__)
+# The campaign page (fairs) shows its progress toward the goal: reports compute it.
+bp.add_app_template_global(figures.campaign_progress, "campaign_progress")
 
 
 @bp.context_processor
@@ -42,11 +44,11 @@ def _report_globals() -> dict:
 @bp.get("/organizer/reports")
 @role_required("organizer")
 def index():
-    first, last = svc.default_period()
+    first, last = scope.default_period()
     return render_template(
         "reports/index.html",
-        fairs=svc.organizer_fairs(current_user.id),
-        campaigns=svc.organizer_campaigns(current_user.id),
+        fairs=scope.organizer_fairs(current_user.id),
+        campaigns=scope.organizer_campaigns(current_user.id),
         first=first, last=last,
     )
 
@@ -55,7 +57,7 @@ def index():
 @role_required("organizer")
 def fair(slug: str):
     fair = own_fair_or_404(slug)
-    report = svc.build_report(svc.fair_target(fair))
+    report = figures.build_report(scope.fair_target(fair))
     return render_template(
         "reports/report.html", report=report, title=fair.name, fair=fair,
         export_endpoint="reports.fair_export", export_args={"slug": slug},
@@ -68,20 +70,20 @@ def fair(slug: str):
 @role_required("organizer")
 def campaign(slug: str):
     campaign = own_campaign_or_404(slug)
-    report = svc.build_report(svc.campaign_target(campaign))
+    report = figures.build_report(scope.campaign_target(campaign))
     return render_template(
         "reports/report.html", report=report, title=campaign.name, campaign=campaign,
         export_endpoint="reports.campaign_export", export_args={"slug": slug},
         board_url=presenters.url("reports.campaign_board", slug=slug),
         charts=presenters.charts(report, campaign),
-        progress=presenters.progress_view(report["progress"], campaign),
+        progress=presenters.progress_view(report.progress, campaign),
     )
 
 
 def _period(default_all: bool = False):
     """Read ?from=&to= (Vietnam days); None, None for all time when allowed and empty."""
     try:
-        return svc.parse_period(request.args.get("from"), request.args.get("to"),
+        return scope.parse_period(request.args.get("from"), request.args.get("to"),
                                 allow_empty=default_all)
     except ValidationError as exc:
         flash(exc.reason, "error")
@@ -91,9 +93,9 @@ def _period(default_all: bool = False):
 @bp.get("/organizer/reports/range")
 @role_required("organizer")
 def range_report():
-    period = _period() or svc.default_period()
+    period = _period() or scope.default_period()
     first, last = period
-    report = svc.build_report(svc.range_target(current_user.id, first, last))
+    report = figures.build_report(scope.range_target(current_user.id, first, last))
     return render_template(
         "reports/report.html", report=report,
         title=_("Từ %(a)s đến %(b)s", a=first.strftime("%d/%m/%Y"), b=last.strftime("%d/%m/%Y")),
@@ -103,11 +105,11 @@ def range_report():
     )
 
 
-def _export(target: svc.Target, table: str, fmt: str, name: str) -> Response:
-    if table in svc.DETAIL_TABLES:
-        rows = svc.stream_detail(target, table)
+def _export(target: scope.Target, table: str, fmt: str, name: str) -> Response:
+    if table in scope.DETAIL_TABLES:
+        rows = stream_detail(target, table)
     elif table in target.tables:
-        rows = svc.table_rows(target, table)
+        rows = figures.table_rows(target, table)
     else:
         abort(404)
     chunks = (csv_chunks if fmt == "csv" else xlsx_chunks)(TABLES[table], rows)
@@ -121,57 +123,50 @@ def _export(target: svc.Target, table: str, fmt: str, name: str) -> Response:
 @bp.get("/organizer/reports/fairs/<slug>/<table>.<any(csv, xlsx):fmt>")
 @role_required("organizer")
 def fair_export(slug: str, table: str, fmt: str):
-    return _export(svc.fair_target(own_fair_or_404(slug)), table, fmt, slug)
+    return _export(scope.fair_target(own_fair_or_404(slug)), table, fmt, slug)
 
 
 @bp.get("/organizer/reports/campaigns/<slug>/<table>.<any(csv, xlsx):fmt>")
 @role_required("organizer")
 def campaign_export(slug: str, table: str, fmt: str):
-    return _export(svc.campaign_target(own_campaign_or_404(slug)), table, fmt, slug)
+    return _export(scope.campaign_target(own_campaign_or_404(slug)), table, fmt, slug)
 
 
 @bp.get("/organizer/reports/range/<table>.<any(csv, xlsx):fmt>")
 @role_required("organizer")
 def range_export(table: str, fmt: str):
-    first, last = _period() or svc.default_period()
-    target = svc.range_target(current_user.id, first, last)
+    first, last = _period() or scope.default_period()
+    target = scope.range_target(current_user.id, first, last)
     return _export(target, table, fmt, f"{first.isoformat()}_{last.isoformat()}")
 
 
 # --- tally boards ----------------------------------------------------------------------------
 
 
-def _board_visible(thing) -> bool:
-    """Public when the organizer allowed it; otherwise only the organizer who runs it."""
-    if thing.public_board and thing.published:
-        return True
-    return current_user.is_authenticated and current_user.id == thing.organizer_id
-
-
 def _board_fair(slug: str):
     fair = fair_by_slug(slug)
-    if fair is None or not _board_visible(fair):
+    if fair is None or not scope.board_visible(fair, current_user):
         abort(404)
     return fair
 
 
 def _board_campaign(slug: str):
     campaign = campaign_by_slug(slug)
-    if campaign is None or not _board_visible(campaign):
+    if campaign is None or not scope.board_visible(campaign, current_user):
         abort(404)
     return campaign
 
 
 def _fair_board_view(slug: str) -> tuple[str, dict]:
     fair = _board_fair(slug)
-    figures = svc.board_figures(svc.fair_target(fair))
-    return fair.name, presenters.board_view(figures, now=utcnow(), fair=fair)
+    board = figures.board_figures(scope.fair_target(fair))
+    return fair.name, presenters.board_view(board, now=utcnow(), fair=fair)
 
 
 def _campaign_board_view(slug: str) -> tuple[str, dict]:
     campaign = _board_campaign(slug)
-    figures = svc.board_figures(svc.campaign_target(campaign))
-    return campaign.name, presenters.board_view(figures, now=utcnow(), campaign=campaign)
+    board = figures.board_figures(scope.campaign_target(campaign))
+    return campaign.name, presenters.board_view(board, now=utcnow(), campaign=campaign)
 
 
 @bp.get("/board/fairs/<slug>")
@@ -227,7 +222,7 @@ def seller_summary():
     period = _seller_period()
     report = None
     if stall is not None:
-        report = svc.build_report(svc.seller_target(stall.id, *period))
+        report = figures.build_report(scope.seller_target(stall.id, *period))
     return render_template(
         "reports/seller_summary.html", stalls=stalls, stall=stall, report=report,
         first=period[0], last=period[1],
@@ -242,4 +237,4 @@ def seller_export(table: str, fmt: str):
     if stall is None:
         abort(404)
     period = _seller_period()
-    return _export(svc.seller_target(stall.id, *period), table, fmt, stall.slug)
+    return _export(scope.seller_target(stall.id, *period), table, fmt, stall.slug)

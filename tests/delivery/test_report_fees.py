@@ -14,7 +14,7 @@ from marketplace.formatting import vn_today
 from marketplace.orders import services as orders
 from marketplace.orders.models import Order
 from marketplace.payments.services import record_payment
-from marketplace.reports import services as reports
+from marketplace.reports.figures import campaign_report, fair_report, seller_summary
 from tests.delivery.conftest import BAC_NINH, make_zone
 from tests.factories import (
     join_campaign,
@@ -59,20 +59,20 @@ def fair_world(app):
 
 def test_fair_report_keeps_fees_out_of_goods_revenue(fair_world):
     _organizer, fair, lychee_stall, sauce_stall = fair_world
-    report = reports.fair_report(fair)
-    t = report["totals"]
-    assert t["gross_vnd"] == 180000 + 30000 + 90000 + 90000  # goods only, cancelled included
-    assert t["net_vnd"] == 180000 + 30000 + 90000
-    assert t["delivery_fee_vnd"] == 25000 + 18000
-    assert t["received_vnd"] == 205000 + 90000  # the money in does carry the paid fee
-    stalls = {r["stall"]: r for r in report["tables"]["stalls"]}
-    assert (stalls["Vải Lục Ngạn"]["net_vnd"], stalls["Vải Lục Ngạn"]["delivery_fee_vnd"]) == (
+    report = fair_report(fair)
+    t = report.totals
+    assert t.gross_vnd == 180000 + 30000 + 90000 + 90000  # goods only, cancelled included
+    assert t.net_vnd == 180000 + 30000 + 90000
+    assert t.delivery_fee_vnd == 25000 + 18000
+    assert t.received_vnd == 205000 + 90000  # the money in does carry the paid fee
+    stalls = {r.stall: r for r in report.tables.stalls}
+    assert (stalls["Vải Lục Ngạn"].net_vnd, stalls["Vải Lục Ngạn"].delivery_fee_vnd) == (
         270000, 25000)
-    assert (stalls["Tương Bần"]["net_vnd"], stalls["Tương Bần"]["delivery_fee_vnd"]) == (
+    assert (stalls["Tương Bần"].net_vnd, stalls["Tương Bần"].delivery_fee_vnd) == (
         30000, 18000)
-    fulfilment = {r["fulfilment"]: r for r in report["tables"]["fulfilment"]}
-    assert fulfilment["delivery"]["delivery_fee_vnd"] == 43000
-    assert fulfilment["delivery"]["vnd"] == 210000
+    fulfilment = {r.fulfilment: r for r in report.tables.fulfilment}
+    assert fulfilment["delivery"].delivery_fee_vnd == 43000
+    assert fulfilment["delivery"].vnd == 210000
 
 
 def test_fair_report_page_and_csv_show_the_fee_column(client, auth, fair_world):
@@ -98,10 +98,10 @@ def test_campaign_progress_counts_goods_not_fees(app):
     join_campaign(campaign, stall)
     rice = make_product(stall, price=100000, category="trai-cay")
     fee_order(stall, [(rice, 2)], 30000, paid=True, channel="online")
-    report = reports.campaign_report(campaign)
-    assert report["progress"]["vnd_confirmed"] == 200000
-    assert report["totals"]["net_vnd"] == 200000
-    assert report["totals"]["delivery_fee_vnd"] == 30000
+    report = campaign_report(campaign)
+    assert report.progress.vnd_confirmed == 200000
+    assert report.totals.net_vnd == 200000
+    assert report.totals.delivery_fee_vnd == 30000
 
 
 def test_seller_summary_after_a_real_checkout(shop, client, auth):
@@ -115,8 +115,8 @@ def test_seller_summary_after_a_real_checkout(shop, client, auth):
     order = db.session.scalar(db.select(Order))
     orders.change_status(order, "fulfilled", by_id=seller.id)  # cash taken on delivery
     assert (order.paid_amount, order.total) == (115000, 115000)
-    t = reports.seller_summary(stall)["totals"]
-    assert (t["net_vnd"], t["delivery_fee_vnd"], t["received_vnd"]) == (90000, 25000, 115000)
+    t = seller_summary(stall).totals
+    assert (t.net_vnd, t.delivery_fee_vnd, t.received_vnd) == (90000, 25000, 115000)
     auth.login(seller)
     page = client.get("/seller/summary?all=1").get_data(as_text=True)
     assert 'data-field="net">90.000 ₫' in page

@@ -22,7 +22,9 @@ from marketplace.fairs.models import Campaign, Fair
 from marketplace.formatting import to_local, vn_now
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
-from marketplace.reports.services import by_day, by_product, campaign_progress, campaign_scope
+from marketplace.reports.figures import campaign_progress
+from marketplace.reports.rows import by_day, by_product
+from marketplace.reports.scope import campaign_scope
 from marketplace.storage import StoredImage
 
 # Vietnam time: just after midnight, before the booths open, mid-morning, in the lychee season.
@@ -104,11 +106,11 @@ def seeded_today(app):
 def test_the_lychee_drive_reaches_50_tonnes_of_lychee_along_a_daily_curve(seeded_today):
     campaign = _db.session.scalar(sa.select(Campaign).where(Campaign.slug
                                                              == "vai-chuan-tu-tam-2023"))
-    assert campaign_progress(campaign)["kg_confirmed"] >= 50_000
+    assert campaign_progress(campaign).kg_confirmed >= 50_000
     scope = campaign_scope(campaign)
-    names = {row["product"] for row in by_product(scope)}
+    names = {row.product for row in by_product(scope)}
     assert names and names <= set(LYCHEE_SCOPE)
-    days = {row["day"]: row["kg"] for row in by_day(scope)}
+    days = {row.day: row.kg for row in by_day(scope)}
     assert min(days) == date(2023, 6, 15) and max(days) == date(2023, 7, 2)
     assert sum(days.values()) >= 50_000
     peak = max(days, key=days.get)

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderLine, StockShortfall
-from marketplace.reports import services as reports
+from marketplace.reports.rows import by_day, by_hour
+from marketplace.reports.scope import fair_scope
 from tests.conftest import AuthActions
 from tests.factories import (
     make_fair,
@@ -73,10 +74,10 @@ def test_the_time_of_sale_is_kept_and_counts_for_the_fair_open_then(seller_clien
     assert order.fair_id == booth["fair"].id
     assert order.channel == "fair" and order.status == "fulfilled" and order.is_paid
     assert order.created_by_id == booth["seller"].id
-    scope = reports.fair_scope(booth["fair"])
+    scope = fair_scope(booth["fair"])
     local = sold + timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
-    assert [h["hour"] for h in reports.by_hour(scope) if h.get("orders")] == [local.hour]
-    assert [d["day"] for d in reports.by_day(scope) if d.get("orders")] == [local.date()]
+    assert [h.hour for h in by_hour(scope) if h.orders] == [local.hour]
+    assert [d.day for d in by_day(scope) if d.orders] == [local.date()]
 
 
 def test_times_in_the_future_or_absurdly_old_are_refused(seller_client, booth):

@@ -12,7 +12,8 @@ from marketplace.extensions import db
 from marketplace.orders.models import Order
 from marketplace.payments.vietqr import parse_payload
 from marketplace.qr import read_qr
-from marketplace.reports import services as reports
+from marketplace.reports.figures import totals
+from marketplace.reports.scope import fair_scope
 from tests.conftest import PASSWORD
 from tests.factories import make_fair, make_participation, make_product, make_seller, make_stall
 
@@ -116,8 +117,8 @@ def test_three_sales_offline_survive_a_reload_and_sync_once(app, live_server, br
     rows = page.locator("table.cards tbody tr")
     assert rows.count() == 3
     assert all(rows.filter(has_text=code).count() == 1 for code in codes)
-    figures = reports.totals(reports.fair_scope(stall["fair"]))
-    assert figures["orders"] == 3 and figures["gross_vnd"] == 390000
+    figures = totals(fair_scope(stall["fair"]))
+    assert figures.orders == 3 and figures.gross_vnd == 390000
 
     page.goto(f"{live_server.url}/seller/pos")
     page.get_by_role("button", name="Gửi ngay").click()  # a second sync changes nothing

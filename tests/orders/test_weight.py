@@ -13,7 +13,7 @@ from marketplace.catalog.models import Product
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.orders.models import Order, OrderLine
-from marketplace.reports.services import campaign_progress, campaign_report
+from marketplace.reports.figures import Unit, campaign_progress, campaign_report
 from tests.factories import (
     make_campaign,
     make_fair,
@@ -204,12 +204,12 @@ def test_booth_and_online_weights_are_exact_in_the_campaign_report(shop, client,
     auth.login(seller)
     _sell(client, lychee, "1,5")
     db.session.expire_all()
-    totals = campaign_report(campaign)["totals"]
-    assert totals["kg"] == Decimal("4.000")
-    assert totals["quantity"] == 4
-    assert totals["gross_vnd"] == 120_000 + 200_000
-    assert totals["units"] == [{"unit": "kg", "quantity": 4}]
-    assert campaign_progress(campaign)["kg_provisional"] == Decimal("4.000")
+    totals = campaign_report(campaign).totals
+    assert totals.kg == Decimal("4.000")
+    assert totals.quantity == 4
+    assert totals.gross_vnd == 120_000 + 200_000
+    assert totals.units == (Unit("kg", 4),)
+    assert campaign_progress(campaign).kg_provisional == Decimal("4.000")
 
 
 def test_half_kilos_add_up_exactly_in_the_report(client, auth):
@@ -219,9 +219,9 @@ def test_half_kilos_add_up_exactly_in_the_report(client, auth):
     for qty in ("0,1", "0,2", "0,3", "1,7"):  # 0.1 + 0.2 is not 0.3 in floating point
         _sell(client, lychee, qty)
     db.session.expire_all()
-    totals = campaign_report(campaign)["totals"]
-    assert totals["kg"] == Decimal("2.300")
-    assert totals["quantity"] == Decimal("2.3")
+    totals = campaign_report(campaign).totals
+    assert totals.kg == Decimal("2.300")
+    assert totals.quantity == Decimal("2.3")
     db.session.refresh(lychee)
     assert lychee.stock == Decimal("17.700")
 

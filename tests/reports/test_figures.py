@@ -13,7 +13,37 @@ from marketplace.formatting import VN_TZ
 from marketplace.imports.models import ImportedSaleLine
 from marketplace.orders.models import Order
 from marketplace.payments.models import Payment
-from marketplace.reports import services as svc
+from marketplace.provenance.models import ScanEvent
+from marketplace.reports.figures import (
+    build_report,
+    campaign_progress,
+    campaign_report,
+    table_rows,
+    totals,
+)
+from marketplace.reports.rows import (
+    by_category,
+    by_channel,
+    by_day,
+    by_fulfilment,
+    by_hour,
+    by_payment_method,
+    by_product,
+    by_stall,
+    card_owed,
+    cash_by_day,
+    fair_conversion,
+    scans_by_day,
+)
+from marketplace.reports.scope import (
+    campaign_target,
+    fair_scope,
+    fair_target,
+    range_scope,
+    range_target,
+    seller_target,
+    stall_scope,
+)
 from tests.factories import make_campaign, make_order, make_scan_event
 from tests.reports.conftest import vn
 
@@ -88,13 +118,13 @@ def expected_totals(orders, imported) -> dict:
     }
 
 
-def _pick(actual: dict, expected: dict) -> dict:
-    return {k: actual[k] for k in expected}
+def _pick(actual, expected: dict) -> dict:
+    return {k: getattr(actual, k) for k in expected}
 
 
 def test_fair_totals_equal_sums_of_its_orders(world):
     orders = _orders(Order.fair_id == world.fair.id)
-    actual = svc.totals(svc.fair_scope(world.fair))
+    actual = totals(fair_scope(world.fair))
     assert _pick(actual, expected_totals(orders, [])) == expected_totals(orders, [])
 
 
@@ -102,13 +132,13 @@ def test_range_totals_include_imports_of_the_organizers_stalls_only(world):
     stall_ids = [world.stalls[0].id, world.stalls[1].id]
     orders = _orders(Order.stall_id.in_(stall_ids))
     imported = _imports(ImportedSaleLine.stall_id.in_(stall_ids))
-    actual = svc.totals(svc.range_scope(world.organizer.id, DAY1, DAY2))
+    actual = totals(range_scope(world.organizer.id, DAY1, DAY2))
     expected = expected_totals(orders, imported)
     assert _pick(actual, expected) == expected
 
 
 def test_range_excludes_days_outside_the_period(world):
-    actual = svc.totals(svc.range_scope(world.organizer.id, DAY2, DAY2))
+    actual = totals(range_scope(world.organizer.id, DAY2, DAY2))
     stall_ids = [world.stalls[0].id, world.stalls[1].id]
     start, end = vn(2024, 5, 11, 0), vn(2024, 5, 12, 0)
     orders = _orders(Order.stall_id.in_(stall_ids), Order.placed_at >= start,
@@ -126,10 +156,10 @@ def test_breakdowns_add_up_to_live_orders_and_kept_imports(world):
                    if o.status != "cancelled")
     expected += sum(_kept_vnd(i) for i in _imports(ImportedSaleLine.stall_id.in_(stall_ids))
                     if i.status_class in COUNTED)
-    scope = svc.range_scope(world.organizer.id, DAY1, DAY2)
-    for rows in (svc.by_stall(scope), svc.by_day(scope), svc.by_channel(scope),
-                 svc.by_product(scope), svc.by_category(scope)):
-        assert sum(r["vnd"] for r in rows) == expected
+    scope = range_scope(world.organizer.id, DAY1, DAY2)
+    for rows in (by_stall(scope), by_day(scope), by_channel(scope),
+                 by_product(scope), by_category(scope)):
+        assert sum(r.vnd for r in rows) == expected
 
 
 def test_channels_name_each_marketplace(world):
@@ -140,24 +170,24 @@ def test_channels_name_each_marketplace(world):
     for i in _imports(ImportedSaleLine.stall_id.in_(stall_ids)):
         if i.status_class in COUNTED:
             expected[f"imported:{i.platform}"] += _kept_vnd(i)
-    rows = svc.by_channel(svc.range_scope(world.organizer.id, DAY1, DAY2))
-    assert {r["channel"]: r["vnd"] for r in rows if r["vnd"]} == dict(expected)
+    rows = by_channel(range_scope(world.organizer.id, DAY1, DAY2))
+    assert {r.channel: r.vnd for r in rows if r.vnd} == dict(expected)
 
 
 def test_days_are_vietnam_calendar_days(world):
-    rows = svc.by_day(svc.fair_scope(world.fair))
+    rows = by_day(fair_scope(world.fair))
     expected = defaultdict(int)
     for o in _orders(Order.fair_id == world.fair.id, Order.status != "cancelled"):
         local = o.placed_at.astimezone(VN_TZ)
         expected[local.date()] += o.total
-    assert {r["day"]: r["vnd"] for r in rows} == dict(expected)
+    assert {r.day: r.vnd for r in rows} == dict(expected)
     # 23:30 on the 10th stays on the 10th; 00:15 on the 11th is on the 11th.
-    assert [r["day"] for r in rows] == [DAY1, DAY2]
+    assert [r.day for r in rows] == [DAY1, DAY2]
 
 
 def test_hours_are_vietnam_hours(world):
-    rows = svc.by_hour(svc.fair_scope(world.fair))
-    assert {r["hour"] for r in rows if r["orders"]} == {9, 23, 0, 20}
+    rows = by_hour(fair_scope(world.fair))
+    assert {r.hour for r in rows if r.orders} == {9, 23, 0, 20}
 
 
 def test_payment_methods_are_net_of_refunds_without_corrections(world):
@@ -165,39 +195,39 @@ def test_payment_methods_are_net_of_refunds_without_corrections(world):
     expected = defaultdict(int)
     for p in _payments(orders):
         expected[p.method] += p.amount
-    rows = svc.by_payment_method(svc.fair_scope(world.fair))
-    assert {r["method"]: r["net_vnd"] for r in rows} == dict(expected)
-    vietqr = next(r for r in rows if r["method"] == "vietqr")
-    assert vietqr["refunded_vnd"] == world.orders["cancelled"].total
+    rows = by_payment_method(fair_scope(world.fair))
+    assert {r.method: r.net_vnd for r in rows} == dict(expected)
+    vietqr = next(r for r in rows if r.method == "vietqr")
+    assert vietqr.refunded_vnd == world.orders["cancelled"].total
 
 
 def test_card_money_owed_per_stall_is_net_of_refunds(world):
-    rows = svc.card_owed(svc.range_scope(world.organizer.id, DAY1, DAY2))
+    rows = card_owed(range_scope(world.organizer.id, DAY1, DAY2))
     s1 = world.stalls[0]
     expected = sum(p.amount for p in _payments(_orders(Order.stall_id == s1.id))
                    if p.method == "card")
-    assert [(r["stall_id"], r["owed_vnd"]) for r in rows] == [(s1.id, expected)]
-    assert rows[0]["refunded_vnd"] == 20000
+    assert [(r.stall_id, r.owed_vnd) for r in rows] == [(s1.id, expected)]
+    assert rows[0].refunded_vnd == 20000
 
 
 def test_products_and_categories_include_unmapped_imports(world):
-    scope = svc.range_scope(world.organizer.id, DAY1, DAY2)
-    products = {r["product_id"]: r for r in svc.by_product(scope)}
+    scope = range_scope(world.organizer.id, DAY1, DAY2)
+    products = {r.product_id: r for r in by_product(scope)}
     unmapped = world.imported["unmapped"]
-    assert products[None]["kg"] == Decimal("2.500")
-    assert products[None]["vnd"] == unmapped.net_amount
+    assert products[None].kg == Decimal("2.500")
+    assert products[None].vnd == unmapped.net_amount
     lychee = world.products["lychee"]
     expected_qty = sum(ln.quantity for o in _orders(Order.status != "cancelled") for ln in o.lines
                        if ln.product_id == lychee.id)
     expected_qty += sum(i.qty - i.returned_qty for i in _imports(
         ImportedSaleLine.product_id == lychee.id) if i.status_class in COUNTED)
-    assert products[lychee.id]["quantity"] == expected_qty
-    categories = {r["category"]: r["vnd"] for r in svc.by_category(scope)}
+    assert products[lychee.id].quantity == expected_qty
+    categories = {r.category: r.vnd for r in by_category(scope)}
     assert categories[""] == unmapped.net_amount
 
 
 def test_fulfilment_counts_live_orders(world):
-    rows = {r["fulfilment"]: r["orders"] for r in svc.by_fulfilment(svc.fair_scope(world.fair))}
+    rows = {r.fulfilment: r.orders for r in by_fulfilment(fair_scope(world.fair))}
     expected = defaultdict(int)
     for o in _orders(Order.fair_id == world.fair.id, Order.status != "cancelled"):
         expected[o.fulfilment] += 1
@@ -206,12 +236,12 @@ def test_fulfilment_counts_live_orders(world):
 
 def test_seller_cash_to_reconcile_per_day(world):
     s2 = world.stalls[1]
-    scope = svc.stall_scope(s2.id)
+    scope = stall_scope(s2.id)
     expected = defaultdict(int)
     for p in _payments(_orders(Order.stall_id == s2.id)):
         if p.method == "cash":
             expected[p.created_at.astimezone(VN_TZ).date()] += p.amount
-    assert {r["day"]: r["net_vnd"] for r in svc.cash_by_day(scope)} == dict(expected)
+    assert {r.day: r.net_vnd for r in cash_by_day(scope)} == dict(expected)
 
 
 def test_scan_to_order_conversion_at_a_fair(world):
@@ -220,15 +250,15 @@ def test_scan_to_order_conversion_at_a_fair(world):
         make_scan_event(lychee, fair=world.fair, scanned_at=vn(2024, 5, 10, 9))
     make_scan_event(sauce, fair=world.fair, scanned_at=vn(2024, 5, 11, 9))
     make_scan_event(sauce, fair=world.other_fair)
-    rows = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}
+    rows = {r.product_id: r for r in fair_conversion(world.fair)}
     # Lychee is on two live orders shoppers placed at the fair (cash, card) for 4 views.
-    assert (rows[lychee.id]["scans"], rows[lychee.id]["orders"]) == (4, 2)
-    assert rows[lychee.id]["conversion"] == 50.0
+    assert (rows[lychee.id].scans, rows[lychee.id].orders) == (4, 2)
+    assert rows[lychee.id].conversion == 50.0
     # Sauce: one shopper's order (the livestream order and the cancelled one are not theirs).
-    assert (rows[sauce.id]["scans"], rows[sauce.id]["orders"]) == (1, 1)
-    assert rows[sauce.id]["conversion"] == 100.0
-    days = svc.scans_by_day([svc.ScanEvent.fair_id == world.fair.id])
-    assert [(r["day"], r["scans"]) for r in days] == [(DAY1, 4), (DAY2, 1)]
+    assert (rows[sauce.id].scans, rows[sauce.id].orders) == (1, 1)
+    assert rows[sauce.id].conversion == 100.0
+    days = scans_by_day([ScanEvent.fair_id == world.fair.id])
+    assert [(r.day, r.scans) for r in days] == [(DAY1, 4), (DAY2, 1)]
 
 
 def test_conversion_never_exceeds_100_percent(world):
@@ -236,18 +266,18 @@ def test_conversion_never_exceeds_100_percent(world):
     make_scan_event(sauce, fair=world.fair, scanned_at=vn(2024, 5, 11, 9), qr=True)
     for _ in range(3):  # three shoppers who came through the fair's page, not a label
         make_order(world.stalls[1], [(sauce, 1)], channel="fair", fair=world.fair)
-    [row] = [r for r in svc.fair_conversion(world.fair) if r["product_id"] == sauce.id]
-    assert (row["scans"], row["qr_scans"], row["orders"]) == (1, 1, 4)
-    assert row["conversion"] == 100.0
+    [row] = [r for r in fair_conversion(world.fair) if r.product_id == sauce.id]
+    assert (row.scans, row.qr_scans, row.orders) == (1, 1, 4)
+    assert row.conversion == 100.0
 
 
 def test_booth_sales_are_not_conversions(world):
     lychee = world.products["lychee"]
     make_scan_event(lychee, fair=world.fair, scanned_at=vn(2024, 5, 10, 9))
-    before = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}[lychee.id]["orders"]
+    before = {r.product_id: r for r in fair_conversion(world.fair)}[lychee.id].orders
     make_order(world.stalls[0], [(lychee, 1)], channel="fair", fair=world.fair,
                created_by_id=world.stalls[0].owner_id)
-    after = {r["product_id"]: r for r in svc.fair_conversion(world.fair)}[lychee.id]["orders"]
+    after = {r.product_id: r for r in fair_conversion(world.fair)}[lychee.id].orders
     assert after == before
 
 
@@ -255,12 +285,12 @@ def test_a_whole_report_shows_the_figures_of_each_table_alone(world):
     # A report reads its scope once into temporary tables; each table alone reads it inline.
     campaign = make_campaign(organizer=world.organizer, starts_on=DAY1, ends_on=DAY2,
                              categories="trai-cay,gia-vi", stalls=world.stalls)
-    targets = [svc.fair_target(world.fair), svc.campaign_target(campaign),
-               svc.range_target(world.organizer.id, DAY1, DAY2),
-               svc.seller_target(world.stalls[0].id)]
+    targets = [fair_target(world.fair), campaign_target(campaign),
+               range_target(world.organizer.id, DAY1, DAY2),
+               seller_target(world.stalls[0].id)]
     for target in targets:
-        report = svc.build_report(target)
-        assert report["totals"] == svc.totals(target.scope), target.kind
+        report = build_report(target)
+        assert report.totals == totals(target.scope), target.kind
         for name in target.tables:
-            assert report["tables"][name] == svc.table_rows(target, name), (target.kind, name)
-    assert svc.campaign_report(campaign)["progress"] == svc.campaign_progress(campaign)
+            assert getattr(report.tables, name) == table_rows(target, name), (target.kind, name)
+    assert campaign_report(campaign).progress == campaign_progress(campaign)

@@ -23,7 +23,8 @@ from marketplace.orders.models import Order
 from marketplace.orders.services import change_status
 from marketplace.payments import services as pay
 from marketplace.payments.models import Payment
-from marketplace.reports import services as svc
+from marketplace.reports.figures import board_figures, build_report
+from marketplace.reports.scope import campaign_target, fair_target, seller_target
 from tests.factories import (
     make_api_token,
     make_campaign,
@@ -177,63 +178,64 @@ def _check(world: World, client, auth) -> None:
     lines = list(db.session.scalars(sa.select(ImportedSaleLine)))
     stall_ids = {s.id for s in world.stalls}
     scopes = {
-        "fair": (svc.fair_target(world.fair), [o for o in orders if o.fair_id == world.fair.id],
+        "fair": (fair_target(world.fair), [o for o in orders if o.fair_id == world.fair.id],
                  []),
-        "campaign": (svc.campaign_target(world.campaign),
+        "campaign": (campaign_target(world.campaign),
                      [o for o in orders if o.stall_id in stall_ids], lines),
-        **{f"seller{s.id}": (svc.seller_target(s.id), [o for o in orders if o.stall_id == s.id],
+        **{f"seller{s.id}": (seller_target(s.id), [o for o in orders if o.stall_id == s.id],
                              [x for x in lines if x.stall_id == s.id]) for s in world.stalls},
     }
     reports = {}
     for name, (target, in_orders, in_lines) in scopes.items():
-        report = svc.build_report(target)
+        report = build_report(target)
         reports[name] = report
-        t = report["totals"]
+        t = report.totals
         expected = expected_totals(in_orders, in_lines)
-        assert {k: t[k] for k in expected} == expected, name
+        assert {k: getattr(t, k) for k in expected} == expected, name
         # net = paid − refunds, for the money and for revenue.
-        assert t["collected_vnd"] == t["received_vnd"] - t["given_back_vnd"], name
-        assert t["net_vnd"] == t["sales_vnd"] - t["returned_vnd"] - t["refunded_vnd"], name
+        assert t.collected_vnd == t.received_vnd - t.given_back_vnd, name
+        assert t.net_vnd == t.sales_vnd - t.returned_vnd - t.refunded_vnd, name
+        tables = dict(report.tables.items())
         for table in ("stalls", "days", "channels"):
-            if table in report["tables"]:
-                rows = report["tables"][table]
-                assert sum(r["net_vnd"] for r in rows) == t["net_vnd"], (name, table)
-                assert all(0 <= r["net_vnd"] <= t["net_vnd"] for r in rows), (name, table)
-        if "payments" in report["tables"]:
-            assert sum(r["net_vnd"] for r in report["tables"]["payments"]) == t["collected_vnd"]
+            if table in tables:
+                rows = tables[table]
+                assert sum(r.net_vnd for r in rows) == t.net_vnd, (name, table)
+                assert all(0 <= r.net_vnd <= t.net_vnd for r in rows), (name, table)
+        if "payments" in tables:
+            assert sum(r.net_vnd for r in tables["payments"]) == t.collected_vnd
 
     for name, target in (("fair", scopes["fair"][0]), ("campaign", scopes["campaign"][0])):
-        board = svc.board_figures(target)
-        t = reports[name]["totals"]
-        assert (board["net_vnd"], board["orders"], board["kg"]) == (
-            t["net_vnd"], t["orders"], t["kg"]), name
-        bars = {r["stall_id"]: r["net_vnd"] for r in reports[name]["tables"]["stalls"]}
-        assert all(bars[r["stall_id"]] == r["net_vnd"] <= board["net_vnd"]
-                   for r in board["stalls"]), name
+        board = board_figures(target)
+        t = reports[name].totals
+        assert (board.net_vnd, board.orders, board.kg) == (
+            t.net_vnd, t.orders, t.kg), name
+        bars = {r.stall_id: r.net_vnd for r in reports[name].tables.stalls}
+        assert all(bars[r.stall_id] == r.net_vnd <= board.net_vnd
+                   for r in board.stalls), name
 
-    progress = reports["campaign"]["progress"]
-    assert progress["vnd_confirmed"] <= progress["vnd_provisional"]
-    assert progress["kg_confirmed"] <= progress["kg_provisional"]
-    assert progress["vnd_provisional"] == reports["campaign"]["totals"]["net_vnd"]
-    assert progress["kg_provisional"] == reports["campaign"]["totals"]["kg"]
+    progress = reports["campaign"].progress
+    assert progress.vnd_confirmed <= progress.vnd_provisional
+    assert progress.kg_confirmed <= progress.kg_provisional
+    assert progress.vnd_provisional == reports["campaign"].totals.net_vnd
+    assert progress.kg_provisional == reports["campaign"].totals.kg
 
     _token, raw = make_api_token(world.organizer)
     headers = {"Authorization": f"Bearer {raw}"}
     for name, url in (("fair", f"/api/v1/fairs/{world.fair.slug}/report"),
                       ("campaign", f"/api/v1/campaigns/{world.campaign.slug}/report")):
         api = client.get(url, headers=headers).get_json()["report"]["totals"]
-        t = reports[name]["totals"]
+        t = reports[name].totals
         assert {k: api[k] for k in ("net_vnd", "refunded_vnd", "returned_vnd",
                                     "collected_vnd")} == {
-            k: t[k] for k in ("net_vnd", "refunded_vnd", "returned_vnd", "collected_vnd")}
+            k: getattr(t, k) for k in ("net_vnd", "refunded_vnd", "returned_vnd", "collected_vnd")}
 
     auth.login(world.organizer)
     for name, url in (("fair", f"/organizer/reports/fairs/{world.fair.slug}"),
                       ("campaign", f"/organizer/reports/campaigns/{world.campaign.slug}")):
         text = client.get(f"{url}/stalls.csv").get_data(as_text=True)
-        assert _csv_sum(text, "Doanh số thuần (đ)") == reports[name]["totals"]["net_vnd"], name
+        assert _csv_sum(text, "Doanh số thuần (đ)") == reports[name].totals.net_vnd, name
         text = client.get(f"{url}/payments.csv").get_data(as_text=True)
-        assert _csv_sum(text, "Thực nhận (đ)") == reports[name]["totals"]["collected_vnd"], name
+        assert _csv_sum(text, "Thực nhận (đ)") == reports[name].totals.collected_vnd, name
     auth.logout()
 
 

@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.fairs.models import CampaignStall
 from marketplace.formatting import local_to_utc
 from marketplace.imports.models import ImportedSaleLine
-from marketplace.reports.services import campaign_progress
+from marketplace.reports.figures import campaign_progress
 from tests.factories import join_campaign, make_campaign, make_order, make_product, make_stall
 
 
@@ -51,13 +51,13 @@ def test_progress_splits_confirmed_and_provisional(app):
 
     progress = campaign_progress(campaign)
 
-    assert progress["vnd_confirmed"] == paid.lines[0].line_total + 400000 * 3 // 4
-    assert progress["kg_confirmed"] == Decimal("6.000") + Decimal("6.000")
-    assert progress["vnd_provisional"] == (
-        progress["vnd_confirmed"] + unpaid.total + 50000
+    assert progress.vnd_confirmed == paid.lines[0].line_total + 400000 * 3 // 4
+    assert progress.kg_confirmed == Decimal("6.000") + Decimal("6.000")
+    assert progress.vnd_provisional == (
+        progress.vnd_confirmed + unpaid.total + 50000
     )
-    assert progress["kg_provisional"] == Decimal("12.000") + Decimal("4.000") + Decimal("7.500")
-    assert progress["percent_kg"] == 12.0
+    assert progress.kg_provisional == Decimal("12.000") + Decimal("4.000") + Decimal("7.500")
+    assert progress.percent_kg == 12.0
 
 
 def test_unmapped_import_counts_only_once_its_stall_joined(app):
@@ -66,15 +66,15 @@ def test_unmapped_import_counts_only_once_its_stall_joined(app):
                              categories="")
     _imported(stall, None, status="sale", qty=5, amount=50000, weight=Decimal("1.5"),
               when=_at(date(2023, 6, 20)), key=9)
-    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("0.000")
+    assert campaign_progress(campaign).kg_confirmed == Decimal("0.000")
 
     join_campaign(campaign, stall, status="invited")
-    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("0.000")
+    assert campaign_progress(campaign).kg_confirmed == Decimal("0.000")
 
     db.session.execute(sa.update(CampaignStall).values(status="joined"))
     db.session.commit()
     db.session.expire_all()
-    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("7.500")
+    assert campaign_progress(campaign).kg_confirmed == Decimal("7.500")
 
 
 def test_categories_narrow_a_joined_stall_to_its_matching_products(app):
@@ -88,7 +88,7 @@ def test_categories_narrow_a_joined_stall_to_its_matching_products(app):
     make_order(stall, [(lychee, 1), (rice, 1)], paid=True, placed_at=when)
     make_order(elsewhere.stall, [(elsewhere, 9)], paid=True, placed_at=when)
     _imported(stall, None, status="sale", qty=5, weight=Decimal("1.5"), when=when, key=7)
-    assert campaign_progress(campaign)["kg_confirmed"] == Decimal("2.000")
+    assert campaign_progress(campaign).kg_confirmed == Decimal("2.000")
 
 
 def test_channels_outside_the_campaign_do_not_count(app):
@@ -100,8 +100,8 @@ def test_channels_outside_the_campaign_do_not_count(app):
     make_order(stall, [(lychee, 5)], channel="fair", paid=True, placed_at=_at(date(2023, 6, 20)))
     _imported(stall, lychee, status="sale", qty=5, when=_at(date(2023, 6, 20)), key=8)
     progress = campaign_progress(campaign)
-    assert progress["vnd_provisional"] == online.total
-    assert progress["kg_provisional"] == Decimal("2.000")
+    assert progress.vnd_provisional == online.total
+    assert progress.kg_provisional == Decimal("2.000")
 
 
 def test_fulfilled_unpaid_order_is_confirmed(app):
@@ -111,5 +111,5 @@ def test_fulfilled_unpaid_order_is_confirmed(app):
                              goal_kg=None, goal_vnd=None, stalls=[stall])
     order = make_order(stall, [(lychee, 2)], status="fulfilled", placed_at=_at(date(2023, 6, 20)))
     progress = campaign_progress(campaign)
-    assert progress["vnd_confirmed"] == order.total
-    assert progress["percent_kg"] is None
+    assert progress.vnd_confirmed == order.total
+    assert progress.percent_kg is None
