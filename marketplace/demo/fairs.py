@@ -12,7 +12,8 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.extensions import db
-from marketplace.fairs.models import Campaign, CampaignStall, Fair, FairStall
+from marketplace.fairs import services as fairs
+from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import local_to_utc, vn_now
 
 PAST_FAIR = {
@@ -97,8 +98,9 @@ def lychee_day(rng) -> date:
 OPEN_HOUR, CLOSE_HOUR = 7, 21  # the fairs' daily hours, Vietnam time
 
 
-def open_fair_times(now_local: datetime) -> tuple[datetime, datetime]:
-    """UTC start and end of the fair open now: 7:00 yesterday to 21:00 the day after tomorrow.
+def open_fair_local_times(now_local: datetime) -> tuple[datetime, datetime]:
+    """Vietnam-time start and end of the fair open now: 7:00 yesterday to 21:00 the day after
+    tomorrow.
 
     Starting the day before means the booths have sold for a day already, even when the demo
     is seeded just after midnight, before today's booths open.
@@ -108,22 +110,45 @@ def open_fair_times(now_local: datetime) -> tuple[datetime, datetime]:
         hour=OPEN_HOUR)
     ends = datetime.combine(today + timedelta(days=2), datetime.min.time()).replace(
         hour=CLOSE_HOUR)
+    return starts, ends
+
+
+def open_fair_times(now_local: datetime) -> tuple[datetime, datetime]:
+    """UTC start and end of the fair open now (see open_fair_local_times)."""
+    starts, ends = open_fair_local_times(now_local)
     return local_to_utc(starts), local_to_utc(ends)
 
 
-def _fair(organizer, values: dict, starts, ends) -> Fair:
-    fair = db.session.scalar(sa.select(Fair).where(Fair.slug == values["slug"]))
+def _fair_input(values: dict, starts_local: datetime, ends_local: datetime) -> fairs.FairInput:
+    return fairs.FairInput(
+        name=values["name"], venue=values["venue"], starts_local=starts_local,
+        ends_local=ends_local, slug=values["slug"], address=values["address"],
+        description=values["description"], published=values.get("published", True),
+        public_board=values.get("public_board", True),
+    )
+
+
+def _fair(organizer, values: dict, starts_local: datetime, ends_local: datetime) -> Fair:
+    """The demo fair of these values, created through the fairs' service the first time."""
+    fair = fairs.fair_by_slug(values["slug"])
     if fair is None:
-        fair = Fair(organizer=organizer, starts_at=starts, ends_at=ends, published=True,
-                    public_board=True,
-                    **{k: v for k, v in values.items() if not k.endswith("_local")})
-        db.session.add(fair)
-        db.session.flush()
+        fair = fairs.save_fair(organizer, _fair_input(values, starts_local, ends_local))
     return fair
 
 
+def _move(fair: Fair, starts_local: datetime, ends_local: datetime, *,
+          publish: bool = False) -> None:
+    """Move a demo fair to new times (and publish it), keeping what the organizer wrote in it."""
+    kept = {"name": fair.name, "venue": fair.venue, "slug": fair.slug, "address": fair.address,
+            "description": fair.description, "public_board": fair.public_board,
+            "published": publish or fair.published}
+    fairs.save_fair(fair.organizer, _fair_input(kept, starts_local, ends_local), fair)
+
+
 def _take_part(fair: Fair, stall: Stall, booth: str | None) -> None:
-    """Accept the stall at a booth (or leave it applied when booth is None), once."""
+    """Have the stall apply ten days before the fair and, given a booth, be accepted three days
+    later, once (times in the future are today's): through the fairs' services, as the seller
+    and the organizer would."""
     exists = db.session.scalar(
         sa.select(FairStall.id).where(FairStall.fair_id == fair.id, FairStall.stall_id == stall.id)
     )
@@ -135,17 +160,67 @@ def _take_part(fair: Fair, stall: Stall, booth: str | None) -> None:
     ) if booth else None
     if taken is not None:
         return
-    db.session.add(FairStall(
-        fair_id=fair.id, stall_id=stall.id, booth_number=booth,
-        status="accepted" if booth else "applied",
-        applied_at=min(fair.starts_at - timedelta(days=10), utcnow()),
-        decided_at=min(fair.starts_at - timedelta(days=7), utcnow()) if booth else None,
-    ))
-    db.session.flush()
+    now = utcnow()
+    applied_at = min(fair.starts_at - timedelta(days=10), now)
+    application = fairs.apply_to_fair(stall.owner, fair, stall.id, now=applied_at)
+    # apply_to_fair stamps the application with the time it is made; the story's is earlier.
+    application.applied_at = applied_at
+    if booth:
+        fairs.accept_application(application, booth,
+                                 now=min(fair.starts_at - timedelta(days=7), now))
+    else:
+        db.session.commit()
 
 
 def _lychee_stalls(stalls: list[Stall]) -> list[Stall]:
     return [s for s in stalls if re.search(r"\bvai\b", search_key(s.name))]
+
+
+def _scope(lychee: list[Stall]) -> list[int]:
+    """The ids of the fresh lychee products of the lychee stalls (LYCHEE_SCOPE)."""
+    return list(db.session.scalars(
+        sa.select(Product.id).where(Product.name.in_(LYCHEE_SCOPE),
+                                    Product.stall_id.in_([s.id for s in lychee]))
+        .order_by(Product.id)
+    ))
+
+
+def _campaign(organizer, lychee: list[Stall], now: datetime) -> Campaign:
+    """The lychee drive, saved through the fairs' service, with the lychee growers invited and
+    joined (a campaign counts only the stalls that joined it).
+
+    An older demo database is brought up to date: a lychee stall left out is invited, an
+    invitation left unanswered is answered, and a drive that counted the whole fruit category
+    (oranges and pomelos included) counts the fresh lychee only.
+    """
+    campaign = fairs.campaign_by_slug(CAMPAIGN["slug"])
+    if campaign is None:
+        values = {**CAMPAIGN, "goal_weight": CAMPAIGN["goal_kg"], "goal_unit": "kg",
+                  "categories": [], "stalls": [], "products": _scope(lychee),
+                  "channels": CAMPAIGN["channels"].split(",")}
+    else:
+        values = fairs.campaign_form_values(campaign)
+    invited = set(values["stalls"])
+    whole_category = (campaign is not None and not campaign.products
+                      and campaign.categories in ("", "trai-cay"))
+    if whole_category:
+        values.update(categories=[], products=_scope(lychee))
+    if campaign is None or whole_category or any(s.id not in invited for s in lychee):
+        values["stalls"] = [*values["stalls"], *(s.id for s in lychee if s.id not in invited)]
+        campaign = fairs.save_campaign(organizer, fairs.CampaignInput(
+            name=values["name"], slug=values["slug"], description=values["description"],
+            starts_on=values["starts_on"], ends_on=values["ends_on"],
+            goal_weight=values["goal_weight"], goal_unit=values["goal_unit"],
+            goal_vnd=values.get("goal_vnd"), categories=values["categories"],
+            stall_ids=values["stalls"], product_ids=values["products"],
+            channels=values["channels"], published=values["published"],
+            public_board=values["public_board"],
+        ), campaign)
+    growers = {s.id for s in lychee}
+    for invitation in campaign.invitations:
+        if invitation.stall_id in growers and invitation.status == "invited":
+            fairs.answer_campaign_invitation(invitation, True, now)
+    return campaign
 
 
 def seed(ctx: dict) -> None:
@@ -154,18 +229,16 @@ def seed(ctx: dict) -> None:
     stalls: list[Stall] = list(ctx.get("stalls") or [])
     now = utcnow()
 
-    past = _fair(organizer, PAST_FAIR, local_to_utc(PAST_FAIR["starts_local"]),
-                 local_to_utc(PAST_FAIR["ends_local"]))
+    past = _fair(organizer, PAST_FAIR, PAST_FAIR["starts_local"], PAST_FAIR["ends_local"])
     for n, stall in enumerate(stalls[:18], start=1):
         _take_part(past, stall, str(n))
 
     # The open fair always opened yesterday morning and runs two more days, so the demo has one
     # open, whatever the hour it is seeded.
-    starts, ends = open_fair_times(vn_now())
+    starts, ends = open_fair_local_times(vn_now())
     open_fair = _fair(organizer, OPEN_FAIR, starts, ends)
     if open_fair.state(now) != "open":
-        open_fair.published = True
-        open_fair.starts_at, open_fair.ends_at = starts, ends
+        _move(open_fair, starts, ends, publish=True)
     # Most stalls have a booth; the last two wait for the organizer's decision.
     waiting = 2 if len(stalls) >= 4 else 0
     for n, stall in enumerate(stalls, start=1):
@@ -173,37 +246,14 @@ def seed(ctx: dict) -> None:
 
     # The upcoming fair opens at 7:00 in a month's time and runs three days.
     first = vn_now().date() + timedelta(days=30)
-    up_starts = local_to_utc(datetime.combine(first, datetime.min.time()).replace(hour=OPEN_HOUR))
-    up_ends = local_to_utc(datetime.combine(first + timedelta(days=2), datetime.min.time())
-                           .replace(hour=CLOSE_HOUR))
+    up_starts = datetime.combine(first, datetime.min.time()).replace(hour=OPEN_HOUR)
+    up_ends = datetime.combine(first + timedelta(days=2), datetime.min.time()).replace(
+        hour=CLOSE_HOUR)
     upcoming = _fair(organizer, UPCOMING_FAIR, up_starts, up_ends)
     if upcoming.state(now) != "upcoming":
-        upcoming.starts_at, upcoming.ends_at = up_starts, up_ends
+        _move(upcoming, up_starts, up_ends)
 
-    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == CAMPAIGN["slug"]))
-    if campaign is None:
-        campaign = Campaign(organizer=organizer, **CAMPAIGN)
-        db.session.add(campaign)
-    # The lychee growers were invited and joined the drive (a campaign counts only the stalls
-    # that joined it); an invitation left unanswered by an older demo database is answered too.
-    invited = {i.stall_id: i for i in campaign.invitations}
-    for stall in _lychee_stalls(stalls):
-        invitation = invited.get(stall.id)
-        if invitation is None:
-            invitation = CampaignStall(stall=stall, status="invited", invited_at=now)
-            campaign.invitations.append(invitation)
-        if invitation.status == "invited":
-            invitation.status, invitation.decided_at = "joined", now
-    if not campaign.products and campaign.categories in ("", "trai-cay"):
-        # Lychee only: the fresh lychee of the joined lychee stalls (an older demo counted the
-        # whole fruit category, oranges and pomelos included).
-        campaign.categories = ""
-        campaign.products = list(db.session.scalars(
-            sa.select(Product).where(Product.name.in_(LYCHEE_SCOPE),
-                                     Product.stall_id.in_([s.id for s in _lychee_stalls(stalls)]))
-            .order_by(Product.id)
-        ))
-    db.session.flush()
+    campaign = _campaign(organizer, _lychee_stalls(stalls), now)
 
     ctx["past_fair"], ctx["open_fair"], ctx["upcoming_fair"] = past, open_fair, upcoming
     ctx["campaign"] = campaign

@@ -10,6 +10,7 @@ from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.text import strip_accents
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
+from marketplace.provenance import services as provenance
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
 
 LYCHEE_AREA = "Xã Phượng Sơn, huyện Lục Ngạn, Bắc Giang"
@@ -52,27 +53,31 @@ def _has(model, **where) -> bool:
 
 
 def _batches(product: Product, rows: list[tuple]) -> None:
+    """Record the product's lots through the provenance service, unless it has some."""
     if _has(Batch, product_id=product.id):
         return
     for code, produced_on, quantity, best_before, note in rows:
-        db.session.add(Batch(product=product, code=code, produced_on=produced_on,
-                             quantity=quantity, best_before=best_before, note=note))
+        provenance.add_batch(product, {"code": code, "produced_on": produced_on,
+                                       "quantity": quantity, "best_before": best_before,
+                                       "note": note})
 
 
 def _steps(product: Product, rows: list[tuple[date, str, str]]) -> None:
+    """Write the product's diary through the provenance service, unless it has one."""
     if _has(TimelineStep, product_id=product.id):
         return
     for happened_on, step, note in rows:
-        db.session.add(TimelineStep(product=product, happened_on=happened_on, step=step, note=note))
+        provenance.add_step(product, {"happened_on": happened_on, "step": step, "note": note})
 
 
-def _certificate(kind: str, number: str, issuer: str, valid_until: date | None, *,
-                 product: Product | None = None, stall: Stall | None = None) -> None:
-    holder = {"product_id": product.id} if product is not None else {"stall_id": stall.id}
+def _certificate(product: Product, kind: str, number: str, issuer: str,
+                 valid_until: date | None, *, for_stall: bool = False) -> None:
+    """Add a certificate of this kind to the product (or to its whole stall), unless it has one."""
+    holder = {"stall_id": product.stall_id} if for_stall else {"product_id": product.id}
     if _has(Certificate, kind=kind, **holder):
         return
-    db.session.add(Certificate(product=product, stall=stall, kind=kind, number=number,
-                               issuer=issuer, valid_until=valid_until))
+    provenance.add_certificate(product, {"kind": kind, "number": number, "issuer": issuer,
+                                         "valid_until": valid_until}, for_stall=for_stall)
 
 
 def _lychee_growing(product: Product, year: int) -> None:
@@ -83,10 +88,10 @@ def _lychee_growing(product: Product, year: int) -> None:
         product.growing_area_code = ", ".join(LYCHEE_AREA_CODES)
     if not product.variety:
         product.variety = "Vải thiều (giống Thanh Hà)"
-    _certificate("vietgap", f"VietGAP-TT-{(year - 1) % 100:02d}-03-24-0215",
-                 "Trung tâm Chứng nhận Phù hợp (QUACERT)", date(year + 1, 5, 31), product=product)
-    _certificate("globalgap", "GGN 4063061891224", "Control Union Việt Nam",
-                 date(year - 2, 12, 31), stall=product.stall)  # expired on purpose
+    _certificate(product, "vietgap", f"VietGAP-TT-{(year - 1) % 100:02d}-03-24-0215",
+                 "Trung tâm Chứng nhận Phù hợp (QUACERT)", date(year + 1, 5, 31))
+    _certificate(product, "globalgap", "GGN 4063061891224", "Control Union Việt Nam",
+                 date(year - 2, 12, 31), for_stall=True)  # expired on purpose
 
 
 def _orchard_diary(year: int, harvest: date) -> list[tuple[date, str, str]]:
@@ -184,10 +189,10 @@ def _rice_crackers(product: Product, today: date, *, ocop: bool) -> None:
         (newer, "Đóng gói, dán tem", ""),
     ])
     if ocop:
-        _certificate("ocop", f"OCOP-BG-{year - 1}-0143", "UBND tỉnh Bắc Giang",
-                     date(year + 2, 12, 31), product=product)
-    _certificate("food_safety", f"ATTP-{year - 1}-1172/BG", "Sở Nông nghiệp và PTNT Bắc Giang",
-                 date(year + 1, 12, 31), stall=product.stall)
+        _certificate(product, "ocop", f"OCOP-BG-{year - 1}-0143", "UBND tỉnh Bắc Giang",
+                     date(year + 2, 12, 31))
+    _certificate(product, "food_safety", f"ATTP-{year - 1}-1172/BG",
+                 "Sở Nông nghiệp và PTNT Bắc Giang", date(year + 1, 12, 31), for_stall=True)
 
 
 # How long a lot keeps (days), by words of the product's name, else by category; None: no date.

@@ -9,14 +9,13 @@ import sqlalchemy as sa
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.services import build_user
-from marketplace.catalog.codes import new_code
+from marketplace.catalog import services as catalog
 from marketplace.catalog.gtin import gs1_check_digit
-from marketplace.catalog.models import Product, ProductImage, Stall
+from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.pictures import product_picture
 from marketplace.catalog.text import account_holder_name
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
-from marketplace.storage import save_image
 
 BG = "Bắc Giang"
 
@@ -325,10 +324,8 @@ def _seller(name: str, phone: str, password: str) -> User:
 
 
 def _stall(owner: User, spec: dict) -> Stall:
-    stall = db.session.scalar(sa.select(Stall).where(Stall.slug == spec["slug"]))
-    if stall is None:
-        stall = Stall(owner=owner, slug=spec["slug"], name=spec["name"])
-        db.session.add(stall)
+    """The stall of the spec: opened through the catalog's service the first time; on a re-run
+    only its blank fields are filled, so a seller's own edits are never overwritten."""
     producer = dict(zip(("producer_name", "producer_kind", "producer_address", "growing_area",
                          "growing_area_code"), spec["producer"], strict=True))
     values = {
@@ -338,15 +335,23 @@ def _stall(owner: User, spec: dict) -> Stall:
     if spec["bank"]:
         values.update(bank_bin=spec["bank"][0], bank_account_number=spec["bank"][1],
                       bank_account_name=account_holder_name(owner.name))
-    # Fill only what is blank, so a re-run never overwrites a seller's own edits.
-    for name, value in values.items():
-        if value and not getattr(stall, name):
-            setattr(stall, name, value)
-    db.session.flush()
+    stall = db.session.scalar(sa.select(Stall).where(Stall.slug == spec["slug"]))
+    if stall is None:
+        return catalog.create_stall(owner, {"slug": spec["slug"], "name": spec["name"],
+                                            **values})
+    blanks = {name: value for name, value in values.items()
+              if value and not getattr(stall, name)}
+    if blanks:
+        # update_stall validates the whole stall, so it is given every field: the ones it has,
+        # with the blanks filled.
+        current = {name: getattr(stall, name) for name in catalog.STALL_FIELDS}
+        catalog.update_stall(stall, {**current, **blanks})
     return stall
 
 
 def _product(stall: Stall, spec: tuple) -> Product:
+    """The product of the spec in the stall: added through the catalog's service with its
+    drawn photo the first time, left as it is on a re-run."""
     name, category, unit, weight, price, stock, extras = spec
     product = db.session.scalar(
         sa.select(Product).where(Product.stall_id == stall.id, Product.name == name)
@@ -356,24 +361,12 @@ def _product(stall: Stall, spec: tuple) -> Product:
     extras = _this_season(dict(extras))
     if "gtin" in extras:
         extras["gtin"] = demo_gtin(extras["gtin"])
-    product = Product(
-        stall=stall, code=_free_code(), name=name, category=category, unit=unit,
-        net_weight_kg=Decimal(weight), price=price, stock=stock,
-        description=f"{name} — {stall.name}, {stall.district}, {stall.province}.", **extras,
-    )
-    db.session.add(product)
-    image = save_image(product_photo(name, category), max_side=400)
-    db.session.flush()
-    product.images.append(ProductImage(image_id=image.id, position=0))
-    db.session.flush()
-    return product
-
-
-def _free_code() -> str:
-    while True:
-        code = new_code()
-        if db.session.scalar(sa.select(Product.id).where(Product.code == code)) is None:
-            return code
+    data = {
+        "name": name, "category": category, "unit": unit, "net_weight_kg": Decimal(weight),
+        "price": price, "stock": stock,
+        "description": f"{name} — {stall.name}, {stall.district}, {stall.province}.", **extras,
+    }
+    return catalog.create_product(stall, data, [product_photo(name, category)])
 
 
 def seed(ctx: dict) -> None:
