@@ -10,10 +10,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.catalog.quantities import default_step
-from marketplace.catalog.text import search_key
 from marketplace.database import UTCDateTime, utcnow
 from marketplace.extensions import db
 from marketplace.storage import StoredImage
+from marketplace.text import search_key
 
 
 def _default_step(context) -> Decimal:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from PIL import Image, ImageDraw
 
-from marketplace.catalog.text import strip_accents
+from marketplace.text import strip_accents
 
 SIZE = 400
 Draw = ImageDraw.ImageDraw

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from vietnam_provinces import Province, Ward
 
-from marketplace.catalog.text import search_key
+from marketplace.text import search_key
 
 # Nghị quyết 202/2025/QH15 về việc sắp xếp đơn vị hành chính cấp tỉnh, Điều 1: each old
 # province that no longer exists -> code of the province it was merged into.

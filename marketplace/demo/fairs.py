@@ -9,12 +9,12 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
-from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.extensions import db
 from marketplace.fairs import services as fairs
 from marketplace.fairs.models import Campaign, Fair, FairStall
 from marketplace.formatting import local_to_utc, vn_now
+from marketplace.text import search_key
 
 PAST_FAIR = {
     "slug": "phien-cho-4-0-yen-dung-2023",

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from marketplace.catalog.models import Product, Stall
-from marketplace.catalog.text import strip_accents
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
 from marketplace.provenance import services as provenance
 from marketplace.provenance.models import Batch, Certificate, TimelineStep
+from marketplace.text import strip_accents
 
 LYCHEE_AREA = "Xã Phượng Sơn, huyện Lục Ngạn, Bắc Giang"
 LYCHEE_AREA_CODES = ["VN-BG-LN-PS-012", "VN-BG-LN-PS-013"]

@@ -13,9 +13,9 @@ from marketplace.catalog import services as catalog
 from marketplace.catalog.gtin import gs1_check_digit
 from marketplace.catalog.models import Product, Stall
 from marketplace.catalog.pictures import product_picture
-from marketplace.catalog.text import account_holder_name
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
+from marketplace.text import account_holder_name
 
 BG = "Bắc Giang"
 

@@ -32,7 +32,7 @@ def booth_data(stall: Stall) -> dict:
     """What a phone keeps to sell offline: products, prices, stock and the stall's account.
 
     The phone draws the VietQR codes itself (static/js/vietqr.js builds the same payload as
-    payments/vietqr.py): the static one, or one with the amount of the sale in it.
+    marketplace/vietqr.py): the static one, or one with the amount of the sale in it.
     """
     qr = None
     if stall.has_bank_account:

@@ -40,7 +40,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.owners import owned_stall_ids
-from marketplace.catalog.text import search_key
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
@@ -54,6 +53,7 @@ from marketplace.payments.models import (
     PaymentMethod,
 )
 from marketplace.payments.services import lock_order, outstanding, record_payment
+from marketplace.text import search_key
 
 MAX_LINES = 5000
 

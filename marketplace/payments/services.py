@@ -10,6 +10,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from marketplace import vietqr
 from marketplace.catalog.models import Stall
 from marketplace.errors import Conflict, ValidationError
 from marketplace.extensions import db
@@ -17,7 +18,7 @@ from marketplace.once import services as once_svc
 from marketplace.orders import signals as order_signals
 from marketplace.orders import writer as order_writer
 from marketplace.orders.models import Order, OrderStatus, OrderStatusEvent
-from marketplace.payments import gateway, vietqr
+from marketplace.payments import gateway
 from marketplace.payments.models import Payment, PaymentKind, PaymentMethod
 
 log = logging.getLogger(__name__)

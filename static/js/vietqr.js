@@ -1,4 +1,4 @@
-// VietQR on the phone, without a network: the EMVCo payload (as marketplace/payments/vietqr.py
+// VietQR on the phone, without a network: the EMVCo payload (as marketplace/vietqr.py
 // builds it, CRC-16/CCITT-FALSE included) and a small QR encoder (byte mode, level M,
 // versions 1-10) drawing it as an SVG data URI. Tested against the Python builder and a decoder.
 (function (root) {

@@ -18,7 +18,7 @@ WITH_NAME = ("00020101021138540010A00000072701240006970422011003234567890208QRIB
 
 
 def _with_crc(body: str) -> str:
-    from marketplace.payments.vietqr import crc16_ccitt_false
+    from marketplace.vietqr import crc16_ccitt_false
 
     return body + f"{crc16_ccitt_false(body.encode()):04X}"
 

@@ -7,8 +7,8 @@ import pytest
 from marketplace.catalog.banks import bank_by_bin, load_banks
 from marketplace.catalog.gtin import validate_gtin
 from marketplace.catalog.services import parse_price, parse_weight
-from marketplace.catalog.text import account_holder_name, search_key, slugify
 from marketplace.errors import ValidationError
+from marketplace.text import account_holder_name, search_key, slugify
 
 
 @pytest.mark.parametrize(

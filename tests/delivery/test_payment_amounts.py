@@ -9,9 +9,9 @@ from urllib.parse import parse_qs
 import pytest
 import sqlalchemy as sa
 
+from marketplace import vietqr
 from marketplace.extensions import db
 from marketplace.orders.models import Order
-from marketplace.payments import vietqr
 from marketplace.payments.models import CardCheckout
 from tests.delivery.conftest import BAC_NINH, make_zone
 from tests.factories import make_product, make_seller, make_stall

@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 
 from marketplace.extensions import db
 from marketplace.orders.models import Order
-from marketplace.payments.vietqr import parse_payload
 from marketplace.qr import read_qr
 from marketplace.reports.figures import totals
 from marketplace.reports.scope import fair_scope
+from marketplace.vietqr import parse_payload
 from tests.conftest import PASSWORD
 from tests.factories import make_fair, make_participation, make_product, make_seller, make_stall
 

@@ -9,7 +9,7 @@ import time_machine
 import zxingcpp
 from PIL import Image
 
-from marketplace.payments import vietqr
+from marketplace import vietqr
 from tests.factories import make_order, make_product, make_stall
 from tests.orders.conftest import Shop
 

@@ -8,7 +8,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from marketplace.payments import vietqr
+from marketplace import vietqr
 from marketplace.qr import qr_png
 
 STATIC = ("00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA"

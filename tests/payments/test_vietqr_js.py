@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.payments.vietqr import build_payload, parse_payload
 from marketplace.qr import read_qr
+from marketplace.vietqr import build_payload, parse_payload
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ import zxingcpp
 from flask import render_template_string
 from PIL import Image
 
-from marketplace.payments import vietqr
+from marketplace import vietqr
 from marketplace.payments.models import Payment
 from tests.factories import make_order, make_product, make_seller, make_stall
 from tests.keys import new_key

@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.catalog.categories import CATEGORY_KEYS
 from marketplace.catalog.models import CERTIFICATE_KINDS, Certificate, Product, Stall
-from marketplace.catalog.text import search_key
 from marketplace.extensions import db
 from marketplace.formatting import vn_today
+from marketplace.text import search_key
 
 PER_PAGE = 24
 

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 
 from marketplace.catalog.categories import PRODUCER_KIND_KEYS
 from marketplace.catalog.quantities import is_divisible, parse_stock_amount
-from marketplace.catalog.text import search_key
 from marketplace.errors import Checks, ValidationError
 from marketplace.formatting import vn_today
 from marketplace.phones import normalize_phone
 from marketplace.sanitize import text_field
+from marketplace.text import search_key
 
 MAX_PRICE = 1_000_000_000
 MAX_STOCK = 1_000_000

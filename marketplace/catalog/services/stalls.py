@@ -19,11 +19,11 @@ from marketplace.catalog.models import Stall
 from marketplace.catalog.owners import owned_stalls_query
 from marketplace.catalog.services.fields import clean_phone, clean_producer, optional_text
 from marketplace.catalog.signals import announce_pages_changed
-from marketplace.catalog.text import account_holder_name, slugify
 from marketplace.errors import Checks, Conflict, DomainError, ValidationError
 from marketplace.extensions import db
 from marketplace.sanitize import text_field
 from marketplace.storage import StoredImage, save_image
+from marketplace.text import account_holder_name, slugify
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 
@@ -133,8 +133,8 @@ class BankFromQR:
 
 def bank_from_qr(image: bytes | None, text: str | None) -> BankFromQR:
     """Read the bank and account number from a screenshot or photo of a VietQR, or its text."""
-    from marketplace.payments.vietqr import VietQRError, parse_payload
     from marketplace.qr import read_qr
+    from marketplace.vietqr import VietQRError, parse_payload
 
     where = "bank_qr_text" if (text or "").strip() else "bank_qr_image"
     if where == "bank_qr_text":

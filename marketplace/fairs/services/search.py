@@ -11,11 +11,11 @@ from sqlalchemy.orm import selectinload
 from marketplace.catalog.categories import CATEGORIES
 from marketplace.catalog.models import Certificate, Product, Stall
 from marketplace.catalog.services.browse import certificate_in_force, certificate_of_product
-from marketplace.catalog.text import search_key
 from marketplace.extensions import db
 from marketplace.fairs.models import Fair, FairStall
 from marketplace.fairs.services.booths import accepted_participations, booth_sort_key
 from marketplace.formatting import vn_today
+from marketplace.text import search_key
 
 
 @dataclass

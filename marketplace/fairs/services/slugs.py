@@ -7,10 +7,10 @@ import re
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from marketplace.catalog.text import slugify
 from marketplace.errors import ValidationError
 from marketplace.extensions import db
 from marketplace.sanitize import clean_text
+from marketplace.text import slugify
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 from types import ModuleType
 
-from marketplace.catalog.text import strip_accents
 from marketplace.imports.parsers import lazada, shopee, tiktok
 from marketplace.imports.parsers.cells import Headers
+from marketplace.text import strip_accents
 
 MARKETPLACES: dict[str, ModuleType] = {"shopee": shopee, "lazada": lazada, "tiktok": tiktok}
 PLATFORMS = tuple(MARKETPLACES)

@@ -12,7 +12,6 @@ from sqlalchemy.orm import joinedload
 
 from marketplace.catalog import quantities as qty_rules
 from marketplace.catalog.models import Product, Stall
-from marketplace.catalog.text import search_key
 from marketplace.database import utcnow
 from marketplace.errors import OutOfStock, ValidationError
 from marketplace.extensions import db
@@ -33,6 +32,7 @@ from marketplace.orders.services.checkout import CustomerDetails
 from marketplace.orders.services.placing import PlacedOrder, replay_placed, write
 from marketplace.orders.writer import TAKE, TAKE_SHORT_OK, NewLine, NewOrder, Paid
 from marketplace.sanitize import text_field
+from marketplace.text import search_key
 
 
 @dataclass
