@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -25,25 +24,11 @@ from marketplace.reports.engine import (
 from marketplace.reports.scope import Scope
 from marketplace.reports.sums import (
     Grouped,
+    Sales,
     group_sales,
     names_of,
     read_ledger,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Sales:
-    """The sales of one row of a breakdown (vnd after returns, net_vnd after refunds too)."""
-
-    orders: int
-    quantity: int | Decimal
-    vnd: int
-    kg: Decimal
-    cancelled_vnd: int
-    returned_vnd: int
-    refunded_vnd: int
-    net_vnd: int
-    delivery_fee_vnd: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,14 +41,9 @@ ORDER_LEVEL_DIMS = ("days", "hours", "stalls", "channels", "fulfilment")
 
 
 @dataclass(frozen=True, slots=True)
-class Grouped:
-    """The sales of one key of a breakdown (a day, a stall, a product…), as summed in SQL.
+class Sales:
+    """The sales of one row of a breakdown (vnd after returns, net_vnd after refunds too)."""
 
-    vnd: live sales after returns; net_vnd: after refunds too (rows add up to the report's
-    net revenue).
-    """
-
-    key: object
     orders: int
     quantity: int | Decimal
     vnd: int
@@ -58,6 +53,17 @@ class Grouped:
     refunded_vnd: int
     net_vnd: int
     delivery_fee_vnd: int
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped(Sales):
+    """The sales of one key of a breakdown (a day, a stall, a product…), as summed in SQL.
+
+    vnd: live sales after returns; net_vnd: after refunds too (rows add up to the report's
+    net revenue).
+    """
+
+    key: object
 
 
 def _order_sums(o) -> list:
