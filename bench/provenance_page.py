@@ -235,9 +235,9 @@ def page_weight(base: str, code: str) -> dict:
 # (label, file suffix, function name): cumulative time of each, per request.
 PROFILED = [
     ("view total", "provenance/views.py", "product_page"),
-    ("find_page_product (product, stall, batch, photo: 1 Core query)", "provenance/services.py",
-     "find_page_product"),
-    ("services.product_page (booth; diary + certificates: 2 Core queries)",
+    ("find_page_product (product, stall, batch, booth, photo: 1 Core query)",
+     "provenance/services.py", "find_page_product"),
+    ("services.product_page (diary + certificates: 1 Core query)",
      "provenance/services.py",
      "product_page"),
     ("json_ld", "provenance/services.py", "json_ld"),
@@ -353,8 +353,9 @@ def _stage_times(client, path: str, requests: int) -> dict:
     from marketplace.provenance import scans, services, views
 
     spent: dict[str, float] = {}
-    patches = [(services, "find_page_product", "find product (product, stall, batch, photo)"),
-               (services, "product_page", "product_page (booth, diary + certificates)"),
+    patches = [(services, "find_page_product",
+                "find product (product, stall, batch, booth, photo)"),
+               (services, "product_page", "product_page (diary + certificates)"),
                (services, "json_ld", "json_ld"),
                (scans, "record_scan", "record_scan (buffer a scan)"),
                (views, "render_template", "render_template (Jinja, nav, i18n, csrf)")]

@@ -208,14 +208,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @pass_eval_context
     def gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
-        # What Jinja's newstyle gettext does (translate, escape, then always format), without
-        # its two extra context calls, and with each language's strings translated and
-        # formatted once: a page has ~40 of them.
-        done = translated()
-        if variables:
-            return (Markup(done[string, False]) if eval_ctx.autoescape else done[string, False]
-                    ) % variables
-        return done[string, True] if eval_ctx.autoescape else done[string, False] % {}
+        # The global _(): macros imported without context (and renders outside a request)
+        # reach this one; a page's own templates get the request's bound _() below.
+        return translated().gettext(eval_ctx, string, **variables)
 
     app.jinja_env.globals["url_for"] = _memo_url_for(app)
     app.jinja_env.install_gettext_callables(
@@ -241,7 +236,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        return {"current_locale": str(get_locale()), "request_path": request.path}
+        # _() bound to the request's language for this render: a page calls it ~40 times, and
+        # a context variable is found without asking Flask-Babel or g each time.
+        strings = translated()
+        return {"current_locale": str(get_locale()), "request_path": request.path,
+                "_": strings.gettext, "gettext": strings.gettext}
 
 
 class _Translated(dict):
@@ -251,6 +250,17 @@ class _Translated(dict):
     def __init__(self, catalog):
         super().__init__()
         self.catalog = catalog
+
+        @pass_eval_context
+        def gettext(eval_ctx: EvalContext, string: str, **variables) -> str:
+            # What Jinja's newstyle gettext does (translate, escape, then always format),
+            # without its two extra context calls, each string translated and escaped once.
+            if variables:
+                return (Markup(self[string, False]) if eval_ctx.autoescape
+                        else self[string, False]) % variables
+            return self[string, True] if eval_ctx.autoescape else self[string, False] % {}
+
+        self.gettext = gettext
 
     def __missing__(self, key: tuple[str, bool]) -> str:
         string, escaped = key

@@ -59,8 +59,7 @@ def content_security_policy(script_hashes: list[str], frame_ancestors: str) -> s
 
 
 def _is_private(response) -> bool:
-    if "Cache-Control" in response.headers:  # the view chose (public images, QR codes)
-        return False
+    """A page with no Cache-Control of its own view's choosing (public images, QR codes)."""
     return "_user_id" in session or request.path.startswith(PRIVATE_PREFIXES)
 
 
@@ -71,17 +70,19 @@ def install(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
+        present = {name.lower() for name in headers.keys()}  # a view's own choice stands
         embed = g.get("embeddable", False)
-        headers.setdefault("Content-Security-Policy", content_security_policy(
-            g.get("csp_script_hashes", []), "*" if embed else "'none'"
-        ))
+        wanted = [("Content-Security-Policy", content_security_policy(
+                      g.get("csp_script_hashes", []), "*" if embed else "'none'")),
+                  ("X-Content-Type-Options", "nosniff"),
+                  ("Referrer-Policy", "same-origin")]
         if not embed:
-            headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
+            wanted.append(("X-Frame-Options", "DENY"))
         hsts = app.config.get("HSTS_SECONDS", 0)
         if hsts and request.is_secure:
-            headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}")
-        if _is_private(response):
+            wanted.append(("Strict-Transport-Security", f"max-age={int(hsts)}"))
+        # One pass over the headers (each setdefault would scan them all again).
+        headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
+        if "cache-control" not in present and _is_private(response):
             headers["Cache-Control"] = "no-store"
         return response

@@ -302,17 +302,20 @@ class PageCertificate:
     def is_expired(self, today: date) -> bool:
         return self.valid_until is not None and self.valid_until < today
 
-    @property
-    def kind_label(self) -> str:
+    @functools.cached_property
+    def kind_label(self) -> str:  # shown up to three times: translated once
         return str(CERTIFICATE_KINDS.get(self.kind, self.kind))
 
 
 booth_asked = Namespace().signal("provenance-booth-asked")
-"""Sent (sender: a stall id, now=...) by the product page for the stall's booth at a fair open now.
+"""Sent once, when the product page builds its query (sender: the stall id column).
 
-Fairs (above provenance) answers with a row of fair_id, booth_number, fair name, slug and end,
-or None; without an answer the page shows no booth.
+Fairs (above provenance) answers with a function that outer-joins a select to the stall's booth
+at a fair open at :now and adds its columns booth__fair_id, booth__booth_number,
+booth__fair_name, booth__fair_slug and booth__fair_ends_at; without an answer the page shows no
+booth.
 """
+BOOTH_COLUMNS = ("fair_id", "booth_number", "fair_name", "fair_slug", "fair_ends_at")
 
 
 @dataclass(frozen=True)
@@ -382,6 +385,7 @@ class PageProduct(PageRecord):
     stall: PageRecord
     batch: PageRecord | None  # id, code, produced_on, quantity, best_before, note
     batch_is_labelled: bool  # the label's lot, rather than the latest batch
+    booth: PageBooth | None  # the stall's booth at a fair open now
     provenance = Product.provenance  # the product's producer field, else its stall's
 
 
@@ -404,21 +408,27 @@ def _page_product_query() -> sa.Select:
               .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1)
               .scalar_subquery())
     shown = b.alias("shown")
-    return (sa.select(p, *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
-                      *(shown.c[name].label(f"batch__{name}") for name in BATCH_COLUMNS),
-                      lot.label("lot_batch_id"), first_photo.label("photo_id"))
-            .join(s, s.c.id == p.c.stall_id)
-            .outerjoin(shown, shown.c.id == sa.func.coalesce(lot, latest))
-            .where(p.c.code == sa.bindparam("code")))
+    query = (sa.select(p, *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
+                       *(shown.c[name].label(f"batch__{name}") for name in BATCH_COLUMNS),
+                       lot.label("lot_batch_id"), first_photo.label("photo_id"))
+             .join(s, s.c.id == p.c.stall_id)
+             .outerjoin(shown, shown.c.id == sa.func.coalesce(lot, latest))
+             .where(p.c.code == sa.bindparam("code")))
+    for _receiver, join_booth in booth_asked.send(s.c.id):
+        if join_booth is not None:
+            return join_booth(query)
+    return query.add_columns(*(sa.null().label(f"booth__{name}") for name in BOOTH_COLUMNS))
 
 
 def find_page_product(code: str, lot: str | None = None
                       ) -> tuple[PageProduct | None, int | None]:
     """Find a product by its canonical code, with its stall, the batch its page shows (the
-    label's lot in any case, else the latest) and its first photo's id: one query."""
+    label's lot in any case, else the latest), its stall's booth at a fair open now and its
+    first photo's id: one query."""
     wanted = lot.strip() if lot else ""  # "" names no batch: a batch code is never empty
     row = db.session.connection().execute(
-        _page_product_query(), {"code": code, "lower": wanted.lower(), "exact": wanted}).first()
+        _page_product_query(),
+        {"code": code, "lower": wanted.lower(), "exact": wanted, "now": utcnow()}).first()
     if row is None:
         return None, None
     columns = row._asdict()
@@ -428,6 +438,8 @@ def find_page_product(code: str, lot: str | None = None
     batch = {name: columns.pop(f"batch__{name}") for name in BATCH_COLUMNS}
     product.batch = PageRecord(batch) if batch["id"] is not None else None
     product.batch_is_labelled = columns.pop("lot_batch_id") is not None
+    booth = {name: columns.pop(f"booth__{name}") for name in BOOTH_COLUMNS}
+    product.booth = PageBooth(**booth) if booth["fair_id"] is not None else None
     return product, photo_id
 
 
@@ -467,8 +479,6 @@ def product_page(product: PageProduct, lot: str | None) -> ProductPage:
     ids = {"pid": product.id, "stall_id": product.stall_id}
     wanted = lot.strip() if lot else ""
     labelled = product.batch_is_labelled
-    booth = next((row for _receiver, row in booth_asked.send(product.stall_id, now=utcnow())
-                  if row is not None), None)
     today = vn_today()
     steps, certificates = [], []
     for kind_of_row, day, a, b, c, image_id in run(queries["records"], ids):
@@ -485,7 +495,7 @@ def product_page(product: PageProduct, lot: str | None) -> ProductPage:
         steps=steps,
         # Certificates in force first; an expired one stays on the page, marked, after them.
         certificates=sorted(certificates, key=lambda cert: cert.is_expired(today)),
-        booth=PageBooth(*booth) if booth is not None else None,
+        booth=product.booth,
         today=today,
     )
 

@@ -353,3 +353,35 @@ def test_anonymous_pages_set_no_cookie(client):
     assert "Set-Cookie" not in response.headers
     assert "Thêm vào giỏ" in response.get_data(as_text=True)
     assert "Set-Cookie" not in client.get("/").headers
+
+
+def test_without_the_cache_a_page_is_two_statements_with_the_booth_of_the_open_fair(app, make_app):
+    # Product, stall, the shown batch, the first photo and the booth at a fair open now are one
+    # row; the diary and the certificates a second statement. Booths at a fair that is not
+    # open, not accepted or not published are not shown.
+    stall = make_stall(name="HTX Vải Lục Ngạn")
+    make_participation(make_fair(state="closed", name="Phiên đã qua"), stall, booth="C1")
+    make_participation(make_fair(state="upcoming", name="Phiên sắp tới"), stall, booth="U1")
+    make_participation(make_fair(name="Phiên nháp", published=False), stall, booth="D1")
+    make_participation(make_fair(name="Phiên từ chối"), stall, booth="R1", status="rejected")
+    product = make_product(stall=stall, name="Vải thiều Lục Ngạn")
+    make_batch(product, code="L-2024")
+    make_step(product, step="Tỉa cành")
+    make_certificate(product, kind="vietgap", number="VG-123")
+    path = f"/p/{product.code}"
+    uncached = make_app(PROVENANCE_PAGE_CACHE_SECONDS=0)
+    client = uncached.test_client()
+
+    with statements(uncached) as sql:
+        html = client.get(path, headers=visitor(1)).get_data(as_text=True)
+    assert len([s for s in sql if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert "Tỉa cành" in html and "VG-123" in html and "L-2024" in html
+    assert "Đang ở phiên chợ" not in html
+    for booth in ("C1", "U1", "D1", "R1"):
+        assert f"gian số {booth}" not in html
+
+    make_participation(make_fair(name="Phiên chợ Bắc Giang"), stall, booth="B7")
+    with statements(uncached) as sql:
+        html = client.get(path, headers=visitor(2)).get_data(as_text=True)
+    assert len([s for s in sql if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert "Phiên chợ Bắc Giang" in html and "gian số B7" in html

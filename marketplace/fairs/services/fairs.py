@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,11 +38,11 @@ def open_fairs(now: datetime | None = None) -> list[Fair]:
     )
 
 
-def _at_a_fair_open_now() -> tuple:
+def _at_a_fair_open_now(stall_id: sa.ColumnElement | None = None) -> tuple:
     """The one rule of a current booth: accepted, at a published fair open at :now."""
     now = sa.bindparam("now", type_=Fair.starts_at.type)
     return (
-        FairStall.stall_id == sa.bindparam("stall_id"),
+        FairStall.stall_id == (sa.bindparam("stall_id") if stall_id is None else stall_id),
         FairStall.status == "accepted",
         Fair.published,
         Fair.starts_at <= now,
@@ -62,26 +63,25 @@ def _current_booth_query() -> sa.Select:
     )
 
 
-@functools.cache
-def _booth_facts_query() -> sa.Select:
-    # Built once: the public product page (the busiest page) asks it, as plain columns.
-    return (
-        sa.select(FairStall.fair_id, FairStall.booth_number, Fair.name, Fair.slug, Fair.ends_at)
-        .join(Fair, Fair.id == FairStall.fair_id)
-        .where(*_at_a_fair_open_now())
-        .order_by(Fair.starts_at)
-        .limit(1)
-    )
-
-
 @booth_asked.connect
-def booth_facts(stall_id: int, *, now: datetime, **_data) -> sa.Row | None:
-    """Answer the product page (provenance.services.booth_asked): the stall's booth now.
+def booth_join(stall_id: sa.ColumnElement, **_data) -> Callable[[sa.Select], sa.Select]:
+    """Answer the product page (provenance.services.booth_asked) when it builds its query:
+    outer-join the stall's booth at a fair open at :now, so the page reads it in its one row."""
 
-    A row of fair_id, booth_number, fair name, slug and end, or None.
-    """
-    return db.session.connection().execute(
-        _booth_facts_query(), {"stall_id": stall_id, "now": now}).first()
+    def join(select: sa.Select) -> sa.Select:
+        booth, fair = FairStall.__table__.alias("booth"), Fair.__table__.alias("booth_fair")
+        current = (sa.select(FairStall.id).join(Fair, Fair.id == FairStall.fair_id)
+                   .where(*_at_a_fair_open_now(stall_id)).order_by(Fair.starts_at).limit(1)
+                   .scalar_subquery())
+        return (select.outerjoin(booth, booth.c.id == current)
+                .outerjoin(fair, fair.c.id == booth.c.fair_id)
+                .add_columns(booth.c.fair_id.label("booth__fair_id"),
+                             booth.c.booth_number.label("booth__booth_number"),
+                             fair.c.name.label("booth__fair_name"),
+                             fair.c.slug.label("booth__fair_slug"),
+                             fair.c.ends_at.label("booth__fair_ends_at")))
+
+    return join
 
 
 def current_booth(stall_id: int, now: datetime | None = None) -> FairStall | None:
