@@ -486,6 +486,11 @@ def product_page(product: PageProduct, lot: str | None) -> ProductPage:
             steps.append(PageStep(day, a, b, image_id))
         else:
             certificates.append(PageCertificate(a, b, c, day, image_id))
+    # Both reads are done: end the transaction with COMMIT rather than the ROLLBACK the
+    # session's close would send. psycopg 3 forgets a connection's prepared statements on
+    # ROLLBACK, so on PostgreSQL every page would parse and plan its statements again (about
+    # 1 ms for the product row); nothing was written, so COMMIT ends it the same way.
+    db.session.commit()
     return ProductPage(
         product=product,
         stall=product.stall,

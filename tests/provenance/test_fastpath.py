@@ -385,3 +385,29 @@ def test_without_the_cache_a_page_is_two_statements_with_the_booth_of_the_open_f
         html = client.get(path, headers=visitor(2)).get_data(as_text=True)
     assert len([s for s in sql if s.lstrip().upper().startswith("SELECT")]) == 2
     assert "Phiên chợ Bắc Giang" in html and "gian số B7" in html
+
+
+def test_a_page_ends_its_read_with_commit_so_postgresql_keeps_its_prepared_statements(
+        app, make_app, backend):
+    # psycopg 3 drops a connection's prepared statements on ROLLBACK; the page wrote nothing,
+    # so it ends its transaction with COMMIT and its statements stay parsed and planned.
+    from marketplace.extensions import db
+
+    uncached = make_app(PROVENANCE_PAGE_CACHE_SECONDS=0)
+    product = make_product(name="Mật ong bạc hà")
+    make_step(product, step="Quay mật")
+    path = f"/p/{product.code}"
+    with uncached.app_context():
+        engine = db.engine
+    ends: list[str] = []
+    sa.event.listen(engine, "commit", lambda conn: ends.append("commit"))
+    sa.event.listen(engine, "rollback", lambda conn: ends.append("rollback"))
+    client = uncached.test_client()
+    for n in range(7):
+        assert "Quay mật" in client.get(path, headers=visitor(n)).get_data(as_text=True)
+    assert ends == ["commit"] * 7
+    if backend == "postgresql":  # psycopg prepares a statement on its 5th execution
+        with engine.connect() as conn:
+            prepared = conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements").scalar()
+        assert prepared >= 2  # the product row and the diary + certificates
