@@ -8,6 +8,7 @@ from contextlib import closing
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True
     }
     logs.install(app.logger)
+    app.session_interface = CookieSessions()
     register_upload_limits(app)  # first: CSRF and the input guards read the form
     register_extensions(app)
     register_input_guards(app)
@@ -75,6 +77,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     jobs.init_app(app)
     install_proxy_fix(app)
     return app
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; a request without the cookie (most label scans) gets an
+    empty session without building the signer first."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def install_proxy_fix(app: Flask) -> None:

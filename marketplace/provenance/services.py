@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlencode
@@ -389,6 +391,10 @@ class PageProduct(PageRecord):
     provenance = Product.provenance  # the product's producer field, else its stall's
 
 
+PRODUCT_COLUMNS = ("id", "stall_id", "code", "name", "description", "unit", "net_weight_kg",
+                   "price", "stock", "gtin", "active", "variety", "planting_year", "harvest_start",
+                   "harvest_end", "ocop_stars", "ocop_year", "producer_name", "producer_kind",
+                   "producer_address", "growing_area", "growing_area_code")
 STALL_COLUMNS = ("id", "owner_id", "name", "slug", "commune", "district", "province", "phone",
                  "zalo", "active", "producer_name", "producer_kind", "producer_address",
                  "growing_area", "growing_area_code")
@@ -408,7 +414,9 @@ def _page_product_query() -> sa.Select:
               .order_by(b.c.produced_on.desc().nulls_last(), b.c.id.desc()).limit(1)
               .scalar_subquery())
     shown = b.alias("shown")
-    query = (sa.select(p, *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
+    # Only what the page shows: each column costs its conversion on every page.
+    query = (sa.select(*(p.c[name] for name in PRODUCT_COLUMNS),
+                       *(s.c[name].label(f"stall__{name}") for name in STALL_COLUMNS),
                        *(shown.c[name].label(f"batch__{name}") for name in BATCH_COLUMNS),
                        lot.label("lot_batch_id"), first_photo.label("photo_id"))
              .join(s, s.c.id == p.c.stall_id)
@@ -420,13 +428,25 @@ def _page_product_query() -> sa.Select:
     return query.add_columns(*(sa.null().label(f"booth__{name}") for name in BOOTH_COLUMNS))
 
 
-def find_page_product(code: str, lot: str | None = None
+@contextmanager
+def page_reads() -> Iterator[sa.Connection]:
+    """A connection of its own for the public page's two reads (no ORM session, as the busiest
+    page needs none), ended with COMMIT rather than ROLLBACK: psycopg 3 forgets a connection's
+    prepared statements on ROLLBACK, so on PostgreSQL every page would parse and plan its
+    statements again (about 1 ms for the product row). Nothing is written; COMMIT ends the
+    read the same way."""
+    with db.engine.connect() as conn:
+        yield conn
+        conn.commit()
+
+
+def find_page_product(conn: sa.Connection, code: str, lot: str | None = None
                       ) -> tuple[PageProduct | None, int | None]:
     """Find a product by its canonical code, with its stall, the batch its page shows (the
     label's lot in any case, else the latest), its stall's booth at a fair open now and its
     first photo's id: one query."""
     wanted = lot.strip() if lot else ""  # "" names no batch: a batch code is never empty
-    row = db.session.connection().execute(
+    row = conn.execute(
         _page_product_query(),
         {"code": code, "lower": wanted.lower(), "exact": wanted, "now": utcnow()}).first()
     if row is None:
@@ -473,9 +493,9 @@ class ProductPage:
                 and self.batch_expired and not self.batch_is_labelled)
 
 
-def product_page(product: PageProduct, lot: str | None) -> ProductPage:
-    """Assemble the public page of a product found by find_page_product(code, lot)."""
-    queries, run = _page_queries(), db.session.connection().execute
+def product_page(conn: sa.Connection, product: PageProduct, lot: str | None) -> ProductPage:
+    """Assemble the public page of a product found by find_page_product(conn, code, lot)."""
+    queries, run = _page_queries(), conn.execute
     ids = {"pid": product.id, "stall_id": product.stall_id}
     wanted = lot.strip() if lot else ""
     labelled = product.batch_is_labelled
@@ -486,11 +506,6 @@ def product_page(product: PageProduct, lot: str | None) -> ProductPage:
             steps.append(PageStep(day, a, b, image_id))
         else:
             certificates.append(PageCertificate(a, b, c, day, image_id))
-    # Both reads are done: end the transaction with COMMIT rather than the ROLLBACK the
-    # session's close would send. psycopg 3 forgets a connection's prepared statements on
-    # ROLLBACK, so on PostgreSQL every page would parse and plan its statements again (about
-    # 1 ms for the product row); nothing was written, so COMMIT ends it the same way.
-    db.session.commit()
     return ProductPage(
         product=product,
         stall=product.stall,

@@ -90,12 +90,14 @@ def product_page(code: str):
         response = current_app.response_class(copy.body, headers=list(copy.headers))
         return response.make_conditional(request)
     version = page_cache.version() if shared and page_cache is not None else None
-    product, photo_id = services.find_page_product(canonical, lot)
+    with services.page_reads() as conn:
+        product, photo_id = services.find_page_product(conn, canonical, lot)
+        page = (services.product_page(conn, product, lot)
+                if product is not None and services.is_for_sale(product) else None)
     if product is None:
         return _not_found(canonical)
-    if not services.is_for_sale(product):
+    if page is None:
         return render_template("provenance/gone.html", product=product), 410
-    page = services.product_page(product, lot)
     fair_id = page.booth.fair_id if page.booth is not None else None
     scan = (product.id, page.batch.id if page.batch_is_labelled else None, fair_id)
     if not _staff_of(product):
