@@ -45,9 +45,32 @@ BLUEPRINT_MODULES = (
 )
 
 
+class App(Flask):
+    """Flask, remembering which views and hooks are plain functions.
+
+    Flask asks inspect whether each of the ~15 hooks and the view of a request is a coroutine
+    function, on every request; the answer never changes, so it is asked once per function.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync: dict = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self._sync[func]
+        except KeyError:
+            found = super().ensure_sync(func)
+            if len(self._sync) < 1000:  # views and hooks are registered once: a few dozen
+                self._sync[func] = found
+            return found
+        except TypeError:  # an unhashable callable: ask every time
+            return super().ensure_sync(func)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, error handlers, commands."""
-    app = Flask(
+    app = App(
         __name__,
         instance_relative_config=True,
         template_folder="../templates",
