@@ -104,12 +104,18 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions; a request without the cookie (most label scans) gets an
-    empty session without building the signer first."""
+    empty session without building the signer first, and an empty session that nobody changed
+    is not saved (Flask would work out the cookie's settings, then do nothing)."""
 
     def open_session(self, app: Flask, request):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if not session and not session.modified:  # nothing to set, nothing to delete
+            return
+        super().save_session(app, session, response)
 
 
 def install_proxy_fix(app: Flask) -> None:

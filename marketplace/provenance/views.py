@@ -88,7 +88,7 @@ def product_page(code: str):
     if copy is not None:
         page_cache.count(copy, request.environ, qr_scan)
         response = current_app.response_class(copy.body, headers=list(copy.headers))
-        return response.make_conditional(request)
+        return _conditional(response)
     version = page_cache.version() if shared and page_cache is not None else None
     with services.page_reads() as conn:
         product, photo_id = services.find_page_product(conn, canonical, lot)
@@ -104,7 +104,7 @@ def product_page(code: str):
         scans.record_scan(*scan, qr=qr_scan, visitor=scans.visitor_of(request.environ))
     response = current_app.response_class(_render_page(page, lot, photo_id))
     response.add_etag()
-    response.vary.add("Cookie")
+    response.headers["Vary"] = "Cookie"  # a new response: nothing to merge with yet
     if shared:
         proxy = int(current_app.config.get("PROVENANCE_PROXY_SECONDS", 0))
         response.headers["Cache-Control"] = (
@@ -115,7 +115,18 @@ def product_page(code: str):
                 key=key, scan=scan, version=version, until=until)
     else:
         response.headers["Cache-Control"] = "private, no-cache"
-    return response.make_conditional(request)
+    return _conditional(response)
+
+
+CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE",
+              "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def _conditional(response):
+    """A 304 when the visitor's copy is current; a first visit asks nothing, so skip the work."""
+    if any(name in request.environ for name in CONDITIONS):
+        return response.make_conditional(request)
+    return response
 
 
 def _staff_of(product: services.PageProduct) -> bool:

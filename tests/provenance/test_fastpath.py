@@ -411,3 +411,16 @@ def test_a_page_ends_its_read_with_commit_so_postgresql_keeps_its_prepared_state
             prepared = conn.exec_driver_sql(
                 "SELECT count(*) FROM pg_prepared_statements").scalar()
         assert prepared >= 2  # the product row and the diary + certificates
+
+
+def test_without_the_cache_a_revalidation_still_gets_304(app, make_app):
+    uncached = make_app(PROVENANCE_PAGE_CACHE_SECONDS=0)
+    product = make_product(name="Chè Tân Cương")
+    path = f"/p/{product.code}"
+    first = uncached.test_client().get(path, headers=visitor(1))
+    assert first.status_code == 200 and first.headers["Vary"] == "Cookie"
+    again = uncached.test_client().get(path, headers={
+        **visitor(2), "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    changed = uncached.test_client().get(path, headers={**visitor(3), "If-None-Match": '"x"'})
+    assert changed.status_code == 200 and changed.get_data() == first.get_data()
