@@ -163,8 +163,6 @@ def _take_part(fair: Fair, stall: Stall, booth: str | None) -> None:
     now = utcnow()
     applied_at = min(fair.starts_at - timedelta(days=10), now)
     application = fairs.apply_to_fair(stall.owner, fair, stall.id, now=applied_at)
-    # apply_to_fair stamps the application with the time it is made; the story's is earlier.
-    application.applied_at = applied_at
     if booth:
         fairs.accept_application(application, booth,
                                  now=min(fair.starts_at - timedelta(days=7), now))

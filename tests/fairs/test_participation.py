@@ -247,3 +247,14 @@ def test_service_refuses_a_taken_booth_on_the_booth_field(app, db):
     with app.test_request_context(), pytest.raises(ValidationError) as exc:
         services.accept_application(second, "9")
     assert exc.value.field == "booth_number"
+
+
+def test_an_application_is_stamped_with_the_time_it_is_made(db):
+    from datetime import UTC, datetime
+
+    fair = make_fair(state="upcoming")
+    stall = make_stall()
+    made = datetime(2026, 11, 20, 2, 30, tzinfo=UTC)  # 09:30 in Vietnam
+    fs = services.apply_to_fair(stall.owner, fair, stall.id, now=made)
+    db.session.expire_all()
+    assert db.session.get(FairStall, fs.id).applied_at == made

@@ -103,7 +103,7 @@ def apply_to_fair(seller: User, fair: Fair, stall_id: int | None = None,
     )
     if existing is not None:
         raise Conflict(_already_applied_message(existing))
-    fs = FairStall(fair_id=fair.id, stall_id=stall.id, status="applied")
+    fs = FairStall(fair_id=fair.id, stall_id=stall.id, status="applied", applied_at=now)
     db.session.add(fs)
     try:
         db.session.commit()
@@ -235,7 +235,7 @@ def invite_stall(fair: Fair, stall_id: int | None, booth_number: str | None,
         raise ValidationError("stall_id", _("Gian hàng %(name)s đã được mời, đang chờ người bán "
                                             "trả lời.", name=stall.name))
     if fs is None:
-        fs = FairStall(fair_id=fair.id, stall_id=stall.id, status="applied")
+        fs = FairStall(fair_id=fair.id, stall_id=stall.id, status="applied", applied_at=now)
         db.session.add(fs)
     elif fs.status == "refused":
         fs.applied_at = now or utcnow()  # a new invitation after a refusal
