@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 
 def _instance_secret_key(instance_path: Path) -> str:
-    """Return the embedded default's secret key, generating it once (owner-only)."""
+    """Return the embedded default's secret key, generating it once (owner-only).
+
+    The key is written whole under another name and then linked into place: processes that
+    start at once (gunicorn workers, test workers) all take the first key linked, and none
+    reads a half-written one.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            try:
+                os.link(draft, key_file)
+            except FileExistsError:  # another process linked its key first: use that one
+                pass
+        finally:
+            os.unlink(draft)
     return key_file.read_text().strip()
 
 

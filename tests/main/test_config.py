@@ -18,6 +18,35 @@ def test_embedded_default_uses_sqlite_in_instance_and_generates_a_private_key(tm
     assert load_config(str(tmp_path), env={})["SECRET_KEY"] == config["SECRET_KEY"]
 
 
+def _start_together(barrier, instance, results):
+    barrier.wait()
+    try:
+        results.put(load_config(instance, env={})["SECRET_KEY"])
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(repr(exc))
+
+
+def test_processes_starting_at_once_on_a_new_instance_share_one_key(tmp_path):
+    # Two gunicorn (or test) workers first started on a fresh checkout both make the key.
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(10):
+        instance = tmp_path / f"instance{attempt}"
+        barrier, results = ctx.Barrier(6), ctx.Queue()
+        procs = [ctx.Process(target=_start_together, args=(barrier, str(instance), results))
+                 for _ in range(6)]
+        for proc in procs:
+            proc.start()
+        keys = [results.get(timeout=30) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=30)
+        assert len(set(keys)) == 1 and len(keys[0]) == 64, keys
+        assert keys[0] == (instance / "secret_key").read_text().strip()
+        assert sorted(p.name for p in instance.iterdir()) == ["secret_key"]  # no drafts left
+        assert stat.S_IMODE(os.stat(instance / "secret_key").st_mode) == 0o600
+
+
 def test_secret_key_is_required_with_a_database_url(tmp_path):
     with pytest.raises(ConfigError):
         load_config(str(tmp_path), env={"DATABASE_URL": "postgresql://u@h/db"})
