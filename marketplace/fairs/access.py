@@ -14,6 +14,13 @@ from marketplace.extensions import db
 from marketplace.fairs.models import Campaign, Fair
 
 
+def visible_to(item: Fair | Campaign, user) -> bool:
+    """A published fair or campaign is public; a draft is seen only by its organizer."""
+    if item.published:
+        return True
+    return bool(user and user.is_authenticated and user.id == item.organizer_id)
+
+
 def own_fair(organizer_id: int, key: int | str) -> Fair | None:
     """The fair ``organizer_id`` runs, by id or slug; None when unknown or someone else's."""
     where = Fair.id == key if isinstance(key, int) else Fair.slug == key.lower()

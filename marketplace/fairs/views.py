@@ -12,7 +12,7 @@ from marketplace.database import utcnow
 from marketplace.errors import Conflict, ValidationError, populate_errors
 from marketplace.extensions import db
 from marketplace.fairs import services
-from marketplace.fairs.access import own_campaign_or_404, own_fair_or_404
+from marketplace.fairs.access import own_campaign_or_404, own_fair_or_404, visible_to
 from marketplace.fairs.forms import (
     AddStallForm,
     ApplyForm,
@@ -88,7 +88,7 @@ def _filters_from_args() -> services.ProductFilters:
 @bp.route("/fairs/<slug>")
 def show(slug: str):
     fair = services.fair_by_slug(slug)
-    if fair is None or not services.can_see_fair(fair, current_user):
+    if fair is None or not visible_to(fair, current_user):
         abort(404)
     state = fair.state(utcnow())
     if state == "open":
@@ -130,7 +130,7 @@ def apply(slug: str):
 @bp.route("/campaigns/<slug>")
 def campaign(slug: str):
     campaign = services.campaign_by_slug(slug)
-    if campaign is None or not services.can_see_campaign(campaign, current_user):
+    if campaign is None or not visible_to(campaign, current_user):
         abort(404)
     return render_template(
         "fairs/campaign.html", campaign=campaign, state=services.campaign_state(campaign),

@@ -203,13 +203,6 @@ def campaign_by_slug(slug: str) -> Campaign | None:
     return db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug.lower()))
 
 
-def can_see_campaign(campaign: Campaign, user) -> bool:
-    """Unpublished campaigns are visible only to their organizer."""
-    if campaign.published:
-        return True
-    return bool(user and user.is_authenticated and user.id == campaign.organizer_id)
-
-
 def campaign_state(campaign: Campaign, today: date | None = None) -> str:
     """Return draft, upcoming, running or ended on a Vietnam calendar day."""
     today = today or vn_today()

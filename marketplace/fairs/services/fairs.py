@@ -220,13 +220,6 @@ def fair_by_slug(slug: str) -> Fair | None:
     return db.session.scalar(sa.select(Fair).where(Fair.slug == slug.lower()))
 
 
-def can_see_fair(fair: Fair, user) -> bool:
-    """Drafts are visible only to their organizer."""
-    if fair.published:
-        return True
-    return bool(user and user.is_authenticated and user.id == fair.organizer_id)
-
-
 @dataclass
 class FairListing:
     """Fairs grouped for the public list."""
